@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kcourier: one top-level build.
+#   make            libkcourier.a and the tools into $(BUILD)/
+#   make check      unit, codec, crypto and interop tests (TAP, then a summary line)
+#   make demo       the guided round trip
+#   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
+#   make deps       installs the Debian packages everything needs
+#   SANITIZE=1      builds and tests under ASan+UBSan (in build/san)
+#   V=1             shows full commands
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build/san
+CC      := clang-14
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+PKGS     := libcrypto jansson
+CPPFLAGS += -Ilib -Iuapi -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS)
+CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -ljansson)
+
+# kselftest_harness.h comes from Debian's linux-source-6.12 at build time.
+KSRC_TAR    ?= /usr/src/linux-source-6.12.tar.xz
+HARNESS_DIR := build/harness
+HARNESS     := $(HARNESS_DIR)/kselftest_harness.h
+
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBKC     := $(BUILD)/libkcourier.a
+
+CLI_SRCS  := $(wildcard tools/kcourier/*.c)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+TOOLS     := $(BUILD)/kcourier
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_LIB_SRCS := $(LIB_SRCS)
+
+all: $(LIBKC) $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBKC): $(LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kcourier: $(CLI_OBJS) $(LIBKC)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests: one binary per tests/test_*.c, on kselftest_harness.h.
+$(HARNESS):
+	$(call say,UNTAR,$@)
+	@test -r $(KSRC_TAR) || { echo "missing $(KSRC_TAR): run 'make deps' (package linux-source-6.12)" >&2; exit 1; }
+	@mkdir -p $(HARNESS_DIR).tmp
+	$(Q)tar -xJf $(KSRC_TAR) -C $(HARNESS_DIR).tmp --strip-components=4 \
+		linux-source-6.12/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.12/tools/testing/selftests/kselftest.h
+	$(Q)mkdir -p $(HARNESS_DIR) && mv $(HARNESS_DIR).tmp/*.h $(HARNESS_DIR)/ && rmdir $(HARNESS_DIR).tmp
+
+$(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -I$(HARNESS_DIR) -Itests $(CFLAGS) -Wno-sign-compare -c -o $@ $<
+
+TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
+
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(LIBKC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(TESTS) $(TOOLS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)KC_BUILD=$(BUILD) KC_VECTORS=$(VECTORS) tests/run-tests.sh $(BUILD)
+
+# Wycheproof and other public vectors live in the shared folder beside the repo.
+VECTORS ?= $(firstword $(wildcard ../shared/vectors ./vectors))
+
+# Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	$(call say,FUZZCC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)clang-14 $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+
+fuzz: deps $(FUZZERS)
+	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+demo: deps all
+	$(Q)tools/demo.sh $(BUILD)
+
+deps:
+	$(Q)tools/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+
+format:
+	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CLI_SRCS) $(wildcard tools/kcourier/*.h)
+
+clean:
+	rm -rf build
+
+.PHONY: all tests check fuzz demo deps install format clean
+.SECONDARY:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The crypto-ops interface: the work the agent and the client hand to a
+ * backend tier (DESIGN.md, "Crypto backends"). Three tiers share it:
+ *   kmod   /dev/kcourier (kcourier.ko)
+ *   afalg  AF_ALG via libkcapi, keyed from the kernel keyring
+ *   user   OpenSSL in this process (the only tier built so far)
+ *
+ * Keys are referred to by handle, never passed around as bytes after they
+ * are installed: a kernel tier holds them in the keyring or the module and
+ * user space never sees them again. Bulk work comes in batches so a kernel
+ * tier pays one crossing per batch, not per message.
+ *
+ * A session holds K (AES-256 key) and Km (its MAC key, derived on install).
+ * Opening is encrypt-then-MAC: MAC over aad || ct checked in constant time
+ * first, then CBC decrypt and padding; both failures are -KC_BAD_MAC.
+ */
+#ifndef KC_CRYPTO_OPS_H
+#define KC_CRYPTO_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+typedef int32_t kc_handle_t;
+#define KC_HANDLE_NONE ((kc_handle_t)-1)
+
+struct kc_open_req {
+	kc_handle_t session;	/* in */
+	const uint8_t *aad;	/* in: bytes MACed before ct */
+	size_t aad_len;		/* in */
+	const uint8_t *iv;	/* in: KC_IV_LEN */
+	const uint8_t *ct;	/* in */
+	size_t ct_len;		/* in */
+	const uint8_t *mac;	/* in: KC_MAC_LEN */
+	uint8_t *pt;		/* out: room for ct_len bytes */
+	size_t pt_len;		/* out */
+	int status;		/* out: 0, -KC_BAD_MAC, -KC_UNKNOWN_SESSION */
+};
+
+struct kc_seal_req {
+	kc_handle_t session;	/* in */
+	const uint8_t *aad;	/* in: bytes MACed before ct (ct_len known ahead) */
+	size_t aad_len;		/* in */
+	const uint8_t *iv;	/* in: KC_IV_LEN fresh random bytes */
+	const uint8_t *pt;	/* in */
+	size_t pt_len;		/* in */
+	uint8_t *ct;		/* out: room for kc_cbc_ct_len(pt_len) */
+	size_t ct_len;		/* out */
+	uint8_t mac[KC_MAC_LEN]; /* out */
+	int status;		/* out: 0 or -errno */
+};
+
+struct kc_crypto;
+
+struct kc_crypto_ops {
+	const char *name;
+	int (*create)(struct kc_crypto **out);
+	void (*destroy)(struct kc_crypto *c);
+	/* An RSA-2048 private key (PKCS#8 DER) used for unwrapping. */
+	int (*load_unwrap_key)(struct kc_crypto *c, const uint8_t *pkcs8_der,
+			       size_t len, kc_handle_t *out);
+	void (*unload_key)(struct kc_crypto *c, kc_handle_t key);
+	/*
+	 * New session from raw K (client side, where K was just generated).
+	 * sid names it where the tier keeps keys in the keyring; may be NULL.
+	 */
+	int (*session_install)(struct kc_crypto *c, const uint8_t *sid,
+			       const uint8_t k[KC_KEY_LEN], kc_handle_t *out);
+	/*
+	 * New session from OAEP(pub, K) under an unwrap key. Always creates the
+	 * session when it returns 0 or -EBADMSG: on -EBADMSG (no 32-byte K in
+	 * there) the session holds a random K, so openers that do not look at
+	 * the result end at a MAC failure (PROTOCOL.md section 1).
+	 */
+	int (*session_unwrap)(struct kc_crypto *c, kc_handle_t key,
+			      const uint8_t *sid,
+			      const uint8_t wrapped[KC_RSA_LEN],
+			      kc_handle_t *out);
+	void (*session_drop)(struct kc_crypto *c, kc_handle_t session);
+	/* Batches: per-request results in .status; returns 0 or -errno. */
+	int (*open_batch)(struct kc_crypto *c, struct kc_open_req *r, size_t n);
+	int (*seal_batch)(struct kc_crypto *c, struct kc_seal_req *r, size_t n);
+};
+
+struct kc_crypto {
+	const struct kc_crypto_ops *ops;
+};
+
+extern const struct kc_crypto_ops kc_crypto_user_ops;
+
+/*
+ * Picks a tier by name ("user"; "auto" takes the best one available) and
+ * creates it. Returns 0 or -ENOENT for a tier not built or not available.
+ */
+int kc_crypto_open(const char *tier, struct kc_crypto **out);
+void kc_crypto_close(struct kc_crypto *c);
+
+/* Thin wrappers so callers read as verbs. */
+static inline int kc_session_install(struct kc_crypto *c, const uint8_t *sid,
+				     const uint8_t k[KC_KEY_LEN], kc_handle_t *out)
+{
+	return c->ops->session_install(c, sid, k, out);
+}
+static inline int kc_session_unwrap(struct kc_crypto *c, kc_handle_t key,
+				    const uint8_t *sid,
+				    const uint8_t wrapped[KC_RSA_LEN],
+				    kc_handle_t *out)
+{
+	return c->ops->session_unwrap(c, key, sid, wrapped, out);
+}
+static inline void kc_session_drop(struct kc_crypto *c, kc_handle_t s)
+{
+	c->ops->session_drop(c, s);
+}
+static inline int kc_open_batch(struct kc_crypto *c, struct kc_open_req *r, size_t n)
+{
+	return c->ops->open_batch(c, r, n);
+}
+static inline int kc_seal_batch(struct kc_crypto *c, struct kc_seal_req *r, size_t n)
+{
+	return c->ops->seal_batch(c, r, n);
+}
+
+#endif

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Installs the Debian 12 packages that building and testing kcourier need.
+# Idempotent: asks dpkg what is missing and installs only that. Needs root;
+# otherwise prints the exact apt-get line to run.
+set -eu
+
+PACKAGES="
+build-essential pkg-config xz-utils ca-certificates
+libssl-dev openssl
+libjansson-dev
+libgnutls28-dev gnutls-bin
+liburing-dev libsqlite3-dev sqlite3
+libkeyutils-dev keyutils
+clang-14 libclang-rt-14-dev
+python3 python3-cryptography
+linux-source-6.12
+"
+
+missing=""
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "installed" ] || missing="$missing $p"
+done
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "kcourier: missing packages; run as root:" >&2
+	echo "  apt-get update && $cmd" >&2
+	exit 1
+fi
+
+echo "  DEPS    installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A bare machine has empty package lists; refresh them once if an install fails.
+if ! $cmd >/tmp/kcourier-deps.log 2>&1; then
+	apt-get update >>/tmp/kcourier-deps.log 2>&1
+	$cmd >>/tmp/kcourier-deps.log 2>&1 || { tail -20 /tmp/kcourier-deps.log >&2; exit 1; }
+fi
