@@ -56,7 +56,11 @@ int kc_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[KC_IV_LE
 int kc_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[KC_IV_LEN],
 		   const uint8_t *ct, size_t ct_len, uint8_t *pt, size_t *pt_len);
 
-/* RSA-2048, e = 65537. */
+/*
+ * RSA-2048, e = 65537. The OAEP and PSS functions below take any RSA key
+ * with a 2048-bit modulus (-EINVAL otherwise); the exponent policy is
+ * kc_rsa_check's, for whoever accepts a key from outside.
+ */
 int kc_rsa_generate(EVP_PKEY **out);
 /* 0 if key is RSA with a 2048-bit modulus and e = 65537, else -EINVAL. */
 int kc_rsa_check(EVP_PKEY *key);
@@ -66,7 +70,7 @@ int kc_oaep_wrap(EVP_PKEY *pub, const uint8_t *m, size_t m_len,
 		 uint8_t out[KC_RSA_LEN]);
 /*
  * Raw OAEP decryption (for tests and general use): m must hold KC_RSA_LEN
- * bytes; -EBADMSG on any failure.
+ * bytes; -EBADMSG on any failure, including c_len other than KC_RSA_LEN.
  */
 int kc_oaep_unwrap(EVP_PKEY *priv, const uint8_t *c, size_t c_len, uint8_t *m,
 		   size_t *m_len);
@@ -86,7 +90,7 @@ int kc_pss_verify(EVP_PKEY *pub, const uint8_t *m, size_t m_len,
 
 /* DER SubjectPublicKeyInfo; *der is OPENSSL_malloc'ed (OPENSSL_free it). */
 int kc_spki_der(EVP_PKEY *key, uint8_t **der, size_t *der_len);
-/* Public key from DER SPKI. */
+/* Public key from DER SPKI; -EBADMSG if malformed or followed by bytes. */
 int kc_spki_parse(const uint8_t *der, size_t len, EVP_PKEY **out);
 /* Lowercase hex SHA-256 of a DER SPKI. */
 void kc_spki_fingerprint(const uint8_t *der, size_t len, char hex[65]);

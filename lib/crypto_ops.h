@@ -30,7 +30,12 @@ struct kc_open_req {
 	kc_handle_t session;	/* in */
 	const uint8_t *aad;	/* in: bytes MACed before ct */
 	size_t aad_len;		/* in */
-	const uint8_t *iv;	/* in: KC_IV_LEN */
+	/*
+	 * in: KC_IV_LEN. Not MACed on its own: aad must contain these same
+	 * bytes (every MAC input of PROTOCOL.md has the iv before ct), so
+	 * build aad from this iv, e.g. with kc_seq_aad().
+	 */
+	const uint8_t *iv;
 	const uint8_t *ct;	/* in */
 	size_t ct_len;		/* in */
 	const uint8_t *mac;	/* in: KC_MAC_LEN */
@@ -49,16 +54,20 @@ struct kc_seal_req {
 	uint8_t *ct;		/* out: room for kc_cbc_ct_len(pt_len) */
 	size_t ct_len;		/* out */
 	uint8_t mac[KC_MAC_LEN]; /* out */
-	int status;		/* out: 0 or -errno */
+	int status;		/* out: 0, -KC_UNKNOWN_SESSION or -errno */
 };
 
 struct kc_crypto;
+struct kc_keyring;
 
 struct kc_crypto_ops {
 	const char *name;
 	int (*create)(struct kc_crypto **out);
 	void (*destroy)(struct kc_crypto *c);
-	/* An RSA-2048 private key (PKCS#8 DER) used for unwrapping. */
+	/*
+	 * An RSA-2048 private key (PKCS#8 DER) used for unwrapping; -EINVAL
+	 * if it does not parse or is not RSA-2048 with e = 65537.
+	 */
 	int (*load_unwrap_key)(struct kc_crypto *c, const uint8_t *pkcs8_der,
 			       size_t len, kc_handle_t *out);
 	void (*unload_key)(struct kc_crypto *c, kc_handle_t key);
@@ -72,13 +81,23 @@ struct kc_crypto_ops {
 	 * New session from OAEP(pub, K) under an unwrap key. Always creates the
 	 * session when it returns 0 or -EBADMSG: on -EBADMSG (no 32-byte K in
 	 * there) the session holds a random K, so openers that do not look at
-	 * the result end at a MAC failure (PROTOCOL.md section 1).
+	 * the result end at a MAC failure (PROTOCOL.md section 1). An
+	 * unknown key handle gives -ENOENT and no session.
 	 */
 	int (*session_unwrap)(struct kc_crypto *c, kc_handle_t key,
 			      const uint8_t *sid,
 			      const uint8_t wrapped[KC_RSA_LEN],
 			      kc_handle_t *out);
+	/* Wipes K and Km; the handle then gives -KC_UNKNOWN_SESSION. */
 	void (*session_drop)(struct kc_crypto *c, kc_handle_t session);
+	/*
+	 * Publishes every later session that has a sid in the kernel keyring
+	 * as kcourier:<sid-hex>:enc / :mac with timeout ttl_s (keyring.h),
+	 * withdrawn again on session_drop. Kernel tiers key their sockets from
+	 * these keys; the user tier mirrors them so operators can see them.
+	 */
+	int (*set_keyring)(struct kc_crypto *c, struct kc_keyring *kr,
+			   unsigned int ttl_s);
 	/* Batches: per-request results in .status; returns 0 or -errno. */
 	int (*open_batch)(struct kc_crypto *c, struct kc_open_req *r, size_t n);
 	int (*seal_batch)(struct kc_crypto *c, struct kc_seal_req *r, size_t n);
@@ -92,7 +111,8 @@ extern const struct kc_crypto_ops kc_crypto_user_ops;
 
 /*
  * Picks a tier by name ("user"; "auto" takes the best one available) and
- * creates it. Returns 0 or -ENOENT for a tier not built or not available.
+ * creates it. Returns 0, -ENOENT for a tier not built or not available
+ * ("kmod", "afalg" for now), -EINVAL for a name that is no tier.
  */
 int kc_crypto_open(const char *tier, struct kc_crypto **out);
 void kc_crypto_close(struct kc_crypto *c);

@@ -24,24 +24,38 @@
 typedef int (*kc_pass_fn)(char *buf, size_t cap, void *arg);
 
 /*
- * Returns 0, -ENOENT/-EACCES etc. for the file, -EBADMSG when the contents
- * are not a key of the expected form (or the passphrase is wrong).
+ * Returns 0, -ENOENT/-EACCES etc. for the file (-EFBIG above 256 KiB),
+ * -EBADMSG when the contents are not a key of the expected form (or the
+ * passphrase is wrong). A negative value returned by the passphrase
+ * callback is passed back as is; with no callback (pass NULL), an
+ * encrypted private key gives -ENOKEY. The callback runs at most once per
+ * load. kc_key_load_public() on an encrypted private key file gives
+ * -ENOKEY too: the caller may then load it as a private key with a
+ * passphrase and use its public half.
  */
 int kc_key_load_private(const char *path, kc_pass_fn pass, void *arg,
 			EVP_PKEY **out);
 int kc_key_load_public(const char *path, EVP_PKEY **out);
+/* A new key holding only the public half of key, so no private copy lingers. */
+int kc_key_public_half(EVP_PKEY *key, EVP_PKEY **out);
 /* Same as the file forms, from PEM text in memory. */
 int kc_key_parse_private(const char *pem, size_t len, kc_pass_fn pass,
 			 void *arg, EVP_PKEY **out);
 int kc_key_parse_public(const char *pem, size_t len, EVP_PKEY **out);
 
-/* Encrypted PKCS#8 (pass non-empty), created with O_EXCL and mode 0600. */
+/*
+ * Encrypted PKCS#8 (pass non-empty, else -EINVAL), created with O_EXCL and
+ * mode 0600: -EEXIST if path exists. Nothing is left behind on failure.
+ */
 int kc_key_save_private(const char *path, EVP_PKEY *key, const char *pass,
 			size_t pass_len);
-/* SPKI "PUBLIC KEY" PEM, mode 0644. */
+/* SPKI "PUBLIC KEY" PEM, mode 0644, O_EXCL as above. */
 int kc_key_save_public(const char *path, EVP_PKEY *key);
 
-/* Unencrypted PKCS#8 DER for handing to a crypto tier; wipe and free it. */
+/*
+ * Unencrypted PKCS#8 DER for handing to a crypto tier; release it with
+ * OPENSSL_clear_free(*der, *len). -EINVAL when key has no private half.
+ */
 int kc_key_pkcs8_der(EVP_PKEY *key, unsigned char **der, size_t *len);
 
 #endif

@@ -11,8 +11,9 @@
  *
  * Encoders write into a caller-supplied buffer and return the number of
  * bytes written, or 0 when the buffer is too small or a field is too long
- * for its length prefix (str: 65535, blob: 2^32-1). kc_*_size() gives the
- * exact size beforehand.
+ * for its length prefix (str: 65535, blob: 2^32-1), a fixed-size field is
+ * NULL, or the type/kind is unknown. kc_*_size() gives the exact size
+ * beforehand, or 0 for the same reasons.
  */
 #ifndef KC_WIRE_H
 #define KC_WIRE_H
@@ -145,10 +146,12 @@ struct kc_frame {
 long kc_frame_peek(const uint8_t *buf, size_t avail, uint32_t max_frame);
 
 /*
- * Decodes one whole frame (as delimited by kc_frame_peek). Returns 0,
- * -KC_UNKNOWN_TYPE for a type not in the table, or -KC_BAD_FRAME when the
- * body does not decode exactly (short field or trailing bytes). On
- * -KC_BAD_FRAME and -KC_UNKNOWN_TYPE, out->type is still set.
+ * Decodes one whole frame (as delimited by kc_frame_peek: len includes the
+ * 4-byte len field, which must equal len - 4). Returns 0, -KC_UNKNOWN_TYPE
+ * for a type not in the table, or -KC_BAD_FRAME when the body does not
+ * decode exactly (short field or trailing bytes) or the len field
+ * disagrees. On -KC_BAD_FRAME and -KC_UNKNOWN_TYPE, out->type is still set
+ * (0 if the frame is too short to hold a type byte).
  */
 int kc_frame_decode(const uint8_t *frame, size_t len, struct kc_frame *out);
 
@@ -200,6 +203,7 @@ size_t kc_inner_encode(const struct kc_inner *in, uint8_t *out, size_t cap);
  * The bytes a MAC covers before the ciphertext itself, for the two
  * sequenced forms: label || sid || u64 seq || iv || u32 ct_len. `label` is
  * KC_LABEL_SEND or KC_LABEL_E2E. The MAC is then over aad || ct.
+ * Returns the aad length, or 0 for a label longer than 32 bytes.
  */
 #define KC_LABEL_SEND "kcourier/1 send"
 #define KC_LABEL_E2E "kcourier/1 e2e"
@@ -215,13 +219,14 @@ size_t kc_seq_aad(uint8_t out[KC_SEQ_AAD_MAX], const char *label,
 /*
  * Signed messages (section 4 enc_sig, section 5 SESSION_INIT sig). Each
  * returns bytes written into out, 0 if cap is too small or a str too long.
+ * With out == NULL they write nothing and return the size needed.
  */
 size_t kc_enc_sig_msg(uint8_t *out, size_t cap, struct kc_bytes client_id,
 		      struct kc_bytes enc_spki);
 size_t kc_e2e_init_sig_msg(uint8_t *out, size_t cap,
 			   const struct kc_session_init *init);
 
-/* Client id grammar: ^[a-z0-9][a-z0-9._-]{0,63}$ */
+/* Client id grammar: ^[a-z0-9][a-z0-9._-]{0,63}$. Returns 1 or 0. */
 int kc_client_id_valid(const uint8_t *p, size_t len);
 
 #endif

@@ -13,6 +13,10 @@ shift
 export KC_BUILD=${KC_BUILD:-$build}
 export KC_BIN=$(cd "$build" && pwd)
 export KC_SRC=$(pwd)
+if [ -n "${KC_VECTORS:-}" ] && [ -d "$KC_VECTORS" ]; then
+	KC_VECTORS=$(cd "$KC_VECTORS" && pwd)
+	export KC_VECTORS
+fi
 
 if [ $# -gt 0 ]; then
 	bins=()
@@ -37,7 +41,7 @@ for bin in "${bins[@]}"; do
 		broken=$((broken + 1))
 		continue
 	fi
-	p=$(sed -E 's/.*pass:([0-9]+).*/\1/' <<<"$totals")
+	p=$(sed -E 's/^# Totals: pass:([0-9]+).*/\1/' <<<"$totals")
 	f=$(sed -E 's/.* fail:([0-9]+).*/\1/' <<<"$totals")
 	s=$(sed -E 's/.* skip:([0-9]+).*/\1/' <<<"$totals")
 	e=$(sed -E 's/.* error:([0-9]+).*/\1/' <<<"$totals")

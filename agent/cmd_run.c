@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourierd run: loads the state directory, opens the store, starts the
+ * workers (DESIGN.md "Run-time architecture") and waits for SIGTERM or
+ * SIGINT. Then no new connection is accepted, each worker finishes its
+ * turn (including the group commit: nothing acknowledged is lost), gives
+ * its connections a moment for their last frames and exits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "daemon.h"
+#include "keyring.h"
+#include "listener.h"
+#include "ratelog.h"
+#include "router.h"
+#include "sessions.h"
+#include "state.h"
+#include "store.h"
+#include "worker.h"
+
+#define WORKERS_MAX 256
+
+static const char run_usage[] =
+	"usage: kcourierd run --dir DIR [--listen ADDR:PORT] [--workers N]\n"
+	"                     [--crypto user|auto] [--passphrase-file FILE]\n"
+	"\n"
+	"Runs the agent until SIGTERM or SIGINT.\n"
+	"\n"
+	"  --dir DIR              the agent state directory\n"
+	"  --listen ADDR:PORT     instead of `listen` in kcourierd.conf\n"
+	"                         (\"127.0.0.1:7411\", \"[::1]:7411\")\n"
+	"  --workers N            worker threads (default: online CPUs)\n"
+	"  --crypto TIER          crypto tier: user or auto (default auto)\n"
+	"  --passphrase-file F    passphrase of the agent keys (else\n"
+	"                         KCOURIERD_PASSPHRASE, KCOURIER_PASSPHRASE,\n"
+	"                         or the terminal)\n"
+	"  -h, --help             this text\n";
+
+struct run_opts {
+	const char *dir, *listen, *workers, *crypto, *pass_file;
+};
+
+static bool parse_run(int argc, char **argv, struct run_opts *o, int *rc)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "crypto", required_argument, NULL, 'c' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'w':
+			o->workers = optarg;
+			break;
+		case 'c':
+			o->crypto = optarg;
+			break;
+		case 'p':
+			o->pass_file = optarg;
+			break;
+		case 'h':
+			*rc = kcd_usage(run_usage, false);
+			return false;
+		default:
+			*rc = kcd_bad_option("run", run_usage, c, argv);
+			return false;
+		}
+	}
+	if (optind < argc) {
+		kcd_err("run: unexpected argument '%s'", argv[optind]);
+		*rc = kcd_usage(run_usage, true);
+		return false;
+	}
+	*rc = kcd_need_dir("run", run_usage, o->dir);
+	return *rc == 0;
+}
+
+struct run {
+	struct kc_daemon d;
+	struct kc_agent_state st;
+	struct kc_keyring kr;
+	unsigned int nworkers;
+	unsigned int started;
+};
+
+static int check_options(const struct run_opts *o, struct run *r)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	r->nworkers = cpus > 0 ? (unsigned int)cpus : 1;
+	if (r->nworkers > WORKERS_MAX)
+		r->nworkers = WORKERS_MAX;
+	if (o->workers && kcd_parse_u32("run", "--workers", o->workers, 1,
+					WORKERS_MAX, &r->nworkers))
+		return -EINVAL;
+	r->d.crypto_tier = o->crypto ? o->crypto : "auto";
+	if (strcmp(r->d.crypto_tier, "user") && strcmp(r->d.crypto_tier, "auto")) {
+		kcd_err("run: bad value '%s' for --crypto (expected user or auto)",
+			r->d.crypto_tier);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_state(const struct run_opts *o, struct run *r)
+{
+	char err[KC_STATE_ERR_MAX] = "";
+	struct kc_passphrase pass;
+	int ret;
+
+	ret = kc_state_passphrase(o->pass_file, false, &pass);
+	if (ret) {
+		kcd_err("run: passphrase: %s", kc_passphrase_strerror(ret));
+		return ret;
+	}
+	ret = kc_agent_state_load(o->dir, &pass, &r->st, err, sizeof(err));
+	kc_passphrase_wipe(&pass);
+	if (ret) {
+		kcd_err("run: %s", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	r->d.state = &r->st;
+	r->d.cfg = r->st.cfg;
+	if (!o->listen)
+		return 0;
+	if (kc_listen_parse(o->listen, &r->d.cfg.listen_addr,
+			    &r->d.cfg.listen_addr_len)) {
+		kcd_err("run: bad value '%s' for --listen (expected ADDR:PORT)",
+			o->listen);
+		return -EINVAL;
+	}
+	snprintf(r->d.cfg.listen, sizeof(r->d.cfg.listen), "%s", o->listen);
+	return 0;
+}
+
+static int open_store(struct run *r)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = kc_state_path(r->st.dir, KC_STATE_STORE, path);
+	if (!ret)
+		ret = kc_store_open(path, false, &r->d.store);
+	if (ret)
+		kcd_err("run: store %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int make_tls(struct run *r)
+{
+	struct kc_tls_server_cfg cfg = {
+		.cert = { r->st.tls_der.data, r->st.tls_der.size },
+		.ca = { r->st.ca_der.data, r->st.ca_der.size },
+		.key_pkcs8 = { r->st.tls_pkcs8, r->st.tls_pkcs8_len },
+	};
+	int ret = kc_tls_server_new(&cfg, &r->d.tls);
+
+	if (ret)
+		kcd_err("run: TLS credentials: %s", strerror(-ret));
+	return ret;
+}
+
+/* A killed earlier run may have left session keys in the keyring. */
+static void purge_keyring(struct run *r)
+{
+	int ret = kc_keyring_open(&r->kr);
+
+	if (!ret)
+		ret = kc_keyring_purge(&r->kr);
+	if (ret < 0)
+		kc_log("keyring %s: %s (session keys stay in locked memory)",
+		       KC_KEYRING_NAME, strerror(-ret));
+	else if (ret > 0)
+		kc_log("keyring %s: removed %d stale session keys",
+		       KC_KEYRING_NAME, ret);
+}
+
+static int make_shared(struct run *r)
+{
+	int ret;
+
+	pthread_mutex_init(&r->d.store_lock, NULL);
+	atomic_init(&r->d.nconns, 0);
+	ret = kc_sid_set_create(&r->d.sids);
+	if (!ret)
+		ret = kc_router_create(&r->d.router);
+	if (!ret) {
+		r->d.workers = calloc(r->nworkers, sizeof(*r->d.workers));
+		if (!r->d.workers)
+			ret = -ENOMEM;
+	}
+	if (ret)
+		kcd_err("run: %s", strerror(-ret));
+	return ret;
+}
+
+/* Each worker gets its own listener on the same port (SO_REUSEPORT). */
+static int start_worker(struct run *r, unsigned int i)
+{
+	struct kc_agent_config *cfg = &r->d.cfg;
+	struct kc_worker *w = calloc(1, sizeof(*w));
+	char addr[KC_LISTEN_TEXT_MAX];
+	int fd, ret;
+
+	if (!w)
+		return -ENOMEM;
+	fd = kc_listener_open(&cfg->listen_addr, cfg->listen_addr_len);
+	if (fd < 0) {
+		kc_listener_format(&cfg->listen_addr, addr, sizeof(addr));
+		kcd_err("run: cannot listen on %s: %s", addr, strerror(-fd));
+		free(w);
+		return fd;
+	}
+	ret = kc_worker_start(w, &r->d, i, fd);
+	if (ret) {
+		kcd_err("run: worker %u: %s", i, strerror(-ret));
+		free(w);
+		return ret;
+	}
+	r->d.workers[i] = w;
+	r->started++;
+	return 0;
+}
+
+static int start_workers(struct run *r)
+{
+	int ret = 0;
+
+	r->d.nworkers = r->nworkers;
+	for (unsigned int i = 0; !ret && i < r->nworkers; i++)
+		ret = start_worker(r, i);
+	/* The workers hold their copies: the plain key bytes can go. */
+	kc_agent_state_wipe_der(&r->st);
+	return ret;
+}
+
+static void stop_workers(struct run *r)
+{
+	struct io_uring ring;
+	bool have_ring = io_uring_queue_init(8, &ring, 0) == 0;
+
+	for (unsigned int i = 0; i < r->started; i++) {
+		if (have_ring)
+			kc_worker_request_stop(r->d.workers[i], &ring);
+		else
+			atomic_store(&r->d.workers[i]->stop, true);
+	}
+	for (unsigned int i = 0; i < r->started; i++) {
+		kc_worker_join(r->d.workers[i]);
+		free(r->d.workers[i]);
+	}
+	if (have_ring)
+		io_uring_queue_exit(&ring);
+	r->started = 0;
+}
+
+static void log_listening(struct run *r)
+{
+	char addr[KC_LISTEN_TEXT_MAX];
+	const char *tier = r->d.workers[0]->crypto->ops->name;
+
+	kc_listener_format(&r->d.cfg.listen_addr, addr, sizeof(addr));
+	kc_log("listening on %s, %u worker%s, crypto tier %s, keyring %s (serial %d)",
+	       addr, r->nworkers, r->nworkers == 1 ? "" : "s", tier,
+	       KC_KEYRING_NAME, (int)r->kr.ring);
+}
+
+static int wait_for_signal(const sigset_t *set)
+{
+	siginfo_t info;
+	int sig;
+
+	do
+		sig = sigwaitinfo(set, &info);
+	while (sig < 0 && errno == EINTR);
+	return sig;
+}
+
+static void cleanup(struct run *r)
+{
+	stop_workers(r);
+	free(r->d.workers);
+	kc_router_destroy(r->d.router);
+	kc_sid_set_destroy(r->d.sids);
+	kc_tls_server_free(r->d.tls);
+	kc_store_close(r->d.store);
+	kc_agent_state_free(&r->st);
+	pthread_mutex_destroy(&r->d.store_lock);
+}
+
+/*
+ * The signals are blocked before any thread exists, so every worker
+ * inherits the mask and only sigwaitinfo here ever sees them.
+ */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int run_agent(const struct run_opts *o, struct run *r)
+{
+	sigset_t set;
+	int sig;
+
+	if (check_options(o, r) || load_state(o, r) || open_store(r) ||
+	    make_tls(r) || make_shared(r))
+		return 1;
+	purge_keyring(r);
+	block_signals(&set);
+	if (start_workers(r))
+		return 1;
+	log_listening(r);
+	sig = wait_for_signal(&set);
+	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");
+	stop_workers(r);
+	kc_log("stopped");
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	struct run *r;
+	int rc;
+
+	if (!parse_run(argc, argv, &o, &rc))
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		kcd_err("run: out of memory");
+		return 1;
+	}
+	rc = run_agent(&o, r);
+	cleanup(r);
+	free(r);
+	return rc;
+}

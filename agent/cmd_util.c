@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * What every kcourierd command shares: messages for humans, option
+ * checks, and opening the state directory's configuration and store.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "state.h"
+
+void kcd_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kcourierd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* After a usage error only the synopsis: the part before the first blank line.
+ */
+int kcd_usage(const char *usage, bool error)
+{
+	const char *end = strstr(usage, "\n\n");
+
+	if (!error) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fwrite(usage, 1, end ? (size_t)(end - usage + 1) : strlen(usage),
+	       stderr);
+	return 1;
+}
+
+int kcd_bad_option(const char *cmd, const char *usage, int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		kcd_err("%s: option '%s' needs a value", cmd, arg);
+	else if (optopt && strncmp(arg, "--", 2))
+		kcd_err("%s: unknown option '-%c'", cmd, optopt);
+	else
+		kcd_err("%s: unknown option '%s'", cmd, arg);
+	return kcd_usage(usage, true);
+}
+
+int kcd_need_dir(const char *cmd, const char *usage, const char *dir)
+{
+	if (dir)
+		return 0;
+	kcd_err("%s: --dir DIR is required (the agent state directory)", cmd);
+	return kcd_usage(usage, true);
+}
+
+int kcd_parse_u32(const char *cmd, const char *opt, const char *text,
+		  uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	for (p = text; *p >= '0' && *p <= '9' && v <= max; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p == text || *p || v < min || v > max) {
+		kcd_err("%s: bad value '%s' for %s (expected an integer from "
+			"%u to %u)",
+			cmd, text, opt, min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int kcd_load_config(const char *cmd, const char *dir,
+		    struct kc_agent_config *cfg)
+{
+	char path[PATH_MAX], err[KC_STATE_ERR_MAX];
+	int ret;
+
+	ret = kc_state_path(dir, KC_STATE_CONFIG, path);
+	if (ret) {
+		kcd_err("%s: directory name too long: %s", cmd, dir);
+		return ret;
+	}
+	kc_config_defaults(cfg);
+	ret = kc_config_load(path, cfg, err, sizeof(err));
+	if (ret == -ENOENT)
+		kcd_err("%s: %s is not initialised (no %s); run 'kcourierd "
+			"init --dir %s' first",
+			cmd, dir, KC_STATE_CONFIG, dir);
+	else if (ret)
+		kcd_err("%s: %s", cmd, err);
+	return ret;
+}
+
+int kcd_open_store(const char *cmd, const char *dir, struct kc_store **out)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = kc_state_path(dir, KC_STATE_STORE, path);
+	if (!ret)
+		ret = kc_store_open(path, false, out);
+	if (ret == -EPROTO)
+		kcd_err("%s: %s was written by a newer kcourierd", cmd, path);
+	else if (ret)
+		kcd_err("%s: cannot open %s: %s", cmd, path, strerror(-ret));
+	return ret;
+}
+
+int64_t kcd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

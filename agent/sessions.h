@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Agent-side sessions of OPEN_SESSION (PROTOCOL.md section 4).
+ *
+ * Two levels:
+ * - kc_sid_set: every sid live anywhere on the agent, shared by all
+ *   workers behind one mutex, so a second OPEN_SESSION with a live sid
+ *   gets EXISTS whichever connection or worker it arrives on;
+ * - kc_session_list: the sessions of one connection (a session belongs to
+ *   the connection that opened it), with the crypto handle holding K and
+ *   Km, the highest seq that passed the MAC, and the expiry time. Only the
+ *   owning worker touches a list.
+ * A session ends when its connection closes or at expiry; the crypto tier
+ * then forgets K and Km (kc_session_drop) and the sid is free again.
+ */
+#ifndef KC_SESSIONS_H
+#define KC_SESSIONS_H
+
+#include <stdint.h>
+
+#include "crypto_ops.h"
+
+struct kc_sid_set;
+
+int kc_sid_set_create(struct kc_sid_set **out);
+void kc_sid_set_destroy(struct kc_sid_set *s);
+/* Returns 0 when the sid was free and is now taken, -EEXIST or -ENOMEM. */
+int kc_sid_claim(struct kc_sid_set *s, const uint8_t sid[KC_SID_LEN]);
+void kc_sid_release(struct kc_sid_set *s, const uint8_t sid[KC_SID_LEN]);
+
+/* Connections that open more sessions than this get TRY_LATER. */
+#define KC_SESSIONS_PER_CONN 256
+
+struct kc_conn_session {
+	uint8_t sid[KC_SID_LEN];
+	kc_handle_t handle;
+	uint64_t max_seq;    /* highest seq that passed the MAC; 0 = none */
+	uint64_t expires_ms; /* SESSION time + ttl_s */
+};
+
+struct kc_conn_sessions {
+	struct kc_conn_session *v;
+	uint32_t n, cap;
+};
+
+/* Everything needed to create or end a session on one worker. */
+struct kc_session_ctx {
+	struct kc_sid_set *sids;
+	struct kc_crypto *crypto;
+	kc_handle_t unwrap_key; /* the seal key */
+};
+
+/*
+ * Claims the sid and unwraps K under the seal key. Returns 0 or a negated
+ * protocol status: -KC_EXISTS (sid live somewhere), -KC_BAD_REQUEST (no
+ * 32-byte key inside `wrapped`), -KC_TRY_LATER (too many sessions on this
+ * connection), -KC_INTERNAL.
+ */
+int kc_conn_session_open(struct kc_conn_sessions *l, const struct kc_session_ctx *ctx,
+		    const uint8_t sid[KC_SID_LEN],
+		    const uint8_t wrapped[KC_RSA_LEN], uint64_t expires_ms);
+/* The live session with this sid, or NULL (also when it has expired). */
+struct kc_conn_session *kc_conn_session_find(struct kc_conn_sessions *l,
+				   const uint8_t sid[KC_SID_LEN],
+				   uint64_t now_ms);
+/* Ends every session whose time is up; returns how many ended. */
+unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,
+				const struct kc_session_ctx *ctx,
+				uint64_t now_ms);
+/* Ends all sessions and frees the list (connection close). */
+void kc_conn_sessions_drop_all(struct kc_conn_sessions *l,
+			  const struct kc_session_ctx *ctx);
+
+#endif

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The client home directory: location, config, whole-file I/O, locks; see
+ * home.h. The peers cache and the sealed state are in home_store.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certcheck.h"
+#include "home.h"
+
+#define CONFIG_MAX 65536
+#define CERT_FILE_MAX 65536
+#define CONFIG_VERSION 1
+
+static const char *config_base(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (xdg && xdg[0] == '/')
+		return xdg;
+	if (home && home[0] == '/')
+		return home;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_dir : NULL;
+}
+
+int kc_home_default_dir(const char *id, char **dir)
+{
+	const char *base = config_base();
+	bool xdg = base && base == getenv("XDG_CONFIG_HOME");
+	int n;
+
+	*dir = NULL;
+	if (!base)
+		return -ENOENT;
+	n = asprintf(dir, "%s%s/kcourier%s%s", base, xdg ? "" : "/.config",
+		     id ? "/" : "", id ? id : "");
+	if (n < 0) {
+		*dir = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool is_registered_home(const char *base, const char *name)
+{
+	char path[4096];
+
+	if (name[0] == '.' ||
+	    snprintf(path, sizeof(path), "%s/%s/%s", base, name,
+		     KC_HOME_CONFIG) >= (int)sizeof(path))
+		return false;
+	return access(path, R_OK) == 0;
+}
+
+int kc_home_find_default(char **dir)
+{
+	char *base = NULL, *found = NULL;
+	struct dirent *de;
+	int ret, count = 0;
+	DIR *d;
+
+	*dir = NULL;
+	ret = kc_home_default_dir(NULL, &base);
+	if (ret)
+		return ret;
+	d = opendir(base);
+	ret = -ENOENT;
+	while (d && (de = readdir(d))) {
+		if (!is_registered_home(base, de->d_name) || count++)
+			continue;
+		found = strdup(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (count > 1)
+		ret = -ENOTUNIQ;
+	else if (count == 1 && !found)
+		ret = -ENOMEM;
+	else if (count == 1 && asprintf(dir, "%s/%s", base, found) < 0)
+		ret = -ENOMEM;
+	else if (count == 1)
+		ret = 0;
+	free(found);
+	free(base);
+	return ret;
+}
+
+/* mkdir -p; every directory made here is 0700. */
+static int make_dirs(const char *dir)
+{
+	char *path = strdup(dir), *p;
+	int ret = 0;
+
+	if (!path)
+		return -ENOMEM;
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			ret = -errno;
+		*p = c;
+		if (ret || c == '\0')
+			break;
+	}
+	free(path);
+	return ret;
+}
+
+int kc_home_create(struct kc_home *h, const char *dir)
+{
+	struct stat st;
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	ret = make_dirs(dir);
+	if (ret)
+		return ret;
+	if (stat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* Keys and session state live here: nobody else may look in. */
+	if (chmod(dir, 0700))
+		return -errno;
+	h->dir = strdup(dir);
+	return h->dir ? 0 : -ENOMEM;
+}
+
+void kc_home_release(struct kc_home *h)
+{
+	free(h->dir);
+	memset(h, 0, sizeof(*h));
+}
+
+static bool pin_valid(const char *pin)
+{
+	size_t i;
+
+	if (strlen(pin) != KC_PIN_HEX_LEN)
+		return false;
+	for (i = 0; i < KC_PIN_HEX_LEN; i++) {
+		if (!strchr("0123456789abcdef", pin[i]))
+			return false;
+	}
+	return true;
+}
+
+static int parse_config(struct kc_home *h, const uint8_t *buf, size_t len)
+{
+	const char *id, *agent, *pin;
+	json_t *doc;
+	int v = 0, ret = -EBADMSG;
+
+	doc = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!doc)
+		return -EBADMSG;
+	if (json_unpack(doc, "{s:i, s:s, s:s, s:s}", "v", &v, "id", &id,
+			"agent", &agent, "ca_pin", &pin) ||
+	    v != CONFIG_VERSION || !pin_valid(pin) ||
+	    !kc_client_id_valid((const uint8_t *)id, strlen(id)) ||
+	    !agent[0] || strlen(agent) > KC_HOME_AGENT_MAX)
+		goto cleanup;
+	strcpy(h->id, id);
+	strcpy(h->agent, agent);
+	strcpy(h->pin, pin);
+	ret = 0;
+cleanup:
+	json_decref(doc);
+	return ret;
+}
+
+int kc_home_open(struct kc_home *h, const char *dir)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	h->dir = strdup(dir);
+	if (!h->dir)
+		return -ENOMEM;
+	ret = kc_home_read(h, KC_HOME_CONFIG, CONFIG_MAX, &buf, &len);
+	if (!ret)
+		ret = parse_config(h, buf, len);
+	free(buf);
+	if (ret)
+		kc_home_release(h);
+	return ret;
+}
+
+int kc_home_save_config(const struct kc_home *h)
+{
+	json_t *doc;
+	char *text = NULL;
+	int ret = -ENOMEM;
+
+	doc = json_pack("{s:i, s:s, s:s, s:s}", "v", CONFIG_VERSION, "id",
+			h->id, "agent", h->agent, "ca_pin", h->pin);
+	if (doc)
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (text) {
+		size_t len = strlen(text);
+
+		/* A text file ends with a newline. */
+		text[len] = '\n';
+		ret = kc_home_write(h, KC_HOME_CONFIG, text, len + 1, 0600);
+	}
+	free(text);
+	json_decref(doc);
+	return ret;
+}
+
+int kc_home_path(const struct kc_home *h, const char *name, char *out,
+		 size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", h->dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int read_fd(int fd, size_t max, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if ((size_t)st.st_size > max)
+		return -EFBIG;
+	*buf = malloc((size_t)st.st_size + 1);
+	if (!*buf)
+		return -ENOMEM;
+	while (got < (size_t)st.st_size) {
+		n = read(fd, *buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	return 0;
+}
+
+int kc_home_read(const struct kc_home *h, const char *name, size_t max,
+		 uint8_t **buf, size_t *len)
+{
+	char path[4096];
+	int fd, ret;
+
+	*buf = NULL;
+	ret = kc_home_path(h, name, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read_fd(fd, max, buf, len);
+	close(fd);
+	return ret;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The rename itself must be durable too: fsync the directory. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int kc_home_write(const struct kc_home *h, const char *name, const void *buf,
+		  size_t len, mode_t mode)
+{
+	char path[4096], tmp[4096];
+	int fd, ret;
+
+	ret = kc_home_path(h, name, path, sizeof(path));
+	if (!ret && snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", h->dir,
+			     name) >= (int)sizeof(tmp))
+		ret = -ENAMETOOLONG;
+	if (ret)
+		return ret;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = fchmod(fd, mode) ? -errno : 0;
+	if (!ret)
+		ret = write_all(fd, buf, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return ret;
+	}
+	return sync_dir(h->dir);
+}
+
+int kc_home_save_cert(const struct kc_home *h, const char *name,
+		      struct kc_bytes der)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = kc_cert_to_pem(der, &pem, &len);
+	if (!ret)
+		ret = kc_home_write(h, name, pem, len, 0644);
+	free(pem);
+	return ret;
+}
+
+int kc_home_load_cert(const struct kc_home *h, const char *name,
+		      uint8_t **der, size_t *len)
+{
+	uint8_t *buf = NULL;
+	size_t buf_len = 0;
+	int ret;
+
+	ret = kc_home_read(h, name, CERT_FILE_MAX, &buf, &buf_len);
+	if (!ret)
+		ret = kc_cert_to_der(buf, buf_len, der, len);
+	free(buf);
+	return ret == -EINVAL ? -EBADMSG : ret;
+}
+
+int kc_home_lock(const struct kc_home *h, const char *name, int *fd)
+{
+	char lock[4096];
+	int ret;
+
+	*fd = -1;
+	if (snprintf(lock, sizeof(lock), "%s/.%s.lock", h->dir, name) >=
+	    (int)sizeof(lock))
+		return -ENAMETOOLONG;
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return -errno;
+	do
+		ret = flock(*fd, LOCK_EX);
+	while (ret && errno == EINTR);
+	if (ret) {
+		ret = -errno;
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+void kc_home_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

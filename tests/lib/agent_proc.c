@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A kcourierd child process for tests: see agent_proc.h.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_proc.h"
+
+#define TEST_PASSPHRASE "kcourier test passphrase"
+/* Generous: key loading runs PBKDF2 three times, slower under ASan. */
+#define START_WAIT_MS 60000
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Runs bin with argv and returns its exit status, with stdout captured
+ * into out (cap bytes, NUL-terminated) when out is not NULL and stderr
+ * going to err_fd when that is not -1.
+ */
+static int run_tool(char *const argv[], char *out, size_t cap, int err_fd)
+{
+	int pipefd[2], status;
+	size_t len = 0;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (err_fd >= 0)
+			dup2(err_fd, STDERR_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		char sink[256];
+		char *dst = out && len + 1 < cap ? out + len : sink;
+		size_t room = out && len + 1 < cap ? cap - len - 1 : sizeof(sink);
+		ssize_t n = read(pipefd[0], dst, room);
+
+		if (n <= 0)
+			break;
+		if (dst != sink)
+			len += (size_t)n;
+	}
+	close(pipefd[0]);
+	if (out)
+		out[len] = '\0';
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Runs a kcourierd command with its stderr appended to tools.log. */
+static int run_cmd(const struct agent_proc *a, char *const argv[], char *out,
+		   size_t cap)
+{
+	int fd = open(a->tools_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		      0600);
+	int rc = run_tool(argv, out, cap, fd);
+
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The last line of init's stdout that is 64 hex digits: the pin. */
+static int find_pin(const char *text, char pin[65])
+{
+	const char *p = text;
+
+	pin[0] = '\0';
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n == 64 && strspn(p, "0123456789abcdef") >= 64) {
+			memcpy(pin, p, 64);
+			pin[64] = '\0';
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return pin[0] ? 0 : -EPROTO;
+}
+
+int agent_proc_init(struct agent_proc *a, unsigned int workers)
+{
+	const char *kc_bin = getenv("KC_BIN");
+	char out[4096];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!kc_bin)
+		return -ENOENT;
+	setenv("KCOURIER_PASSPHRASE", TEST_PASSPHRASE, 0);
+	if ((size_t)snprintf(a->bin, sizeof(a->bin), "%s/kcourierd", kc_bin) >=
+	    sizeof(a->bin))
+		return -ENAMETOOLONG;
+	snprintf(a->dir, sizeof(a->dir), "/tmp/kc-agent-XXXXXX");
+	if (!mkdtemp(a->dir))
+		return -errno;
+	snprintf(a->log, sizeof(a->log), "%s/agent.log", a->dir);
+	snprintf(a->tools_log, sizeof(a->tools_log), "%s/tools.log", a->dir);
+	a->workers = workers ? workers : 2;
+	/* init wants an empty directory; the state goes one level down. */
+	strncat(a->dir, "/state", sizeof(a->dir) - strlen(a->dir) - 1);
+	{
+		char *argv[] = { a->bin, "init", "--dir", a->dir, NULL };
+
+		rc = run_cmd(a, argv, out, sizeof(out));
+	}
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	return find_pin(out, a->pin);
+}
+
+/*
+ * A port nobody listens on right now: bind port 0, read it, close. The
+ * agent binds it again with SO_REUSEADDR moments later.
+ */
+static int free_port(char addr[64])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd, ret = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len))
+		ret = -errno;
+	close(fd);
+	if (!ret)
+		snprintf(addr, 64, "127.0.0.1:%u", ntohs(sa.sin_port));
+	return ret;
+}
+
+static void spawn(struct agent_proc *a, int log_fd)
+{
+	char workers[16];
+	char *argv[] = { a->bin, "run", "--dir", a->dir, "--listen",
+			 a->addr, "--workers", workers, NULL };
+
+	snprintf(workers, sizeof(workers), "%u", a->workers);
+	/* A test that dies (failed ASSERT, timeout) takes its agent along. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	dup2(log_fd, STDERR_FILENO);
+	close(log_fd);
+	execv(a->bin, argv);
+	_exit(127);
+}
+
+/* "kcourierd: listening on 127.0.0.1:PORT, ..." once it is up. */
+static bool listening(const struct agent_proc *a)
+{
+	char line[96];
+
+	snprintf(line, sizeof(line), "listening on %s,", a->addr);
+	return agent_proc_log_has(a, line);
+}
+
+static bool child_exited(struct agent_proc *a)
+{
+	int status;
+
+	if (waitpid(a->pid, &status, WNOHANG) != a->pid)
+		return false;
+	a->pid = 0;
+	return true;
+}
+
+int agent_proc_start(struct agent_proc *a)
+{
+	int log_fd;
+
+	/* Each run gets a fresh log, so the address read is this run's. */
+	log_fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (log_fd < 0)
+		return -errno;
+	if (!a->addr[0] && free_port(a->addr)) {
+		close(log_fd);
+		return -EADDRNOTAVAIL;
+	}
+	a->pid = fork();
+	if (a->pid < 0) {
+		a->pid = 0;
+		close(log_fd);
+		return -errno;
+	}
+	if (a->pid == 0)
+		spawn(a, log_fd);
+	close(log_fd);
+	for (unsigned int waited = 0; waited < START_WAIT_MS; waited += 10) {
+		if (listening(a))
+			return 0;
+		if (child_exited(a))
+			return -ECHILD;
+		sleep_ms(10);
+	}
+	agent_proc_kill(a);
+	return -ETIMEDOUT;
+}
+
+static int wait_child(struct agent_proc *a)
+{
+	int status;
+
+	if (waitpid(a->pid, &status, 0) < 0)
+		return -errno;
+	a->pid = 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int agent_proc_stop(struct agent_proc *a)
+{
+	if (!a->pid)
+		return -ESRCH;
+	kill(a->pid, SIGTERM);
+	return wait_child(a);
+}
+
+void agent_proc_kill(struct agent_proc *a)
+{
+	if (!a->pid)
+		return;
+	kill(a->pid, SIGKILL);
+	wait_child(a);
+}
+
+void agent_proc_destroy(struct agent_proc *a)
+{
+	char top[sizeof(a->dir)];
+	char *argv[] = { "/bin/rm", "-rf", top, NULL };
+	char *slash;
+
+	agent_proc_kill(a);
+	/* KC_TEST_KEEP=1 leaves the directory (and agent.log) for a look. */
+	if (!a->dir[0] || getenv("KC_TEST_KEEP"))
+		return;
+	snprintf(top, sizeof(top), "%s", a->dir);
+	slash = strrchr(top, '/');
+	if (slash && !strcmp(slash, "/state"))
+		*slash = '\0';
+	run_tool(argv, NULL, 0, -1);
+	a->dir[0] = '\0';
+}
+
+int agent_proc_token(struct agent_proc *a, char token[65])
+{
+	char *argv[] = { a->bin, "token", "--dir", a->dir, NULL };
+	char out[256];
+	int rc = run_cmd(a, argv, out, sizeof(out));
+
+	if (rc)
+		return rc < 0 ? rc : -EIO;
+	if (strcspn(out, "\n") != 64)
+		return -EPROTO;
+	memcpy(token, out, 64);
+	token[64] = '\0';
+	return 0;
+}
+
+int agent_proc_revoke(struct agent_proc *a, const char *id)
+{
+	char *argv[] = { a->bin, "revoke", "--dir", a->dir, (char *)id, NULL };
+	int rc = run_cmd(a, argv, NULL, 0);
+
+	return rc ? (rc < 0 ? rc : -EIO) : 0;
+}
+
+bool agent_proc_log_has(const struct agent_proc *a, const char *text)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	fd = open(a->log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}

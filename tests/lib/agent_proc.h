@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A real kcourierd for tests: `kcourierd init` in a fresh temporary state
+ * directory, then `kcourierd run` as a child process on 127.0.0.1 with an
+ * ephemeral port (it prints the port it got in its "listening on" line),
+ * plus `token` and `revoke` through the same binary.
+ *
+ * The binary is $KC_BIN/kcourierd (tests/run-tests.sh sets KC_BIN). The
+ * key passphrase comes from KCOURIER_PASSPHRASE; agent_proc_init sets a
+ * test one if the environment has none. The agent's stderr goes to
+ * agent.log beside the state directory (agent_proc_log_has() searches
+ * it), the other commands' to tools.log there.
+ */
+#ifndef KC_TEST_AGENT_PROC_H
+#define KC_TEST_AGENT_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct agent_proc {
+	char dir[128];		/* state directory, under a mkdtemp one */
+	char bin[PATH_MAX];	/* kcourierd */
+	char log[160];		/* the running agent's stderr */
+	char tools_log[160];	/* stderr of init, token and revoke */
+	char addr[64];		/* "127.0.0.1:PORT", chosen at the first start */
+	char pin[65];		/* CA fingerprint printed by init */
+	unsigned int workers;
+	pid_t pid;		/* 0 when not running */
+};
+
+/*
+ * Makes the state directory with `kcourierd init`. Returns 0, -ENOENT
+ * when KC_BIN is unset (the caller SKIPs), or -errno.
+ */
+int agent_proc_init(struct agent_proc *a, unsigned int workers);
+/* Starts `kcourierd run` and waits until it is listening. 0 or -errno. */
+int agent_proc_start(struct agent_proc *a);
+/* SIGTERM and wait: returns the exit status (0 for a clean stop). */
+int agent_proc_stop(struct agent_proc *a);
+/* SIGKILL and wait: the crash case. */
+void agent_proc_kill(struct agent_proc *a);
+/* Stops a running agent (if any) and removes the state directory. */
+void agent_proc_destroy(struct agent_proc *a);
+
+/* `kcourierd token --dir DIR`: one token (64 hex digits). */
+int agent_proc_token(struct agent_proc *a, char token[65]);
+/* `kcourierd revoke --dir DIR ID`. */
+int agent_proc_revoke(struct agent_proc *a, const char *id);
+
+/* Whether the running agent's log contains text. */
+bool agent_proc_log_has(const struct agent_proc *a, const char *text);
+
+#endif

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourierd end to end: a real agent process (`kcourierd init`, `token`,
+ * `run` on 127.0.0.1, two workers) and clients speaking PROTOCOL.md over
+ * TLS with the library's codec (tests/lib/agent_proc.h, agent_client.h).
+ *
+ * Each test gets a fresh state directory and agent; the teardown checks
+ * that SIGTERM stops the agent cleanly (exit status 0).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/agent_client.h"
+#include "lib/agent_proc.h"
+#include "crypto.h"
+#include "kselftest_harness.h"
+
+/* Setup makes keys and starts an agent: slower than the default 30 s. */
+#define AGENT_TEST(name) TEST_F_TIMEOUT(agent, name, 180)
+
+FIXTURE(agent)
+{
+	struct agent_proc a;
+	struct test_ident alice, bob;
+};
+
+FIXTURE_SETUP(agent)
+{
+	int ret = agent_proc_init(&self->a, 2);
+
+	if (ret == -ENOENT)
+		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
+	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
+}
+
+FIXTURE_TEARDOWN(agent)
+{
+	if (self->a.pid)
+		EXPECT_EQ(0, agent_proc_stop(&self->a));
+	ti_free(&self->alice);
+	ti_free(&self->bob);
+	agent_proc_destroy(&self->a);
+}
+
+static void msg_id_of(uint8_t id[KC_MSGID_LEN], unsigned int n)
+{
+	memset(id, 0, KC_MSGID_LEN);
+	id[0] = 0xa5;
+	id[12] = (uint8_t)(n >> 24);
+	id[13] = (uint8_t)(n >> 16);
+	id[14] = (uint8_t)(n >> 8);
+	id[15] = (uint8_t)n;
+}
+
+static const uint8_t zero_id[KC_MSGID_LEN];
+
+/* Sends one message and returns the ACK's status (or a -errno). */
+static int send_one(struct kc_client *c, const struct test_session *s,
+		    uint64_t seq, const char *to, unsigned int n,
+		    unsigned int tamper, uint8_t ack_id[KC_MSGID_LEN])
+{
+	uint8_t id[KC_MSGID_LEN], inner[32];
+	uint16_t status;
+	int ret;
+
+	msg_id_of(id, n);
+	memset(inner, (int)n, sizeof(inner));
+	ret = ts_send(c, s, seq, to, id, inner, sizeof(inner), tamper);
+	if (!ret)
+		ret = ts_await_ack(c, s, seq, &status, ack_id);
+	return ret ? ret : status;
+}
+
+AGENT_TEST(ping_pong)
+{
+	struct kc_client *c;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	EXPECT_EQ(0, tc_ping(c, 0x0123456789abcdefull));
+	EXPECT_EQ(0, tc_ping(c, 7));
+	kc_client_close(c);
+}
+
+/* Without a certificate only REGISTER is allowed; then it closes. */
+AGENT_TEST(no_cert_ping_unauthorized)
+{
+	struct kc_frame req = { .type = KC_T_PING };
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_connect(&self->a, NULL, &c));
+	ASSERT_EQ(0, kc_client_send(c, &req));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_UNAUTHORIZED, status);
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+}
+
+AGENT_TEST(register_token_once)
+{
+	struct test_ident carol;
+	char token[65], pin[65];
+	int status;
+
+	ASSERT_EQ(0, agent_proc_token(&self->a, token));
+	ASSERT_EQ(0, ti_register(&self->a, &self->alice, token, &status));
+	/* The CA certificate is the one the pin names. */
+	ASSERT_EQ(0, kc_cert_pin(self->alice.ca_cert, self->alice.ca_cert_len,
+				 pin));
+	EXPECT_STREQ(self->a.pin, pin);
+	EXPECT_NE(NULL, self->alice.seal_pub);
+	/* Used token: BAD_TOKEN, whoever tries. */
+	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &self->bob, token,
+					  &status));
+	EXPECT_EQ(KC_BAD_TOKEN, status);
+	/* A taken id with a fresh token: EXISTS, and the token survives. */
+	ASSERT_EQ(0, agent_proc_token(&self->a, token));
+	ASSERT_EQ(0, ti_make(&carol, "alice"));
+	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &carol, token, &status));
+	EXPECT_EQ(KC_EXISTS, status);
+	ti_free(&carol);
+	EXPECT_EQ(0, ti_register(&self->a, &self->bob, token, &status));
+}
+
+AGENT_TEST(register_bad_requests)
+{
+	struct test_ident bad;
+	char token[65];
+	int status;
+
+	ASSERT_EQ(0, agent_proc_token(&self->a, token));
+	/* Id grammar. */
+	ASSERT_EQ(0, ti_make(&bad, "Not_An-Id"));
+	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &bad, token, &status));
+	EXPECT_EQ(KC_BAD_REQUEST, status);
+	ti_free(&bad);
+	/* enc_sig that does not verify. */
+	ASSERT_EQ(0, ti_make(&bad, "mallory"));
+	bad.enc_sig[100] ^= 1;
+	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &bad, token, &status));
+	EXPECT_EQ(KC_BAD_REQUEST, status);
+	ti_free(&bad);
+	/* The token was not used by the failures. */
+	EXPECT_EQ(0, ti_register(&self->a, &self->alice, token, &status));
+}
+
+AGENT_TEST(register_on_certified_connection)
+{
+	struct kc_frame req;
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ti_register_frame(&self->bob, "whatever", &req);
+	ASSERT_EQ(0, kc_client_send(c, &req));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_BAD_REQUEST, status);
+	EXPECT_EQ(0, tc_ping(c, 1)); /* the connection stays */
+	kc_client_close(c);
+}
+
+AGENT_TEST(lookup)
+{
+	struct kc_frame req = { .type = KC_T_LOOKUP }, ans;
+	struct kc_client *c;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	req.u.lookup.client_id = (struct kc_bytes){ (const uint8_t *)"bob", 3 };
+	ASSERT_EQ(0, kc_client_call(c, &req, KC_T_KEYS, TEST_WAIT_MS, &ans));
+	EXPECT_EQ(3, ans.u.keys.client_id.len);
+	ASSERT_EQ(self->bob.enc_spki_len, ans.u.keys.enc_spki.len);
+	EXPECT_EQ(0, memcmp(self->bob.enc_spki, ans.u.keys.enc_spki.p,
+			    self->bob.enc_spki_len));
+	ASSERT_EQ(self->bob.cert_len, ans.u.keys.id_cert.len);
+	EXPECT_EQ(0, memcmp(self->bob.cert, ans.u.keys.id_cert.p,
+			    self->bob.cert_len));
+	EXPECT_EQ(0, memcmp(self->bob.enc_sig, ans.u.keys.enc_sig.p,
+			    KC_RSA_LEN));
+	req.u.lookup.client_id = (struct kc_bytes){ (const uint8_t *)"dave", 4 };
+	EXPECT_EQ(-EREMOTEIO,
+		  kc_client_call(c, &req, KC_T_KEYS, TEST_WAIT_MS, &ans));
+	EXPECT_EQ(KC_NOT_FOUND, kc_client_status(c));
+	kc_client_close(c);
+}
+
+AGENT_TEST(open_session_errors)
+{
+	struct test_session s1, s2;
+	struct kc_frame req = { .type = KC_T_OPEN_SESSION }, ans;
+	uint8_t sid[KC_SID_LEN], junk[KC_RSA_LEN];
+	struct kc_client *c, *c2;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c2));
+	kc_random(sid, sizeof(sid));
+	ASSERT_EQ(0, ts_open_sid(c, &self->alice, sid, &s1, &status));
+	EXPECT_LT(0, s1.ttl_s);
+	/* A live sid, on this connection or any other: EXISTS. */
+	EXPECT_EQ(-EREMOTEIO, ts_open_sid(c, &self->alice, sid, &s2, &status));
+	EXPECT_EQ(KC_EXISTS, status);
+	EXPECT_EQ(-EREMOTEIO, ts_open_sid(c2, &self->alice, sid, &s2, &status));
+	EXPECT_EQ(KC_EXISTS, status);
+	/* A wrapped key that is not OAEP of 32 bytes: BAD_REQUEST. */
+	kc_random(junk, sizeof(junk));
+	junk[0] = 0;
+	kc_random(sid, sizeof(sid));
+	req.u.open = (struct kc_open_session){ sid, junk };
+	EXPECT_EQ(-EREMOTEIO,
+		  kc_client_call(c, &req, KC_T_SESSION, TEST_WAIT_MS, &ans));
+	EXPECT_EQ(KC_BAD_REQUEST, kc_client_status(c));
+	kc_client_close(c);
+	kc_client_close(c2);
+}
+
+/* One DELIVER from the client's events; checks sender, id and inner. */
+static int expect_deliver(struct kc_client *c, const char *from,
+			  unsigned int n, uint64_t *stored_at)
+{
+	uint8_t id[KC_MSGID_LEN], inner[32];
+	struct kc_frame f;
+	int ret = kc_client_next_event(c, TEST_WAIT_MS, &f);
+
+	if (ret)
+		return ret;
+	msg_id_of(id, n);
+	memset(inner, (int)n, sizeof(inner));
+	if (f.type != KC_T_DELIVER || f.u.deliver.from.len != strlen(from) ||
+	    memcmp(f.u.deliver.from.p, from, strlen(from)) ||
+	    memcmp(f.u.deliver.msg_id, id, KC_MSGID_LEN) ||
+	    f.u.deliver.inner.len != sizeof(inner) ||
+	    memcmp(f.u.deliver.inner.p, inner, sizeof(inner)))
+		return -EPROTO;
+	if (stored_at)
+		*stored_at = f.u.deliver.stored_at_ms;
+	return 0;
+}
+
+static int send_delivered(struct kc_client *c, unsigned int n)
+{
+	struct kc_frame f = { .type = KC_T_DELIVERED };
+	uint8_t id[KC_MSGID_LEN];
+
+	msg_id_of(id, n);
+	f.u.delivered.msg_id = id;
+	return kc_client_send(c, &f);
+}
+
+/* Queued while bob is away, delivered when he connects, then a receipt. */
+AGENT_TEST(send_deliver_receipt)
+{
+	struct kc_client *ca, *cb;
+	struct test_session s;
+	uint8_t ack_id[KC_MSGID_LEN], id[KC_MSGID_LEN];
+	uint64_t stored_at = 0;
+	struct kc_frame f;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &ca));
+	ASSERT_EQ(0, ts_open(ca, &self->alice, &s, &status));
+	ASSERT_EQ(KC_OK, send_one(ca, &s, 1, "bob", 1, TS_GOOD, ack_id));
+	msg_id_of(id, 1);
+	EXPECT_EQ(0, memcmp(ack_id, id, KC_MSGID_LEN));
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->bob, &cb));
+	ASSERT_EQ(0, expect_deliver(cb, "alice", 1, &stored_at));
+	EXPECT_LT(0, stored_at);
+	ASSERT_EQ(0, send_delivered(cb, 1));
+
+	ASSERT_EQ(0, kc_client_next_event(ca, TEST_WAIT_MS, &f));
+	ASSERT_EQ(KC_T_RECEIPT, f.type);
+	EXPECT_EQ(0, memcmp(f.u.receipt.msg_id, id, KC_MSGID_LEN));
+	ASSERT_EQ(3, f.u.receipt.recipient.len);
+	EXPECT_EQ(0, memcmp(f.u.receipt.recipient.p, "bob", 3));
+
+	/* DELIVERED has no answer: the next answer bob gets is his PONG. */
+	EXPECT_EQ(0, tc_ping(cb, 9));
+	EXPECT_FALSE(kc_client_event_ready(cb));
+	kc_client_close(ca);
+	kc_client_close(cb);
+}
+
+/* Bob online (on either worker): live DELIVERs, in ACK order. */
+AGENT_TEST(live_delivery_in_order)
+{
+	struct kc_client *ca, *cb[4];
+	struct test_session s;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	/* Several connections of bob, spread over the workers. */
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, ti_connect(&self->a, &self->bob, &cb[i]));
+		ASSERT_EQ(0, tc_ping(cb[i], (uint64_t)i));
+	}
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &ca));
+	ASSERT_EQ(0, ts_open(ca, &self->alice, &s, &status));
+	for (unsigned int n = 1; n <= 20; n++)
+		ASSERT_EQ(KC_OK, send_one(ca, &s, n, "bob", n, TS_GOOD, NULL));
+	for (int i = 0; i < 4; i++) {
+		for (unsigned int n = 1; n <= 20; n++)
+			ASSERT_EQ(0, expect_deliver(cb[i], "alice", n, NULL));
+		kc_client_close(cb[i]);
+	}
+	kc_client_close(ca);
+}
+
+/* A seq at or below the highest accepted: REPLAY, and the session goes on. */
+AGENT_TEST(replay)
+{
+	uint8_t ack_id[KC_MSGID_LEN];
+	struct test_session s;
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	ASSERT_EQ(KC_OK, send_one(c, &s, 5, "bob", 1, TS_GOOD, NULL));
+	EXPECT_EQ(KC_REPLAY, send_one(c, &s, 5, "bob", 2, TS_GOOD, ack_id));
+	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
+	EXPECT_EQ(KC_REPLAY, send_one(c, &s, 4, "bob", 3, TS_GOOD, NULL));
+	EXPECT_EQ(KC_OK, send_one(c, &s, 6, "bob", 4, TS_GOOD, NULL));
+	kc_client_close(c);
+}
+
+AGENT_TEST(bad_mac_and_padding)
+{
+	uint8_t ack_id[KC_MSGID_LEN];
+	struct test_session s;
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	EXPECT_EQ(KC_BAD_MAC, send_one(c, &s, 1, "bob", 1, TS_BAD_MAC, ack_id));
+	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
+	/* A bad MAC does not use up the seq. */
+	EXPECT_EQ(KC_OK, send_one(c, &s, 1, "bob", 1, TS_GOOD, NULL));
+	EXPECT_EQ(KC_BAD_MAC,
+		  send_one(c, &s, 2, "bob", 2, TS_BAD_PADDING, ack_id));
+	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
+	/* Step 5: MAC and padding fine, the plaintext does not decode. */
+	EXPECT_EQ(KC_BAD_FRAME,
+		  send_one(c, &s, 3, "bob", 3, TS_BAD_PLAIN, ack_id));
+	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
+	EXPECT_EQ(KC_REPLAY, send_one(c, &s, 3, "bob", 3, TS_GOOD, NULL));
+	EXPECT_EQ(KC_OK, send_one(c, &s, 4, "bob", 4, TS_GOOD, NULL));
+	kc_client_close(c);
+}
+
+AGENT_TEST(unknown_session_and_recipient)
+{
+	uint8_t ack_id[KC_MSGID_LEN], id[KC_MSGID_LEN];
+	struct test_session s, fake;
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	/* A session nobody opened. */
+	kc_random(fake.sid, sizeof(fake.sid));
+	kc_random(fake.k, sizeof(fake.k));
+	ASSERT_EQ(0, kc_derive_km(fake.k, fake.km));
+	EXPECT_EQ(KC_UNKNOWN_SESSION,
+		  send_one(c, &fake, 1, "alice", 1, TS_GOOD, ack_id));
+	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
+	/* Step 6: no such recipient, with the message's msg_id. */
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	EXPECT_EQ(KC_NOT_FOUND, send_one(c, &s, 1, "nobody", 7, TS_GOOD,
+					 ack_id));
+	msg_id_of(id, 7);
+	EXPECT_EQ(0, memcmp(ack_id, id, KC_MSGID_LEN));
+	/* To oneself is a recipient like any other. */
+	EXPECT_EQ(KC_OK, send_one(c, &s, 2, "alice", 8, TS_GOOD, NULL));
+	EXPECT_EQ(0, expect_deliver(c, "alice", 8, NULL));
+	kc_client_close(c);
+}
+
+/* A message already stored (same sender and msg_id) is OK, stored once. */
+AGENT_TEST(duplicate_msg_id)
+{
+	struct kc_client *ca, *cb;
+	struct test_session s;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &ca));
+	ASSERT_EQ(0, ts_open(ca, &self->alice, &s, &status));
+	EXPECT_EQ(KC_OK, send_one(ca, &s, 1, "bob", 1, TS_GOOD, NULL));
+	EXPECT_EQ(KC_OK, send_one(ca, &s, 2, "bob", 1, TS_GOOD, NULL));
+	EXPECT_EQ(KC_OK, send_one(ca, &s, 3, "bob", 2, TS_GOOD, NULL));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->bob, &cb));
+	EXPECT_EQ(0, expect_deliver(cb, "alice", 1, NULL));
+	EXPECT_EQ(0, expect_deliver(cb, "alice", 2, NULL));
+	EXPECT_EQ(0, tc_ping(cb, 1));
+	EXPECT_FALSE(kc_client_event_ready(cb));
+	kc_client_close(ca);
+	kc_client_close(cb);
+}
+
+/* len 0 loses framing: ERROR BAD_FRAME, that connection closes, others go on. */
+AGENT_TEST(garbage_frame_closes_only_that_connection)
+{
+	static const uint8_t len0[] = { 0, 0, 0, 0, KC_T_PING };
+	struct kc_client *bad, *good;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &good));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &bad));
+	ASSERT_EQ(0, tc_ping(good, 1));
+	ASSERT_EQ(0, tc_ping(bad, 2));
+	ASSERT_EQ(0, tc_send_raw(bad, len0, sizeof(len0)));
+	ASSERT_EQ(0, tc_await_error(bad, &status));
+	EXPECT_EQ(KC_BAD_FRAME, status);
+	EXPECT_TRUE(tc_closed(bad));
+	EXPECT_EQ(0, tc_ping(good, 3));
+	kc_client_close(bad);
+	kc_client_close(good);
+}
+
+/* A length above max_frame: TOO_LARGE before any body is read, then close. */
+AGENT_TEST(frame_too_large)
+{
+	static const uint8_t huge[] = { 0x7f, 0xff, 0xff, 0xff, KC_T_PING };
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, tc_send_raw(c, huge, sizeof(huge)));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_TOO_LARGE, status);
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+}
+
+/* Body errors and unknown types are answered; the connection stays. */
+AGENT_TEST(bad_body_and_unknown_type)
+{
+	static const uint8_t short_ping[] = { 0, 0, 0, 4, KC_T_PING, 1, 2, 3 };
+	static const uint8_t odd_type[] = { 0, 0, 0, 2, 0x7e, 0 };
+	static const uint8_t answer_type[] = { 0, 0, 0, 9, KC_T_PONG,
+					       0, 0, 0, 0, 0, 0, 0, 1 };
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, tc_send_raw(c, short_ping, sizeof(short_ping)));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_BAD_FRAME, status);
+	ASSERT_EQ(0, tc_send_raw(c, odd_type, sizeof(odd_type)));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_UNKNOWN_TYPE, status);
+	ASSERT_EQ(0, tc_send_raw(c, answer_type, sizeof(answer_type)));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_UNKNOWN_TYPE, status);
+	EXPECT_EQ(0, tc_ping(c, 4));
+	kc_client_close(c);
+}
+
+AGENT_TEST(get_seal)
+{
+	struct kc_frame req = { .type = KC_T_GET_SEAL }, ans;
+	struct kc_client *c;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, kc_client_call(c, &req, KC_T_SEAL, TEST_WAIT_MS, &ans));
+	ASSERT_EQ(self->alice.seal_cert_len, ans.u.seal.seal_cert.len);
+	EXPECT_EQ(0, memcmp(self->alice.seal_cert, ans.u.seal.seal_cert.p,
+			    self->alice.seal_cert_len));
+	kc_client_close(c);
+}
+
+/* A revoked client's certificate: ERROR UNAUTHORIZED, then closed. */
+AGENT_TEST(revoked_certificate)
+{
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, agent_proc_revoke(&self->a, "alice"));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_UNAUTHORIZED, status);
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+}
+
+#define CRASH_MESSAGES 40
+
+/*
+ * Every ACK OK was fsync'd: after kill -9 and a restart each acknowledged
+ * message is delivered, and none twice (the queue comes before any answer,
+ * so everything queued is in front of the PONG).
+ */
+AGENT_TEST(kill9_keeps_acknowledged_messages)
+{
+	uint8_t id[KC_MSGID_LEN], inner[32];
+	struct kc_client *ca, *cb;
+	struct test_session s;
+	uint16_t status16;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &ca));
+	ASSERT_EQ(0, ts_open(ca, &self->alice, &s, &status));
+	/* Pipelined, so several land in one group commit. */
+	for (unsigned int n = 1; n <= CRASH_MESSAGES; n++) {
+		msg_id_of(id, n);
+		memset(inner, (int)n, sizeof(inner));
+		ASSERT_EQ(0, ts_send(ca, &s, n, "bob", id, inner,
+				     sizeof(inner), TS_GOOD));
+	}
+	for (unsigned int n = 1; n <= CRASH_MESSAGES; n++) {
+		ASSERT_EQ(0, ts_await_ack(ca, &s, n, &status16, NULL));
+		ASSERT_EQ(KC_OK, status16);
+	}
+	agent_proc_kill(&self->a);
+	kc_client_close(ca);
+
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->bob, &cb));
+	ASSERT_EQ(0, tc_ping(cb, 1));
+	for (unsigned int n = 1; n <= CRASH_MESSAGES; n++)
+		ASSERT_EQ(0, expect_deliver(cb, "alice", n, NULL));
+	EXPECT_FALSE(kc_client_event_ready(cb));
+	kc_client_close(cb);
+}
+
+TEST_HARNESS_MAIN

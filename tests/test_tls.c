@@ -1,0 +1,1523 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The transport of PROTOCOL.md section 3, both ends, on real GnuTLS.
+ *
+ * The agent end (agent/tls.c) runs in a thread that pumps bytes between a
+ * loopback TCP socket and kc_tls_feed()/kc_tls_pending_output(), the way
+ * the io_uring loop will. After its handshake it writes one greeting line,
+ * "peer:<kc_tls_peer() result>:<id>\n", then echoes whatever it reads.
+ * The client end is lib/tlsclient.c, or a raw GnuTLS client where the test
+ * needs a client that breaks the rules (no ALPN, TLS 1.2), or gnutls-cli
+ * as an implementation that shares no code with ours.
+ *
+ * tls.<cipher>.*: what the kTLS work will run again per cipher suite:
+ *   handshake, echo both ways (small and 1 MiB), a flipped ciphertext
+ *   byte, close_notify, KeyUpdate, pass-through mode.
+ * policy.*: pins, chain checks, ALPN, versions, resumption (next to a
+ *   control that does resume, so the probe can fail), buffer caps,
+ *   timeouts, gnutls-cli.
+ * peer.<case>.*: which client certificates name a client.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "../agent/bytebuf.h"
+#include "../agent/tls.h"
+#include "kselftest_harness.h"
+#include "lib/testpki.h"
+#include "tlsclient.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#define HAVE_LSAN 1
+#endif
+#endif
+
+#define CHUNK (64 * 1024)
+#define ECHO_HIGH (1024 * 1024) /* pending output that pauses reading */
+#define BIG (1024 * 1024)
+#define LINE_MAX 256
+#define MEM_ROUNDS 64
+
+/*
+ * Each test runs in a child that ends with _exit(), which skips
+ * LeakSanitizer's exit-time check; teardowns ask for it explicitly.
+ */
+static void leak_check(struct __test_metadata *_metadata)
+{
+#ifdef HAVE_LSAN
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+#endif
+}
+
+/* PKI */
+
+struct pki {
+	struct testpki_cert ca, server, client;
+	char pin[65];
+};
+
+static int pki_make(struct pki *p, const char *client_cn)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = testpki_make_ca(&p->ca, "kcourier test CA");
+	if (!ret)
+		ret = testpki_make_server(&p->server, &p->ca, "kcourierd");
+	if (!ret && client_cn)
+		ret = testpki_make_client(&p->client, &p->ca, client_cn);
+	if (!ret)
+		ret = testpki_pin(&p->ca.der, p->pin);
+	return ret;
+}
+
+static void pki_free(struct pki *p)
+{
+	testpki_free(&p->client);
+	testpki_free(&p->server);
+	testpki_free(&p->ca);
+}
+
+static struct kc_tls_blob blob(const gnutls_datum_t *d)
+{
+	return (struct kc_tls_blob){ d->data, d->size };
+}
+
+static int server_new(const struct testpki_cert *leaf,
+		      const struct testpki_cert *ca, size_t out_max,
+		      struct kc_tls_server **srv)
+{
+	struct kc_tls_server_cfg cfg = {
+		.cert = blob(&leaf->der),
+		.ca = blob(&ca->der),
+		.key_pkcs8 = blob(&leaf->key_der),
+		.out_max = out_max,
+	};
+
+	return kc_tls_server_new(&cfg, srv);
+}
+
+/* The agent end on a socket */
+
+/* Follows TLS record boundaries (RFC 8446 5.1) in what the client sends. */
+struct tamper {
+	uint8_t hdr[5];
+	size_t hdr_got;
+	size_t body_left;
+	bool body_start;
+	bool armed;
+	bool flipped;
+};
+
+struct agent {
+	struct kc_tls_server *srv;
+	int lfd;
+	int port;
+	int nconns;
+	bool bye_after_greeting;
+	bool tamper;
+	pthread_t thread;
+	bool running;
+	/* what the last connection saw */
+	int hs_rc;
+	int peer_rc;
+	char peer_id[KC_TLS_ID_SIZE];
+	int read_rc; /* 1: still open at EOF, 0: close_notify, < 0 error */
+	char reason[LINE_MAX];
+	char cipher[32];
+	size_t echoed;
+	bool flipped;
+};
+
+/* Flips the first ciphertext byte of the first record body once armed. */
+static void tamper_scan(struct tamper *t, uint8_t *p, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (t->body_left) {
+			if (t->body_start && t->armed) {
+				p[i] ^= 0x01;
+				t->armed = false;
+				t->flipped = true;
+			}
+			t->body_start = false;
+			k = n - i < t->body_left ? n - i : t->body_left;
+			i += k;
+			t->body_left -= k;
+			continue;
+		}
+		t->hdr[t->hdr_got++] = p[i++];
+		if (t->hdr_got == sizeof(t->hdr)) {
+			t->body_left = (size_t)t->hdr[3] << 8 | t->hdr[4];
+			t->hdr_got = 0;
+			t->body_start = true;
+		}
+	}
+}
+
+static size_t pending(struct kc_tls_conn *c)
+{
+	const uint8_t *p;
+	size_t n;
+
+	kc_tls_pending_output(c, &p, &n);
+	return n;
+}
+
+/* Sends what the socket takes now; with wait, everything (or an error). */
+static void flush(int fd, struct kc_tls_conn *c, bool wait)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	const uint8_t *p;
+	ssize_t n;
+	size_t len;
+
+	for (;;) {
+		kc_tls_pending_output(c, &p, &len);
+		if (!len)
+			return;
+		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			kc_tls_consume_output(c, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN && wait && poll(&pfd, 1, -1) > 0)
+			continue;
+		return;
+	}
+}
+
+static void note_reason(struct agent *a, struct kc_tls_conn *c)
+{
+	snprintf(a->reason, sizeof(a->reason), "%s", kc_tls_reason(c));
+}
+
+static void greet(struct agent *a, struct kc_tls_conn *c, struct tamper *t)
+{
+	char line[LINE_MAX];
+	int n;
+
+	a->hs_rc = 0;
+	a->peer_rc = kc_tls_peer(c, a->peer_id);
+	note_reason(a, c);
+	snprintf(a->cipher, sizeof(a->cipher), "%s", kc_tls_cipher(c));
+	n = snprintf(line, sizeof(line), "peer:%d:%s\n", a->peer_rc,
+		     a->peer_id);
+	kc_tls_write(c, (const uint8_t *)line, (size_t)n);
+	if (a->bye_after_greeting)
+		kc_tls_bye(c);
+	t->armed = a->tamper;
+}
+
+/* Echoes plaintext until none is left: 0 go on, 1 peer closed, < 0 error. */
+static int echo(struct agent *a, struct kc_tls_conn *c)
+{
+	static __thread uint8_t buf[CHUNK];
+	ssize_t n, w;
+
+	while (pending(c) <= ECHO_HIGH) {
+		n = kc_tls_read(c, buf, sizeof(buf));
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0) {
+			a->read_rc = (int)n;
+			note_reason(a, c);
+			if (n == 0)
+				kc_tls_bye(c);
+			return n ? (int)n : 1;
+		}
+		w = kc_tls_write(c, buf, (size_t)n);
+		if (w < 0)
+			return a->read_rc = (int)w;
+		a->echoed += (size_t)n;
+	}
+	return 0;
+}
+
+/* One step of the handshake or the echo: 0 go on, otherwise stop. */
+static int advance(struct agent *a, struct kc_tls_conn *c, struct tamper *t,
+		   bool *open)
+{
+	int ret;
+
+	if (!*open) {
+		ret = kc_tls_handshake_step(c);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret) {
+			a->hs_rc = ret;
+			note_reason(a, c);
+			return ret;
+		}
+		*open = true;
+		greet(a, c, t);
+	}
+	return a->bye_after_greeting ? 0 : echo(a, c);
+}
+
+/* Reads one chunk from the socket into the engine: 0, or 1 at EOF. */
+static int take_input(struct agent *a, int fd, struct kc_tls_conn *c,
+		      struct tamper *t)
+{
+	static __thread uint8_t buf[CHUNK];
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+	if (n <= 0)
+		return 1;
+	tamper_scan(t, buf, (size_t)n);
+	a->flipped = t->flipped;
+	return kc_tls_feed(c, buf, (size_t)n) ? 1 : 0;
+}
+
+static void serve(struct agent *a, int fd)
+{
+	struct pollfd pfd = { .fd = fd };
+	struct kc_tls_conn *c = NULL;
+	struct tamper t = { 0 };
+	bool open = false;
+
+	a->hs_rc = a->peer_rc = -EAGAIN;
+	a->read_rc = 1;
+	a->echoed = 0;
+	if (kc_tls_conn_new(a->srv, &c))
+		return;
+	for (;;) {
+		pfd.events = pending(c) > ECHO_HIGH ? 0 : POLLIN;
+		pfd.events |= pending(c) ? POLLOUT : 0;
+		if (poll(&pfd, 1, -1) < 0)
+			break;
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    take_input(a, fd, c, &t))
+			break;
+		if (advance(a, c, &t, &open))
+			break;
+		flush(fd, c, false);
+	}
+	flush(fd, c, true);
+	kc_tls_conn_free(c);
+}
+
+static void *agent_main(void *arg)
+{
+	struct agent *a = arg;
+	int i, fd;
+
+	for (i = 0; i < a->nconns; i++) {
+		fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		serve(a, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int listen_on(int family, int *port)
+{
+	struct sockaddr_storage ss = { .ss_family = family };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = family == AF_INET ? sizeof(*sin) : sizeof(*sin6);
+	int fd;
+
+	if (family == AF_INET)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		sin6->sin6_addr = in6addr_loopback;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 8) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		close(fd);
+		return -errno;
+	}
+	*port = ntohs(family == AF_INET ? sin->sin_port : sin6->sin6_port);
+	return fd;
+}
+
+static int agent_start(struct agent *a, int family)
+{
+	a->lfd = listen_on(family, &a->port);
+	if (a->lfd < 0)
+		return a->lfd;
+	if (!a->nconns)
+		a->nconns = 1;
+	if (pthread_create(&a->thread, NULL, agent_main, a)) {
+		close(a->lfd);
+		return -EAGAIN;
+	}
+	a->running = true;
+	return 0;
+}
+
+/* Waits for the agent thread; shutdown() wakes an accept() nobody reached. */
+static void agent_stop(struct agent *a)
+{
+	if (!a->running)
+		return;
+	shutdown(a->lfd, SHUT_RDWR);
+	pthread_join(a->thread, NULL);
+	close(a->lfd);
+	a->running = false;
+}
+
+/* The client end */
+
+static void addr_of(const struct agent *a, char *out, size_t cap)
+{
+	snprintf(out, cap, "127.0.0.1:%d", a->port);
+}
+
+static int client_connect(const struct agent *a, const char *pin,
+			  const struct testpki_cert *cert, const char *cipher,
+			  struct kc_tls_client **out)
+{
+	struct kc_bytes chain[1];
+	struct kc_tls_client_cred cred = { .chain = chain, .chain_len = 1 };
+	struct kc_tls_client_opts opts = { .cipher = cipher };
+	char addr[64];
+
+	if (cert) {
+		chain[0] = (struct kc_bytes){ cert->der.data, cert->der.size };
+		cred.key_pkcs8 = (struct kc_bytes){ cert->key_der.data,
+						    cert->key_der.size };
+		opts.cred = &cred;
+	}
+	addr_of(a, addr, sizeof(addr));
+	return kc_tls_client_connect_opts(addr, pin, &opts, out);
+}
+
+/* Reads up to and including '\n'; returns the length or -errno. */
+static int read_line(struct kc_tls_client *c, char *line, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < cap) {
+		n = kc_tls_client_recv(c, line + len, 1, 0);
+		if (n <= 0)
+			return n ? (int)n : -ECONNRESET;
+		if (line[len++] == '\n')
+			break;
+	}
+	line[len] = '\0';
+	return (int)len;
+}
+
+static int recv_all(struct kc_tls_client *c, uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = kc_tls_client_recv(c, p, len, 0);
+		if (n <= 0)
+			return n ? (int)n : -ECONNRESET;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A raw GnuTLS client in memory, for clients that break the rules */
+
+struct rawcli {
+	gnutls_session_t s;
+	gnutls_certificate_credentials_t cred;
+	struct kc_bytebuf in;  /* from the agent */
+	struct kc_bytebuf out; /* to the agent */
+};
+
+static ssize_t raw_push(gnutls_transport_ptr_t ptr, const void *p, size_t n)
+{
+	struct rawcli *rc = ptr;
+
+	return kc_bytebuf_append(&rc->out, p, n) ? -1 : (ssize_t)n;
+}
+
+static ssize_t raw_pull(gnutls_transport_ptr_t ptr, void *p, size_t n)
+{
+	struct rawcli *rc = ptr;
+	size_t avail = kc_bytebuf_size(&rc->in);
+
+	if (!avail) {
+		gnutls_transport_set_errno(rc->s, EAGAIN);
+		return -1;
+	}
+	n = n < avail ? n : avail;
+	memcpy(p, kc_bytebuf_data(&rc->in), n);
+	kc_bytebuf_consume(&rc->in, n);
+	return (ssize_t)n;
+}
+
+static int raw_init(struct rawcli *rc, const char *prio, const char *alpn,
+		    unsigned int flags)
+{
+	gnutls_datum_t proto = { (unsigned char *)alpn,
+				 alpn ? (unsigned int)strlen(alpn) : 0 };
+
+	memset(rc, 0, sizeof(*rc));
+	if (gnutls_certificate_allocate_credentials(&rc->cred) < 0 ||
+	    gnutls_init(&rc->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | flags) < 0 ||
+	    gnutls_priority_set_direct(rc->s, prio, NULL) < 0 ||
+	    gnutls_credentials_set(rc->s, GNUTLS_CRD_CERTIFICATE, rc->cred) < 0)
+		return -EINVAL;
+	if (alpn && gnutls_alpn_set_protocols(rc->s, &proto, 1, 0) < 0)
+		return -EINVAL;
+	gnutls_handshake_set_timeout(rc->s, 0);
+	gnutls_transport_set_ptr(rc->s, rc);
+	gnutls_transport_set_push_function(rc->s, raw_push);
+	gnutls_transport_set_pull_function(rc->s, raw_pull);
+	return 0;
+}
+
+static void raw_free(struct rawcli *rc)
+{
+	if (rc->s)
+		gnutls_deinit(rc->s);
+	if (rc->cred)
+		gnutls_certificate_free_credentials(rc->cred);
+	kc_bytebuf_free(&rc->in);
+	kc_bytebuf_free(&rc->out);
+}
+
+/* Moves queued bytes both ways; returns how many moved. */
+static size_t shuttle(struct rawcli *rc, struct kc_tls_conn *c)
+{
+	size_t n = kc_bytebuf_size(&rc->out), moved = 0;
+	const uint8_t *p;
+
+	if (n && !kc_tls_feed(c, kc_bytebuf_data(&rc->out), n)) {
+		kc_bytebuf_consume(&rc->out, n);
+		moved += n;
+	}
+	kc_tls_pending_output(c, &p, &n);
+	if (n && !kc_bytebuf_append(&rc->in, p, n)) {
+		kc_tls_consume_output(c, n);
+		moved += n;
+	}
+	return moved;
+}
+
+/* Runs both handshakes as far as they go; *cret GnuTLS's, *sret ours. */
+static void mem_handshake(struct rawcli *rc, struct kc_tls_conn *c, int *cret,
+			  int *sret)
+{
+	int i;
+
+	*cret = GNUTLS_E_AGAIN;
+	*sret = -EAGAIN;
+	for (i = 0; i < MEM_ROUNDS; i++) {
+		if (*cret == GNUTLS_E_AGAIN)
+			*cret = gnutls_handshake(rc->s);
+		shuttle(rc, c);
+		if (*sret == -EAGAIN)
+			*sret = kc_tls_handshake_step(c);
+		shuttle(rc, c);
+		if (*cret != GNUTLS_E_AGAIN && *sret != -EAGAIN)
+			break;
+	}
+}
+
+static ssize_t raw_recv(struct rawcli *rc, struct kc_tls_conn *c, void *p,
+			size_t cap)
+{
+	ssize_t n = GNUTLS_E_AGAIN;
+	int i;
+
+	for (i = 0; i < MEM_ROUNDS && n == GNUTLS_E_AGAIN; i++) {
+		shuttle(rc, c);
+		n = gnutls_record_recv(rc->s, p, cap);
+	}
+	return n;
+}
+
+/* tls: per cipher suite */
+
+FIXTURE(tls)
+{
+	struct pki pki;
+	struct kc_tls_server *srv;
+	struct agent agent;
+	struct kc_tls_client *cli;
+	struct rawcli raw;
+	struct kc_tls_conn *conn;
+};
+
+FIXTURE_VARIANT(tls)
+{
+	const char *cipher; /* GnuTLS name, forced on the client */
+};
+
+FIXTURE_VARIANT_ADD(tls, aes128gcm)
+{
+	.cipher = "AES-128-GCM",
+};
+
+FIXTURE_VARIANT_ADD(tls, aes256gcm)
+{
+	.cipher = "AES-256-GCM",
+};
+
+FIXTURE_VARIANT_ADD(tls, chacha20)
+{
+	.cipher = "CHACHA20-POLY1305",
+};
+
+FIXTURE_SETUP(tls)
+{
+	ASSERT_EQ(0, pki_make(&self->pki, "alice"));
+	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, 0,
+				&self->srv));
+	self->agent.srv = self->srv;
+}
+
+FIXTURE_TEARDOWN(tls)
+{
+	kc_tls_client_close(self->cli);
+	agent_stop(&self->agent);
+	kc_tls_conn_free(self->conn);
+	raw_free(&self->raw);
+	kc_tls_server_free(self->srv);
+	pki_free(&self->pki);
+	leak_check(_metadata);
+}
+
+static void raw_priority(char *out, size_t cap, const char *cipher)
+{
+	snprintf(out, cap, "%s:-CIPHER-ALL:+%s", KC_TLS_PRIORITY, cipher);
+}
+
+/* A raw client that agreed on everything with the engine in memory. */
+static int mem_open(struct rawcli *rc, struct kc_tls_server *srv,
+		    const char *cipher, struct kc_tls_conn **conn)
+{
+	char prio[LINE_MAX];
+	int cret, sret;
+
+	raw_priority(prio, sizeof(prio), cipher);
+	if (raw_init(rc, prio, KC_TLS_ALPN, GNUTLS_NO_TICKETS) ||
+	    kc_tls_conn_new(srv, conn))
+		return -EINVAL;
+	mem_handshake(rc, *conn, &cret, &sret);
+	return cret ? cret : sret;
+}
+
+TEST_F(tls, handshake)
+{
+	struct kc_bytes chain[4];
+	struct kc_bytes pinned;
+	char line[LINE_MAX];
+
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
+				    &self->pki.client, variant->cipher,
+				    &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	EXPECT_STREQ("peer:0:alice\n", line);
+	EXPECT_STREQ(variant->cipher, kc_tls_client_cipher(self->cli));
+
+	/* The agent sends its certificate and the CA, in that order. */
+	ASSERT_EQ(2, kc_tls_client_peer_chain(self->cli, chain, 4));
+	ASSERT_EQ(self->pki.server.der.size, chain[0].len);
+	EXPECT_EQ(0, memcmp(self->pki.server.der.data, chain[0].p,
+			    chain[0].len));
+	ASSERT_EQ(self->pki.ca.der.size, chain[1].len);
+	EXPECT_EQ(0, memcmp(self->pki.ca.der.data, chain[1].p, chain[1].len));
+	pinned = kc_tls_client_pinned_cert(self->cli);
+	EXPECT_EQ(chain[1].p, pinned.p);
+
+	kc_tls_client_close(self->cli);
+	self->cli = NULL;
+	agent_stop(&self->agent);
+	EXPECT_EQ(0, self->agent.peer_rc);
+	EXPECT_STREQ("alice", self->agent.peer_id);
+	EXPECT_STREQ(variant->cipher, self->agent.cipher);
+	/* kc_tls_client_close sent close_notify. */
+	EXPECT_EQ(0, self->agent.read_rc);
+}
+
+TEST_F(tls, echo_small)
+{
+	static const char msg[] = "hello, agent";
+	char line[LINE_MAX];
+
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin, NULL,
+				    variant->cipher, &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	EXPECT_STREQ("peer:-2:\n", line); /* -ENOENT: no certificate */
+	ASSERT_EQ(0, kc_tls_client_send(self->cli, msg, sizeof(msg) - 1));
+	ASSERT_EQ(0, recv_all(self->cli, (uint8_t *)line, sizeof(msg) - 1));
+	EXPECT_EQ(0, memcmp(msg, line, sizeof(msg) - 1));
+}
+
+TEST_F_TIMEOUT(tls, echo_1mib, 120)
+{
+	uint8_t *out = malloc(BIG), *back = malloc(BIG);
+	char line[LINE_MAX];
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, gnutls_rnd(GNUTLS_RND_NONCE, out, BIG));
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
+				    &self->pki.client, variant->cipher,
+				    &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	/* The agent keeps reading while less than ECHO_HIGH waits to go out. */
+	ASSERT_EQ(0, kc_tls_client_send(self->cli, out, BIG));
+	ASSERT_EQ(0, recv_all(self->cli, back, BIG));
+	EXPECT_EQ(0, memcmp(out, back, BIG));
+	kc_tls_client_close(self->cli);
+	self->cli = NULL;
+	agent_stop(&self->agent);
+	EXPECT_EQ(BIG, self->agent.echoed);
+	free(out);
+	free(back);
+}
+
+TEST_F(tls, flipped_byte_kills_connection)
+{
+	static const char msg[] = "this record gets one bit flipped";
+	char line[LINE_MAX];
+	ssize_t n;
+
+	self->agent.tamper = true;
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
+				    &self->pki.client, variant->cipher,
+				    &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, kc_tls_client_send(self->cli, msg, sizeof(msg) - 1));
+	/* No echo: the agent sends bad_record_mac and closes. */
+	n = kc_tls_client_recv(self->cli, line, sizeof(line), 0);
+	EXPECT_GT(0, n);
+	TH_LOG("client saw %zd: %s", n, kc_tls_client_strerror());
+	agent_stop(&self->agent);
+	EXPECT_TRUE(self->agent.flipped);
+	EXPECT_EQ(-EBADMSG, self->agent.read_rc);
+	EXPECT_EQ(0, self->agent.echoed);
+	TH_LOG("agent: %s", self->agent.reason);
+}
+
+TEST_F(tls, close_notify_from_agent)
+{
+	char line[LINE_MAX];
+
+	self->agent.bye_after_greeting = true;
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
+				    &self->pki.client, variant->cipher,
+				    &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	EXPECT_EQ(0, kc_tls_client_recv(self->cli, line, sizeof(line), 0));
+}
+
+/*
+ * RFC 8446 4.6.3: a KeyUpdate asking for ours is answered before the
+ * agent's next record, and both sides keep talking on the new keys.
+ */
+TEST_F(tls, key_update)
+{
+	uint8_t buf[64];
+	const uint8_t *p;
+	size_t n, one_record;
+	int i;
+
+	ASSERT_EQ(0, mem_open(&self->raw, self->srv, variant->cipher,
+			      &self->conn));
+	one_record = 5 + gnutls_record_overhead_size(self->raw.s);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, gnutls_session_key_update(self->raw.s,
+						       GNUTLS_KU_PEER));
+		ASSERT_EQ(5, gnutls_record_send(self->raw.s, "ping!", 5));
+		shuttle(&self->raw, self->conn);
+		ASSERT_EQ(5, kc_tls_read(self->conn, buf, sizeof(buf)));
+		EXPECT_EQ(0, memcmp("ping!", buf, 5));
+		ASSERT_EQ(5, kc_tls_write(self->conn, (const uint8_t *)"pong!",
+					  5));
+		/* The agent's KeyUpdate goes out in front of "pong!". */
+		kc_tls_pending_output(self->conn, &p, &n);
+		EXPECT_LT(one_record, n);
+		ASSERT_EQ(5, raw_recv(&self->raw, self->conn, buf,
+				      sizeof(buf)));
+		EXPECT_EQ(0, memcmp("pong!", buf, 5));
+	}
+}
+
+TEST_F(tls, passthrough)
+{
+	uint8_t buf[64];
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_EQ(0, kc_tls_conn_new(self->srv, &self->conn));
+	EXPECT_EQ(-ENOTCONN, kc_tls_set_passthrough(self->conn));
+	kc_tls_conn_free(self->conn);
+	self->conn = NULL;
+
+	ASSERT_EQ(0, mem_open(&self->raw, self->srv, variant->cipher,
+			      &self->conn));
+	/* A record not yet read through GnuTLS must not be skipped. */
+	ASSERT_EQ(3, gnutls_record_send(self->raw.s, "old", 3));
+	shuttle(&self->raw, self->conn);
+	EXPECT_EQ(-EBUSY, kc_tls_set_passthrough(self->conn));
+	ASSERT_EQ(3, kc_tls_read(self->conn, buf, sizeof(buf)));
+	ASSERT_EQ(0, kc_tls_set_passthrough(self->conn));
+
+	ASSERT_EQ(5, kc_tls_write(self->conn, (const uint8_t *)"plain", 5));
+	kc_tls_pending_output(self->conn, &p, &n);
+	ASSERT_EQ(5, n);
+	EXPECT_EQ(0, memcmp("plain", p, 5));
+	kc_tls_consume_output(self->conn, 5);
+	ASSERT_EQ(0, kc_tls_feed(self->conn, (const uint8_t *)"bytes", 5));
+	ASSERT_EQ(5, kc_tls_read(self->conn, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp("bytes", buf, 5));
+	EXPECT_EQ(-EAGAIN, kc_tls_read(self->conn, buf, sizeof(buf)));
+	EXPECT_EQ(-EOPNOTSUPP, kc_tls_bye(self->conn));
+}
+
+/* policy */
+
+FIXTURE(policy)
+{
+	struct pki pki;
+	struct kc_tls_server *srv;
+	struct agent agent;
+	struct kc_tls_client *cli;
+	struct rawcli raw;
+	struct kc_tls_conn *conn;
+	char dir[64];
+};
+
+static const char *const cli_file_names[] = { "ca.pem", "client.pem",
+					      "client.key" };
+
+static void remove_dir(const char *dir)
+{
+	char path[128];
+	size_t i;
+
+	if (!dir[0])
+		return;
+	for (i = 0; i < sizeof(cli_file_names) / sizeof(cli_file_names[0]);
+	     i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, cli_file_names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+FIXTURE_SETUP(policy)
+{
+	ASSERT_EQ(0, pki_make(&self->pki, "alice"));
+	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, 0,
+				&self->srv));
+	self->agent.srv = self->srv;
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	kc_tls_client_close(self->cli);
+	agent_stop(&self->agent);
+	kc_tls_conn_free(self->conn);
+	raw_free(&self->raw);
+	kc_tls_server_free(self->srv);
+	pki_free(&self->pki);
+	remove_dir(self->dir);
+	leak_check(_metadata);
+}
+
+TEST_F(policy, pin_matches_openssl)
+{
+	char ours[65];
+
+	ASSERT_EQ(0, kc_cert_pin(self->pki.ca.der.data, self->pki.ca.der.size,
+				 ours));
+	EXPECT_STREQ(self->pki.pin, ours);
+}
+
+TEST_F(policy, wrong_pin_refused)
+{
+	struct pki other;
+
+	ASSERT_EQ(0, pki_make(&other, NULL));
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	EXPECT_EQ(-EKEYREJECTED, client_connect(&self->agent, other.pin,
+						&self->pki.client, NULL,
+						&self->cli));
+	EXPECT_STREQ("server certificate does not match the pinned CA "
+		     "fingerprint", kc_tls_client_strerror());
+	EXPECT_EQ(NULL, self->cli);
+	agent_stop(&self->agent);
+	/* The client's bad_certificate alert ended it before any data. */
+	EXPECT_EQ(-ECONNABORTED, self->agent.hs_rc);
+	EXPECT_EQ(0, self->agent.echoed);
+	pki_free(&other);
+}
+
+TEST_F(policy, pin_on_leaf_refused)
+{
+	char leaf_pin[65];
+
+	ASSERT_EQ(0, testpki_pin(&self->pki.server.der, leaf_pin));
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	EXPECT_EQ(-EKEYREJECTED, client_connect(&self->agent, leaf_pin, NULL,
+						NULL, &self->cli));
+	TH_LOG("%s", kc_tls_client_strerror());
+}
+
+/* The pin is found, but the chain up to it does not verify. */
+static void bad_leaf_case(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(policy) *self,
+			  const struct testpki_profile *prof, const char *why)
+{
+	struct testpki_cert leaf;
+
+	ASSERT_EQ(0, testpki_issue(&leaf, &self->pki.ca, prof));
+	kc_tls_server_free(self->srv);
+	ASSERT_EQ(0, server_new(&leaf, &self->pki.ca, 0, &self->srv));
+	self->agent.srv = self->srv;
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	EXPECT_EQ(-EKEYREJECTED, client_connect(&self->agent, self->pki.pin,
+						NULL, NULL, &self->cli));
+	TH_LOG("%s", kc_tls_client_strerror());
+	EXPECT_NE(NULL, strstr(kc_tls_client_strerror(),
+			       "does not verify to the pinned CA"));
+	EXPECT_NE(NULL, strstr(kc_tls_client_strerror(), why));
+	testpki_free(&leaf);
+}
+
+TEST_F(policy, expired_server_cert_refused)
+{
+	const struct testpki_profile prof = {
+		.cn = "kcourierd",
+		.key_usage = GNUTLS_KEY_DIGITAL_SIGNATURE,
+		.eku = GNUTLS_KP_TLS_WWW_SERVER,
+		.days_valid = -1,
+	};
+
+	bad_leaf_case(_metadata, self, &prof, "expired");
+}
+
+TEST_F(policy, client_eku_server_cert_refused)
+{
+	const struct testpki_profile prof = {
+		.cn = "kcourierd",
+		.key_usage = GNUTLS_KEY_DIGITAL_SIGNATURE,
+		.eku = GNUTLS_KP_TLS_WWW_CLIENT,
+	};
+
+	bad_leaf_case(_metadata, self, &prof, "purpose");
+}
+
+TEST_F(policy, bad_arguments)
+{
+	struct kc_bytes chain[1] = {
+		{ self->pki.client.der.data, self->pki.client.der.size }
+	};
+	struct kc_tls_client_cred cred = {
+		.chain = chain,
+		.chain_len = 1,
+		.key_pkcs8 = { self->pki.server.key_der.data,
+			       self->pki.server.key_der.size },
+	};
+	struct kc_tls_client_opts opts = { .cipher = "+VERS-TLS1.2" };
+
+	EXPECT_EQ(-EINVAL, kc_tls_client_connect("127.0.0.1:1", "abcd", NULL,
+						 0, &self->cli));
+	EXPECT_EQ(-EINVAL, kc_tls_client_connect("127.0.0.1", self->pki.pin,
+						 NULL, 0, &self->cli));
+	EXPECT_EQ(-EINVAL, kc_tls_client_connect("::1:80", self->pki.pin,
+						 NULL, 0, &self->cli));
+	EXPECT_EQ(-EINVAL, kc_tls_client_connect("127.0.0.1:70000",
+						 self->pki.pin, NULL, 0,
+						 &self->cli));
+	/* A key that is not the certificate's. */
+	EXPECT_EQ(-EINVAL, kc_tls_client_connect("127.0.0.1:1", self->pki.pin,
+						 &cred, 0, &self->cli));
+	EXPECT_STREQ("client key does not match its certificate",
+		     kc_tls_client_strerror());
+	EXPECT_EQ(-EINVAL, kc_tls_client_connect_opts(
+				   "127.0.0.1:1", self->pki.pin, &opts,
+				   &self->cli));
+}
+
+TEST_F(policy, connection_refused)
+{
+	char addr[64];
+	int fd, port;
+
+	/* A port that was just free and has no listener. */
+	fd = listen_on(AF_INET, &port);
+	ASSERT_LE(0, fd);
+	close(fd);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	EXPECT_EQ(-ECONNREFUSED, kc_tls_client_connect(addr, self->pki.pin,
+						       NULL, 0, &self->cli));
+	TH_LOG("%s", kc_tls_client_strerror());
+}
+
+TEST_F(policy, ipv6)
+{
+	char addr[64], line[LINE_MAX];
+
+	if (agent_start(&self->agent, AF_INET6))
+		SKIP(return, "no IPv6 loopback here");
+	snprintf(addr, sizeof(addr), "[::1]:%d", self->agent.port);
+	ASSERT_EQ(0, kc_tls_client_connect(addr, self->pki.pin, NULL, 0,
+					   &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	EXPECT_STREQ("peer:-2:\n", line);
+}
+
+TEST_F(policy, server_key_must_match)
+{
+	struct kc_tls_server *srv = NULL;
+	struct kc_tls_server_cfg cfg = {
+		.cert = blob(&self->pki.server.der),
+		.ca = blob(&self->pki.ca.der),
+		.key_pkcs8 = blob(&self->pki.client.key_der),
+	};
+
+	EXPECT_EQ(-EINVAL, kc_tls_server_new(&cfg, &srv));
+	EXPECT_EQ(NULL, srv);
+	cfg.key_pkcs8 = blob(&self->pki.server.der);
+	EXPECT_EQ(-EINVAL, kc_tls_server_new(&cfg, &srv));
+}
+
+/* tls.crt and ca.crt as they sit in the state directory work as well. */
+TEST_F(policy, server_accepts_pem)
+{
+	gnutls_datum_t crt = { NULL, 0 }, ca = { NULL, 0 }, key = { NULL, 0 };
+	struct kc_tls_server *srv = NULL;
+	struct kc_tls_server_cfg cfg;
+
+	ASSERT_EQ(0, gnutls_x509_crt_export2(self->pki.server.crt,
+					     GNUTLS_X509_FMT_PEM, &crt));
+	ASSERT_EQ(0, gnutls_x509_crt_export2(self->pki.ca.crt,
+					     GNUTLS_X509_FMT_PEM, &ca));
+	ASSERT_EQ(0, gnutls_x509_privkey_export2_pkcs8(
+			     self->pki.server.key, GNUTLS_X509_FMT_PEM, NULL,
+			     GNUTLS_PKCS_PLAIN, &key));
+	cfg = (struct kc_tls_server_cfg){ .cert = blob(&crt),
+					  .ca = blob(&ca),
+					  .key_pkcs8 = blob(&key) };
+	EXPECT_EQ(0, kc_tls_server_new(&cfg, &srv));
+	kc_tls_server_free(srv);
+	gnutls_free(crt.data);
+	gnutls_free(ca.data);
+	gnutls_free(key.data);
+}
+
+/* A receive that times out leaves the connection usable. */
+TEST_F(policy, recv_timeout)
+{
+	char line[LINE_MAX];
+
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin, NULL, NULL,
+				    &self->cli));
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	EXPECT_EQ(-ETIMEDOUT, kc_tls_client_recv(self->cli, line,
+						 sizeof(line), 50));
+	ASSERT_EQ(0, kc_tls_client_send(self->cli, "ok", 2));
+	ASSERT_EQ(0, recv_all(self->cli, (uint8_t *)line, 2));
+	EXPECT_EQ(0, memcmp("ok", line, 2));
+}
+
+static void expect_refused(struct __test_metadata *_metadata,
+			   struct rawcli *rc, struct kc_tls_server *srv,
+			   struct kc_tls_conn **conn, const char *prio,
+			   const char *alpn)
+{
+	int cret, sret;
+
+	ASSERT_EQ(0, raw_init(rc, prio, alpn, 0));
+	ASSERT_EQ(0, kc_tls_conn_new(srv, conn));
+	mem_handshake(rc, *conn, &cret, &sret);
+	EXPECT_EQ(-EPROTO, sret);
+	EXPECT_GT(0, cret);
+	TH_LOG("agent: %s; client: %s (%s)", kc_tls_reason(*conn),
+	       gnutls_strerror(cret),
+	       gnutls_alert_get_name(gnutls_alert_get(rc->s)));
+	/* Nothing decrypts or encrypts on a refused connection. */
+	EXPECT_EQ(-EPROTO, kc_tls_write(*conn, (const uint8_t *)"x", 1));
+	EXPECT_EQ(-ENOTCONN, kc_tls_peer(*conn, (char[KC_TLS_ID_SIZE]){ 0 }));
+}
+
+TEST_F(policy, no_alpn_refused)
+{
+	expect_refused(_metadata, &self->raw, self->srv, &self->conn,
+		       KC_TLS_PRIORITY, NULL);
+	EXPECT_EQ(GNUTLS_A_NO_APPLICATION_PROTOCOL,
+		  gnutls_alert_get(self->raw.s));
+}
+
+TEST_F(policy, other_alpn_refused)
+{
+	expect_refused(_metadata, &self->raw, self->srv, &self->conn,
+		       KC_TLS_PRIORITY, "h2");
+	EXPECT_EQ(GNUTLS_A_NO_APPLICATION_PROTOCOL,
+		  gnutls_alert_get(self->raw.s));
+}
+
+TEST_F(policy, tls12_refused)
+{
+	expect_refused(_metadata, &self->raw, self->srv, &self->conn,
+		       "NORMAL:-VERS-ALL:+VERS-TLS1.2", KC_TLS_ALPN);
+	/* GnuTLS finds no TLS 1.3 suite in a 1.2-only hello. */
+	EXPECT_EQ(GNUTLS_A_HANDSHAKE_FAILURE, gnutls_alert_get(self->raw.s));
+}
+
+/* A raw GnuTLS server that does issue tickets, as a control. */
+static int raw_ticket_server(struct rawcli *rs, const struct pki *pki,
+			     const gnutls_datum_t *ticket_key)
+{
+	gnutls_datum_t proto = { (unsigned char *)KC_TLS_ALPN,
+				 sizeof(KC_TLS_ALPN) - 1 };
+
+	memset(rs, 0, sizeof(*rs));
+	if (gnutls_certificate_allocate_credentials(&rs->cred) < 0 ||
+	    gnutls_certificate_set_x509_key_mem2(
+		    rs->cred, &pki->server.der, &pki->server.key_der,
+		    GNUTLS_X509_FMT_DER, NULL, GNUTLS_PKCS_PLAIN) < 0 ||
+	    gnutls_init(&rs->s, GNUTLS_SERVER | GNUTLS_NONBLOCK) < 0 ||
+	    gnutls_priority_set_direct(rs->s, KC_TLS_PRIORITY, NULL) < 0 ||
+	    gnutls_credentials_set(rs->s, GNUTLS_CRD_CERTIFICATE,
+				   rs->cred) < 0 ||
+	    gnutls_alpn_set_protocols(rs->s, &proto, 1, 0) < 0 ||
+	    gnutls_session_ticket_enable_server(rs->s, ticket_key) < 0)
+		return -EINVAL;
+	gnutls_transport_set_ptr(rs->s, rs);
+	gnutls_transport_set_push_function(rs->s, raw_push);
+	gnutls_transport_set_pull_function(rs->s, raw_pull);
+	return 0;
+}
+
+static void raw_move(struct rawcli *from, struct rawcli *to)
+{
+	size_t n = kc_bytebuf_size(&from->out);
+
+	if (n && !kc_bytebuf_append(&to->in, kc_bytebuf_data(&from->out), n))
+		kc_bytebuf_consume(&from->out, n);
+}
+
+static int raw_pair_handshake(struct rawcli *cli, struct rawcli *srv)
+{
+	int c = GNUTLS_E_AGAIN, s = GNUTLS_E_AGAIN, i;
+
+	for (i = 0; i < MEM_ROUNDS; i++) {
+		if (c == GNUTLS_E_AGAIN)
+			c = gnutls_handshake(cli->s);
+		raw_move(cli, srv);
+		if (s == GNUTLS_E_AGAIN)
+			s = gnutls_handshake(srv->s);
+		raw_move(srv, cli);
+		if (c != GNUTLS_E_AGAIN && s != GNUTLS_E_AGAIN)
+			break;
+	}
+	return c ? c : s;
+}
+
+/* After one record from the server, what the client could resume with. */
+static int raw_pair_session_data(struct rawcli *cli, struct rawcli *srv,
+				 gnutls_datum_t *data)
+{
+	uint8_t buf[16];
+	ssize_t n = GNUTLS_E_AGAIN;
+	int i;
+
+	if (gnutls_record_send(srv->s, "hi", 2) != 2)
+		return -EIO;
+	for (i = 0; i < MEM_ROUNDS && n == GNUTLS_E_AGAIN; i++) {
+		raw_move(srv, cli);
+		n = gnutls_record_recv(cli->s, buf, sizeof(buf));
+	}
+	if (n != 2)
+		return -EIO;
+	return gnutls_session_get_data2(cli->s, data);
+}
+
+/*
+ * The probe the next test uses, against a server that issues tickets: it
+ * must see a resumption, or the next test could not fail.
+ */
+TEST_F(policy, resumption_probe_control)
+{
+	gnutls_datum_t key = { NULL, 0 }, data = { NULL, 0 };
+	struct rawcli cli[2], srv[2];
+	int i;
+
+	ASSERT_EQ(0, gnutls_session_ticket_key_generate(&key));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0,
+			  raw_init(&cli[i], KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
+		ASSERT_EQ(0, raw_ticket_server(&srv[i], &self->pki, &key));
+	}
+	ASSERT_EQ(0, raw_pair_handshake(&cli[0], &srv[0]));
+	ASSERT_EQ(0, raw_pair_session_data(&cli[0], &srv[0], &data));
+	ASSERT_EQ(0, gnutls_session_set_data(cli[1].s, data.data, data.size));
+	ASSERT_EQ(0, raw_pair_handshake(&cli[1], &srv[1]));
+	EXPECT_TRUE(gnutls_session_is_resumed(cli[1].s));
+	for (i = 0; i < 2; i++) {
+		raw_free(&cli[i]);
+		raw_free(&srv[i]);
+	}
+	gnutls_free(data.data);
+	gnutls_free(key.data);
+}
+
+/*
+ * A client that would gladly resume (no GNUTLS_NO_TICKETS) gets no ticket
+ * from the agent, so its second connection is a full handshake.
+ */
+TEST_F(policy, no_resumption)
+{
+	gnutls_datum_t data = { NULL, 0 };
+	struct rawcli second;
+	struct kc_tls_conn *conn2 = NULL;
+	uint8_t buf[16];
+	int cret, sret;
+
+	ASSERT_EQ(0, raw_init(&self->raw, KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
+	ASSERT_EQ(0, kc_tls_conn_new(self->srv, &self->conn));
+	mem_handshake(&self->raw, self->conn, &cret, &sret);
+	ASSERT_EQ(0, cret);
+	ASSERT_EQ(0, sret);
+	/* A NewSessionTicket would arrive with the first records. */
+	ASSERT_EQ(2, kc_tls_write(self->conn, (const uint8_t *)"hi", 2));
+	ASSERT_EQ(2, raw_recv(&self->raw, self->conn, buf, sizeof(buf)));
+	ASSERT_EQ(0, gnutls_session_get_data2(self->raw.s, &data));
+
+	ASSERT_EQ(0, raw_init(&second, KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
+	ASSERT_EQ(0, gnutls_session_set_data(second.s, data.data, data.size));
+	ASSERT_EQ(0, kc_tls_conn_new(self->srv, &conn2));
+	mem_handshake(&second, conn2, &cret, &sret);
+	EXPECT_EQ(0, cret);
+	EXPECT_EQ(0, sret);
+	EXPECT_FALSE(gnutls_session_is_resumed(second.s));
+	EXPECT_FALSE(gnutls_session_is_resumed(kc_tls_session(conn2)));
+	kc_tls_conn_free(conn2);
+	raw_free(&second);
+	gnutls_free(data.data);
+}
+
+TEST_F(policy, input_cap)
+{
+	uint8_t *junk = calloc(1, KC_TLS_IN_MAX_DEFAULT + 1);
+
+	ASSERT_NE(NULL, junk);
+	ASSERT_EQ(0, kc_tls_conn_new(self->srv, &self->conn));
+	EXPECT_EQ(-ENOBUFS, kc_tls_feed(self->conn, junk,
+					KC_TLS_IN_MAX_DEFAULT + 1));
+	EXPECT_EQ(0, kc_tls_feed(self->conn, junk, KC_TLS_IN_MAX_DEFAULT));
+	EXPECT_EQ(-ENOBUFS, kc_tls_feed(self->conn, junk, 1));
+	/* Zeros are no ClientHello. */
+	EXPECT_EQ(-EPROTO, kc_tls_handshake_step(self->conn));
+	free(junk);
+}
+
+TEST_F(policy, output_cap)
+{
+	static const size_t cap = 64 * 1024;
+	uint8_t *big = calloc(1, cap);
+	const uint8_t *p;
+	size_t n;
+	int ret;
+
+	ASSERT_NE(NULL, big);
+	kc_tls_server_free(self->srv);
+	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, cap,
+				&self->srv));
+	ret = mem_open(&self->raw, self->srv, "AES-128-GCM", &self->conn);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-ENOBUFS, kc_tls_write(self->conn, big, cap));
+	kc_tls_pending_output(self->conn, &p, &n);
+	EXPECT_EQ(0, n);
+	ASSERT_EQ(cap / 2, kc_tls_write(self->conn, big, cap / 2));
+	EXPECT_EQ(-ENOBUFS, kc_tls_write(self->conn, big, cap / 2));
+	kc_tls_pending_output(self->conn, &p, &n);
+	kc_tls_consume_output(self->conn, n);
+	EXPECT_EQ(cap / 2, kc_tls_write(self->conn, big, cap / 2));
+	free(big);
+}
+
+/* gnutls-cli, an independent client */
+
+static int make_dir(char *dir, size_t cap)
+{
+	snprintf(dir, cap, "/tmp/kc-tls-XXXXXX");
+	return mkdtemp(dir) ? 0 : -errno;
+}
+
+/*
+ * Runs gnutls-cli with args; feeds it nothing until its output shows
+ * `until` (or it ends), then closes its stdin so it says goodbye.
+ * Returns the exit status, output in out.
+ */
+static int run_gnutls_cli(char *const argv[], const char *until, char *out,
+			  size_t cap)
+{
+	int in[2], outp[2], status = -1;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(outp, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		dup2(outp[1], 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	while (len + 1 < cap && (n = read(outp[0], out + len,
+					   cap - 1 - len)) > 0) {
+		len += (size_t)n;
+		out[len] = '\0';
+		if (in[1] >= 0 && strstr(out, until)) {
+			close(in[1]);
+			in[1] = -1;
+		}
+	}
+	out[len] = '\0';
+	if (in[1] >= 0)
+		close(in[1]);
+	close(outp[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool have_gnutls_cli(void)
+{
+	return !system("gnutls-cli --version >/dev/null 2>&1");
+}
+
+static void cli_files(struct __test_metadata *_metadata, char *dir,
+		      size_t cap, const struct pki *pki, char paths[3][128])
+{
+	ASSERT_EQ(0, make_dir(dir, cap));
+	snprintf(paths[0], 128, "%s/%s", dir, cli_file_names[0]);
+	snprintf(paths[1], 128, "%s/%s", dir, cli_file_names[1]);
+	snprintf(paths[2], 128, "%s/%s", dir, cli_file_names[2]);
+	ASSERT_EQ(0, testpki_write_pem(&pki->ca, paths[0], NULL));
+	ASSERT_EQ(0, testpki_write_pem(&pki->client, paths[1], paths[2]));
+}
+
+/*
+ * gnutls-cli against the agent end, with our client certificate: it must
+ * complete the handshake with ALPN and read the greeting that names it.
+ * noinline keeps the large locals out of the harness function that calls
+ * setjmp.
+ */
+static __attribute__((noinline)) void
+gnutls_cli_case(struct __test_metadata *_metadata, struct agent *agent,
+		const struct pki *pki, char *dir, size_t dir_cap)
+{
+	char paths[3][128], args[3][160], port[16], out[32768];
+	int rc;
+
+	cli_files(_metadata, dir, dir_cap, pki, paths);
+	ASSERT_EQ(0, agent_start(agent, AF_INET));
+	snprintf(port, sizeof(port), "%d", agent->port);
+	snprintf(args[0], 160, "--x509cafile=%s", paths[0]);
+	snprintf(args[1], 160, "--x509certfile=%s", paths[1]);
+	snprintf(args[2], 160, "--x509keyfile=%s", paths[2]);
+	char *argv[] = { "gnutls-cli", "--alpn=kcourier/1",
+			 "--verify-hostname=localhost", args[0], args[1],
+			 args[2], "-p", port, "127.0.0.1", NULL };
+
+	rc = run_gnutls_cli(argv, "peer:", out, sizeof(out));
+	TH_LOG("gnutls-cli said:\n%s", out);
+	agent_stop(agent);
+	EXPECT_EQ(0, rc);
+	EXPECT_NE(NULL, strstr(out, "- Status: The certificate is trusted."));
+	EXPECT_NE(NULL, strstr(out, "- Handshake was completed"));
+	EXPECT_NE(NULL, strstr(out, "- Application protocol: kcourier/1"));
+	EXPECT_NE(NULL, strstr(out, "peer:0:alice"));
+	EXPECT_EQ(0, agent->peer_rc);
+}
+
+
+TEST_F(policy, gnutls_cli_handshake)
+{
+	if (!have_gnutls_cli())
+		SKIP(return, "gnutls-cli not installed (Debian gnutls-bin)");
+	gnutls_cli_case(_metadata, &self->agent, &self->pki, self->dir,
+			sizeof(self->dir));
+}
+
+
+/* peer: which client certificates name a client */
+
+FIXTURE(peer)
+{
+	struct pki pki;
+	struct testpki_cert other_ca, cert;
+	struct kc_tls_server *srv;
+	struct agent agent;
+	struct kc_tls_client *cli;
+};
+
+FIXTURE_VARIANT(peer)
+{
+	struct testpki_profile prof;
+	bool other_ca;
+	int expect;
+	const char *id;
+	/*
+	 * GnuTLS itself refuses, in the handshake, a CertificateVerify made
+	 * with a key whose keyUsage forbids signing (RFC 5280 4.2.1.3).
+	 */
+	bool refused_in_handshake;
+};
+
+#define CLIENT_KU GNUTLS_KEY_DIGITAL_SIGNATURE
+
+FIXTURE_VARIANT_ADD(peer, good)
+{
+	.prof = { .cn = "bob-2.x_y", .pk = GNUTLS_PK_RSA,
+		  .key_usage = CLIENT_KU, .eku = GNUTLS_KP_TLS_WWW_CLIENT },
+	.expect = 0,
+	.id = "bob-2.x_y",
+};
+
+FIXTURE_VARIANT_ADD(peer, other_ca)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_RSA, .key_usage = CLIENT_KU,
+		  .eku = GNUTLS_KP_TLS_WWW_CLIENT },
+	.other_ca = true,
+	.expect = -EACCES,
+};
+
+FIXTURE_VARIANT_ADD(peer, server_eku)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_RSA, .key_usage = CLIENT_KU,
+		  .eku = GNUTLS_KP_TLS_WWW_SERVER },
+	.expect = -EACCES,
+};
+
+FIXTURE_VARIANT_ADD(peer, no_eku)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_RSA, .key_usage = CLIENT_KU },
+	.expect = -EACCES,
+};
+
+FIXTURE_VARIANT_ADD(peer, no_digital_signature)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_RSA,
+		  .key_usage = GNUTLS_KEY_KEY_ENCIPHERMENT,
+		  .eku = GNUTLS_KP_TLS_WWW_CLIENT },
+	.refused_in_handshake = true,
+};
+
+FIXTURE_VARIANT_ADD(peer, ecdsa_key)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_ECDSA, .key_usage = CLIENT_KU,
+		  .eku = GNUTLS_KP_TLS_WWW_CLIENT },
+	.expect = -EACCES,
+};
+
+FIXTURE_VARIANT_ADD(peer, rsa3072)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_RSA, .bits = 3072,
+		  .key_usage = CLIENT_KU, .eku = GNUTLS_KP_TLS_WWW_CLIENT },
+	.expect = -EACCES,
+};
+
+FIXTURE_VARIANT_ADD(peer, cn_not_an_id)
+{
+	.prof = { .cn = "Bob Smith", .pk = GNUTLS_PK_RSA,
+		  .key_usage = CLIENT_KU, .eku = GNUTLS_KP_TLS_WWW_CLIENT },
+	.expect = -EACCES,
+};
+
+FIXTURE_VARIANT_ADD(peer, expired)
+{
+	.prof = { .cn = "bob", .pk = GNUTLS_PK_RSA, .key_usage = CLIENT_KU,
+		  .eku = GNUTLS_KP_TLS_WWW_CLIENT, .days_valid = -2 },
+	.expect = -EACCES,
+};
+
+FIXTURE_SETUP(peer)
+{
+	const struct testpki_cert *issuer = &self->pki.ca;
+
+	ASSERT_EQ(0, pki_make(&self->pki, NULL));
+	if (variant->other_ca) {
+		/* Same name as the real CA: only the key tells them apart. */
+		ASSERT_EQ(0, testpki_make_ca(&self->other_ca,
+					     "kcourier test CA"));
+		issuer = &self->other_ca;
+	}
+	ASSERT_EQ(0, testpki_issue(&self->cert, issuer, &variant->prof));
+	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, 0,
+				&self->srv));
+	self->agent.srv = self->srv;
+}
+
+FIXTURE_TEARDOWN(peer)
+{
+	kc_tls_client_close(self->cli);
+	agent_stop(&self->agent);
+	kc_tls_server_free(self->srv);
+	testpki_free(&self->cert);
+	testpki_free(&self->other_ca);
+	pki_free(&self->pki);
+	leak_check(_metadata);
+}
+
+/* The handshake completes either way; only kc_tls_peer() tells them apart. */
+TEST_F(peer, judged)
+{
+	char line[LINE_MAX], want[LINE_MAX];
+	int ret;
+
+	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
+	ret = client_connect(&self->agent, self->pki.pin, &self->cert, NULL,
+			     &self->cli);
+	if (variant->refused_in_handshake) {
+		/* The client may finish first (RFC 8446 2), then hear why. */
+		if (!ret)
+			ret = read_line(self->cli, line, sizeof(line));
+		EXPECT_EQ(-ECONNABORTED, ret);
+		agent_stop(&self->agent);
+		EXPECT_EQ(-EPROTO, self->agent.hs_rc);
+		TH_LOG("agent: %s", self->agent.reason);
+		return;
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	snprintf(want, sizeof(want), "peer:%d:%s\n", variant->expect,
+		 variant->id ? variant->id : "");
+	EXPECT_STREQ(want, line);
+	kc_tls_client_close(self->cli);
+	self->cli = NULL;
+	agent_stop(&self->agent);
+	EXPECT_EQ(0, self->agent.hs_rc);
+	TH_LOG("agent: %s", self->agent.reason);
+}
+
+TEST_HARNESS_MAIN

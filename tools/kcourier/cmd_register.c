@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourier register: becomes a client of an agent (PROTOCOL.md section 4,
+ * REGISTER). Makes the id and enc keys, spends the operator's one-time
+ * token on a connection without a client certificate, checks what comes
+ * back against the CA pin, and only then writes the home directory, so a
+ * refused registration leaves nothing behind.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "account.h"
+#include "certcheck.h"
+#include "client.h"
+#include "cmd.h"
+#include "crypto.h"
+#include "home.h"
+#include "keyfile.h"
+#include "keyload.h"
+#include "passphrase.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+
+static const char register_usage[] =
+	"usage: kcourier [--home HOME] register --agent ADDR:PORT\n"
+	"           --ca-fingerprint HEX --token TOKEN --id ID\n"
+	"           [--passphrase-file FILE]\n"
+	"\n"
+	"Registers ID with the agent: makes two RSA-2048 key pairs (id and\n"
+	"enc), spends the one-time TOKEN from the operator ('kcourierd token'),\n"
+	"and stores keys, certificates and settings in HOME (default\n"
+	"~/.config/kcourier/ID, mode 0700). The agent is trusted only if its CA\n"
+	"matches HEX, the SHA-256 of the CA's public key that 'kcourierd init'\n"
+	"printed. Prints the fingerprints of the new keys.\n"
+	"\n"
+	"  --agent ADDR:PORT       the agent (host:port, a.b.c.d:port, [v6]:port)\n"
+	"  --ca-fingerprint HEX    64 hex digits\n"
+	"  --token TOKEN           one-time registration token\n"
+	"  --id ID                 client id: [a-z0-9][a-z0-9._-]{0,63}\n"
+	"  --passphrase-file FILE  first line is the new passphrase for the\n"
+	"                          keys; else $" KC_PASSPHRASE_ENV ", else the\n"
+	"                          terminal (asked twice)\n"
+	"  -h, --help              this text\n";
+
+struct reg {
+	const char *agent, *pin_arg, *token, *id, *pass_file;
+	char pin[KC_PIN_HEX_LEN + 1];
+	struct kc_home home;
+	struct kc_passphrase pass;
+	EVP_PKEY *id_key, *enc_key;
+	uint8_t *id_spki, *enc_spki;
+	size_t id_spki_len, enc_spki_len;
+	uint8_t enc_sig[KC_RSA_LEN];
+	struct kc_client *conn;
+	const char *written[16];
+	int n_written;
+};
+
+static bool check_args(struct reg *r)
+{
+	size_t i;
+
+	if (!r->agent || !r->pin_arg || !r->token || !r->id) {
+		cli_err("register: --agent, --ca-fingerprint, --token and --id are required");
+		return false;
+	}
+	if (!kc_client_id_valid((const uint8_t *)r->id, strlen(r->id))) {
+		cli_err("register: '%s' is not a valid client id ([a-z0-9][a-z0-9._-]{0,63})",
+			r->id);
+		return false;
+	}
+	for (i = 0; i < KC_PIN_HEX_LEN && isxdigit((unsigned char)r->pin_arg[i]);
+	     i++)
+		r->pin[i] = (char)tolower((unsigned char)r->pin_arg[i]);
+	r->pin[i] = '\0';
+	if (i != KC_PIN_HEX_LEN || r->pin_arg[i]) {
+		cli_err("register: --ca-fingerprint '%s' is not 64 hex digits",
+			r->pin_arg);
+		return false;
+	}
+	if (!r->token[0] || strlen(r->token) > UINT16_MAX) {
+		cli_err("register: --token is empty or too long");
+		return false;
+	}
+	return true;
+}
+
+/* True to go on; false when done (help or a usage error) with *rc set. */
+static bool parse_register(int argc, char **argv, struct reg *r, int *rc)
+{
+	static const struct option longopts[] = {
+		{ "agent", required_argument, NULL, 'a' },
+		{ "ca-fingerprint", required_argument, NULL, 'f' },
+		{ "token", required_argument, NULL, 't' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': r->agent = optarg; break;
+		case 'f': r->pin_arg = optarg; break;
+		case 't': r->token = optarg; break;
+		case 'i': r->id = optarg; break;
+		case 'p': r->pass_file = optarg; break;
+		case 'h':
+			*rc = cli_usage(register_usage, false);
+			return false;
+		default:
+			*rc = cli_bad_option("register", register_usage, c,
+					     argv);
+			return false;
+		}
+	}
+	if (optind < argc)
+		cli_err("register: unexpected argument '%s'", argv[optind]);
+	else if (check_args(r))
+		return true;
+	*rc = cli_usage(register_usage, true);
+	return false;
+}
+
+/* An existing identity is never overwritten: checked before the slow part. */
+static int prepare_home(struct reg *r, const struct cli *cli)
+{
+	static const char *const taken[] = { KC_HOME_CONFIG, KC_HOME_ID_KEY,
+					     KC_HOME_ENC_KEY };
+	char *dir = NULL, path[PATH_MAX];
+	size_t i;
+	int ret;
+
+	if (cli->home)
+		dir = strdup(cli->home);
+	else if (kc_home_default_dir(r->id, &dir))
+		dir = NULL;
+	if (!dir) {
+		cli_err("register: cannot find a home directory: pass --home");
+		return -1;
+	}
+	ret = kc_home_create(&r->home, dir);
+	if (ret)
+		cli_err("cannot create %s: %s", dir, strerror(-ret));
+	free(dir);
+	for (i = 0; !ret && i < sizeof(taken) / sizeof(taken[0]); i++) {
+		if (!kc_home_path(&r->home, taken[i], path, sizeof(path)) &&
+		    access(path, F_OK) == 0) {
+			cli_err("%s exists: %s already holds an identity",
+				path, r->home.dir);
+			ret = -EEXIST;
+		}
+	}
+	return ret ? -1 : 0;
+}
+
+static int get_passphrase(struct reg *r)
+{
+	static const char *const env[] = { KC_PASSPHRASE_ENV, NULL };
+	char prompt[PATH_MAX + 64];
+	struct kc_passphrase_src src = { .file = r->pass_file, .env = env,
+					 .prompt = prompt, .confirm = true };
+	int ret;
+
+	snprintf(prompt, sizeof(prompt), "New passphrase for the keys in %s: ",
+		 r->home.dir);
+	ret = kc_passphrase_get(&src, &r->pass);
+	if (ret)
+		cli_err("passphrase: %s", kc_passphrase_strerror(ret));
+	return ret ? -1 : 0;
+}
+
+/* enc_sig = PSS(id_priv, "kcourier/1 enc-key" || str id || str enc_spki) */
+static int make_keys(struct reg *r)
+{
+	struct kc_bytes id = { (const uint8_t *)r->id, strlen(r->id) };
+	uint8_t msg[2048];
+	size_t len;
+	int ret;
+
+	ret = kc_rsa_generate(&r->id_key);
+	if (!ret)
+		ret = kc_rsa_generate(&r->enc_key);
+	if (!ret)
+		ret = kc_spki_der(r->id_key, &r->id_spki, &r->id_spki_len);
+	if (!ret)
+		ret = kc_spki_der(r->enc_key, &r->enc_spki, &r->enc_spki_len);
+	if (!ret) {
+		len = kc_enc_sig_msg(msg, sizeof(msg), id,
+				     (struct kc_bytes){ r->enc_spki,
+							r->enc_spki_len });
+		ret = len ? kc_pss_sign(r->id_key, msg, len, r->enc_sig) :
+			    -EINVAL;
+	}
+	if (ret)
+		cli_err("cannot make the keys: %s", strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+static struct kc_bytes str_bytes(const char *s)
+{
+	return (struct kc_bytes){ (const uint8_t *)s, strlen(s) };
+}
+
+static int send_register(struct reg *r, struct kc_frame *ans)
+{
+	struct kc_frame req = { .type = KC_T_REGISTER };
+	char text[128];
+	int ret;
+
+	ret = kc_client_connect(r->agent, r->pin, NULL, CONNECT_TIMEOUT_MS,
+				&r->conn);
+	if (ret) {
+		cli_err("cannot connect to the agent at %s: %s", r->agent,
+			kc_tls_client_strerror());
+		return -1;
+	}
+	req.u.reg = (struct kc_register){
+		.token = str_bytes(r->token),
+		.client_id = str_bytes(r->id),
+		.id_spki = { r->id_spki, r->id_spki_len },
+		.enc_spki = { r->enc_spki, r->enc_spki_len },
+		.enc_sig = { r->enc_sig, sizeof(r->enc_sig) },
+	};
+	ret = kc_client_call(r->conn, &req, KC_T_REGISTERED,
+			     KC_CLIENT_TIMEOUT_MS, ans);
+	if (ret == -EREMOTEIO)
+		cli_err("registration refused: %s",
+			account_status_text(kc_client_status(r->conn), text,
+					    sizeof(text)));
+	else if (ret)
+		cli_err("registration failed: %s", kc_client_error(r->conn));
+	return ret ? -1 : 0;
+}
+
+/* The certificate must carry exactly the id key we made. */
+static int check_client_cert(struct reg *r, struct kc_bytes cert,
+			     struct kc_bytes ca)
+{
+	char why[KC_CERT_WHY_MAX] = "", hex_cert[65], hex_key[65];
+	EVP_PKEY *pub = NULL;
+	int ret;
+
+	ret = kc_cert_check(cert, ca, KC_CERT_CLIENT, r->id, why);
+	if (!ret)
+		ret = kc_cert_public_key(cert, &pub);
+	if (!ret && (kc_key_fingerprint(pub, hex_cert) ||
+		     kc_key_fingerprint(r->id_key, hex_key) ||
+		     strcmp(hex_cert, hex_key))) {
+		snprintf(why, sizeof(why), "it is not for our id key");
+		ret = -EKEYREJECTED;
+	}
+	EVP_PKEY_free(pub);
+	if (ret)
+		cli_err("the agent's client certificate is unusable: %s", why);
+	return ret ? -1 : 0;
+}
+
+static int check_seal_cert(struct kc_bytes cert, struct kc_bytes ca)
+{
+	char why[KC_CERT_WHY_MAX] = "";
+	EVP_PKEY *pub = NULL;
+	int ret;
+
+	ret = kc_cert_check(cert, ca, KC_CERT_SEAL, NULL, why);
+	if (!ret && (kc_cert_public_key(cert, &pub) || kc_rsa_check(pub))) {
+		snprintf(why, sizeof(why), "not an RSA-2048 key");
+		ret = -EKEYREJECTED;
+	}
+	EVP_PKEY_free(pub);
+	if (ret)
+		cli_err("the agent's seal certificate is unusable: %s", why);
+	return ret ? -1 : 0;
+}
+
+static int check_registered(struct reg *r, const struct kc_registered *ok)
+{
+	char pin[KC_PIN_HEX_LEN + 1];
+
+	if (kc_cert_pin(ok->ca_cert.p, ok->ca_cert.len, pin) ||
+	    strcmp(pin, r->pin)) {
+		cli_err("the agent's CA certificate does not match --ca-fingerprint %s",
+			r->pin);
+		return -1;
+	}
+	if (check_seal_cert(ok->seal_cert, ok->ca_cert) ||
+	    check_client_cert(r, ok->client_cert, ok->ca_cert))
+		return -1;
+	return 0;
+}
+
+static int save_key(struct reg *r, const char *name, EVP_PKEY *key,
+		    bool private)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = kc_home_path(&r->home, name, path, sizeof(path));
+	if (!ret)
+		ret = private ? kc_key_save_private(path, key, r->pass.text,
+						    r->pass.len) :
+				kc_key_save_public(path, key);
+	if (!ret)
+		r->written[r->n_written++] = name;
+	return ret;
+}
+
+static int save_cert(struct reg *r, const char *name, struct kc_bytes der)
+{
+	int ret = kc_home_save_cert(&r->home, name, der);
+
+	if (!ret)
+		r->written[r->n_written++] = name;
+	return ret;
+}
+
+/* Config last: its presence is what marks the home as registered. */
+static int save_all(struct reg *r, const struct kc_registered *ok)
+{
+	int ret;
+
+	ret = save_key(r, KC_HOME_ID_KEY, r->id_key, true);
+	if (!ret)
+		ret = save_key(r, KC_HOME_ID_PUB, r->id_key, false);
+	if (!ret)
+		ret = save_key(r, KC_HOME_ENC_KEY, r->enc_key, true);
+	if (!ret)
+		ret = save_key(r, KC_HOME_ENC_PUB, r->enc_key, false);
+	if (!ret)
+		ret = save_cert(r, KC_HOME_CLIENT_CERT, ok->client_cert);
+	if (!ret)
+		ret = save_cert(r, KC_HOME_CA_CERT, ok->ca_cert);
+	if (!ret)
+		ret = save_cert(r, KC_HOME_SEAL_CERT, ok->seal_cert);
+	if (!ret) {
+		strcpy(r->home.id, r->id);
+		snprintf(r->home.agent, sizeof(r->home.agent), "%s", r->agent);
+		strcpy(r->home.pin, r->pin);
+		ret = kc_home_save_config(&r->home);
+	}
+	if (ret)
+		cli_err("registered, but cannot write %s: %s", r->home.dir,
+			strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+static void remove_written(struct reg *r)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < r->n_written; i++) {
+		if (!kc_home_path(&r->home, r->written[i], path, sizeof(path)))
+			unlink(path);
+	}
+}
+
+static int print_result(struct reg *r)
+{
+	char id_hex[65], enc_hex[65];
+
+	kc_spki_fingerprint(r->id_spki, r->id_spki_len, id_hex);
+	kc_spki_fingerprint(r->enc_spki, r->enc_spki_len, enc_hex);
+	if (printf("registered %s in %s\nid\t%s\nenc\t%s\n", r->id,
+		   r->home.dir, id_hex, enc_hex) < 0 ||
+	    fflush(stdout)) {
+		cli_err("cannot write standard output");
+		return -1;
+	}
+	return 0;
+}
+
+static int do_register(struct reg *r, const struct cli *cli)
+{
+	struct kc_frame ans;
+
+	if (prepare_home(r, cli) || get_passphrase(r) || make_keys(r) ||
+	    send_register(r, &ans) || check_registered(r, &ans.u.registered))
+		return -1;
+	if (save_all(r, &ans.u.registered)) {
+		remove_written(r);
+		return -1;
+	}
+	return print_result(r);
+}
+
+int cmd_register(struct cli *cli, int argc, char **argv)
+{
+	struct reg r;
+	int ret = 1;
+
+	memset(&r, 0, sizeof(r));
+	if (!parse_register(argc, argv, &r, &ret))
+		return ret;
+	if (!do_register(&r, cli))
+		ret = 0;
+	kc_client_close(r.conn);
+	kc_passphrase_wipe(&r.pass);
+	EVP_PKEY_free(r.id_key);
+	EVP_PKEY_free(r.enc_key);
+	OPENSSL_free(r.id_spki);
+	OPENSSL_free(r.enc_spki);
+	kc_home_release(&r.home);
+	return ret;
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourier send: one message (TEXT, or all of standard input), or one per
+ * input line with --lines, sealed twice (PROTOCOL.md sections 4-5).
+ *
+ * Order of work, so that a crash can never reuse a sequence number:
+ *   1. seal every message end to end (a SESSION_INIT first when the E2E
+ *      session is new or due for rotation; its keys come from a fresh
+ *      LOOKUP, checked against the pinned CA and the enc_sig);
+ *   2. save the E2E state (seq numbers now spent);
+ *   3. open an agent session and send, up to WINDOW SENDs in flight,
+ *      each ACK matched in order.
+ * Exit 0 only when every SEND got status OK.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "certcheck.h"
+#include "cmd.h"
+#include "crypto.h"
+#include "io.h"
+#include "keyload.h"
+#include "outer.h"
+
+#define INPUT_MAX ((size_t)16 << 20)
+#define WINDOW 64
+
+static const char send_usage[] =
+	"usage: kcourier [--home HOME] send [--lines] [--passphrase-file FILE]\n"
+	"           ID [TEXT]\n"
+	"\n"
+	"Sends TEXT, or else all of standard input, to client ID, encrypted end\n"
+	"to end. With --lines, standard input is read line by line and every\n"
+	"line (without its newline) is sent as a message of its own, in order,\n"
+	"over one connection. Prints the msg_id (hex) of each message once the\n"
+	"agent has stored it.\n"
+	"\n"
+	"  --lines                 one message per line of standard input\n"
+	"  --passphrase-file FILE  first line is the passphrase of the keys;\n"
+	"                          else $" KC_PASSPHRASE_ENV ", else the terminal\n"
+	"  -h, --help              this text\n";
+
+struct outmsg {
+	uint8_t msg_id[KC_MSGID_LEN];
+	uint8_t *inner;
+	size_t len;
+	bool is_init;
+	uint64_t seq;
+	uint16_t status;
+};
+
+struct sender {
+	struct account a;
+	const char *to, *text, *pass_file;
+	bool lines;
+	uint8_t *input;
+	size_t input_len;
+	struct outmsg *m;
+	size_t n, cap;
+	struct kc_peer peer;
+	bool have_peer;
+	struct kc_outer outer;
+};
+
+/* True to go on; false when done (help or a usage error) with *rc set. */
+static bool parse_send(int argc, char **argv, struct sender *s, int *rc)
+{
+	static const struct option longopts[] = {
+		{ "lines", no_argument, NULL, 'l' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'l') {
+			s->lines = true;
+		} else if (c == 'p') {
+			s->pass_file = optarg;
+		} else if (c == 'h') {
+			*rc = cli_usage(send_usage, false);
+			return false;
+		} else {
+			*rc = cli_bad_option("send", send_usage, c, argv);
+			return false;
+		}
+	}
+	s->to = optind < argc ? argv[optind] : NULL;
+	s->text = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!s->to)
+		cli_err("send: ID is required");
+	else if (optind + 2 < argc)
+		cli_err("send: unexpected argument '%s'", argv[optind + 2]);
+	else if (s->lines && s->text)
+		cli_err("send: --lines reads standard input: drop TEXT");
+	else if (!kc_client_id_valid((const uint8_t *)s->to, strlen(s->to)))
+		cli_err("send: '%s' is not a valid client id", s->to);
+	else
+		return true;
+	*rc = cli_usage(send_usage, true);
+	return false;
+}
+
+static int read_input(struct sender *s)
+{
+	int ret;
+
+	if (s->text)
+		return 0;
+	ret = cli_read_all(NULL, INPUT_MAX, &s->input, &s->input_len);
+	if (ret == -EFBIG)
+		cli_err("send: standard input is larger than %zu bytes",
+			INPUT_MAX);
+	else if (ret)
+		cli_err("send: cannot read standard input: %s",
+			strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+static struct outmsg *push(struct sender *s)
+{
+	struct outmsg *m;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+
+		m = reallocarray(s->m, cap, sizeof(*m));
+		if (!m)
+			return NULL;
+		s->m = m;
+		s->cap = cap;
+	}
+	m = &s->m[s->n++];
+	memset(m, 0, sizeof(*m));
+	kc_random(m->msg_id, sizeof(m->msg_id));
+	return m;
+}
+
+/* A new E2E session: its SESSION_INIT is a SEND of its own. */
+static int start_session(struct sender *s)
+{
+	struct outmsg *m;
+	int ret;
+
+	if (!s->have_peer && account_peer(&s->a, s->to, true, &s->peer))
+		return -1;
+	s->have_peer = true;
+	m = push(s);
+	ret = m ? kc_e2e_start(s->a.e2e, s->to, s->peer.enc_pub,
+			       account_now_ms(), &m->inner, &m->len) :
+		  -ENOMEM;
+	if (!ret) {
+		m->is_init = true;
+		return 0;
+	}
+	if (m)
+		s->n--;
+	cli_err("send: cannot start a session with '%s': %s", s->to,
+		strerror(-ret));
+	return -1;
+}
+
+static int seal_one(struct sender *s, const uint8_t *pt, size_t len)
+{
+	struct outmsg *m;
+	int ret;
+
+	if (kc_e2e_needs_init(s->a.e2e, s->to, account_now_ms()) &&
+	    start_session(s))
+		return -1;
+	m = push(s);
+	ret = m ? kc_e2e_seal(s->a.e2e, s->to, pt, len, &m->inner, &m->len) :
+		  -ENOMEM;
+	if (!ret)
+		return 0;
+	if (m)
+		s->n--;
+	cli_err("send: cannot seal the message: %s", strerror(-ret));
+	return -1;
+}
+
+static int seal_lines(struct sender *s)
+{
+	const uint8_t *p = s->input, *end = s->input + s->input_len, *nl;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (seal_one(s, p, (size_t)(nl - p)))
+			return -1;
+	}
+	return 0;
+}
+
+static int seal_all(struct sender *s)
+{
+	if (s->text)
+		return seal_one(s, (const uint8_t *)s->text, strlen(s->text));
+	if (s->lines)
+		return seal_lines(s);
+	return seal_one(s, s->input, s->input_len);
+}
+
+static int open_outer(struct sender *s)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	EVP_PKEY *seal_pub = NULL;
+	int ret;
+
+	ret = kc_home_load_cert(&s->a.home, KC_HOME_SEAL_CERT, &der, &len);
+	if (!ret)
+		ret = kc_cert_public_key((struct kc_bytes){ der, len },
+					 &seal_pub);
+	free(der);
+	if (ret) {
+		cli_err("%s/%s: %s", s->a.home.dir, KC_HOME_SEAL_CERT,
+			strerror(-ret));
+		return -1;
+	}
+	ret = kc_outer_open(s->a.conn, s->a.crypto, seal_pub, &s->outer);
+	EVP_PKEY_free(seal_pub);
+	if (ret)
+		account_report(&s->a, ret, "cannot open an agent session");
+	return ret ? -1 : 0;
+}
+
+/* Pipelined: up to WINDOW SENDs ahead of their ACKs. */
+static int send_all(struct sender *s)
+{
+	size_t sent = 0, acked = 0;
+	struct outmsg *m;
+	int ret = 0;
+
+	while (!ret && acked < s->n) {
+		while (!ret && sent < s->n && sent - acked < WINDOW) {
+			m = &s->m[sent++];
+			ret = kc_outer_send(s->a.conn, &s->outer, s->to,
+					    m->msg_id, m->inner, m->len,
+					    &m->seq);
+		}
+		if (!ret)
+			ret = kc_outer_await_ack(s->a.conn, &s->outer,
+						 s->m[acked].seq,
+						 KC_CLIENT_TIMEOUT_MS,
+						 &s->m[acked].status);
+		acked++;
+	}
+	if (ret)
+		account_report(&s->a, ret, "send failed");
+	return ret ? -1 : 0;
+}
+
+/* A refused SESSION_INIT leaves a session the recipient never heard of. */
+static int report_acks(struct sender *s)
+{
+	char hex[2 * KC_MSGID_LEN + 1], text[128];
+	bool init_lost = false;
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct outmsg *m = &s->m[i];
+
+		if (m->status && !failed++)
+			cli_err("send to '%s' refused: %s", s->to,
+				account_status_text(m->status, text,
+						    sizeof(text)));
+		init_lost |= m->is_init && m->status;
+		if (m->status || m->is_init)
+			continue;
+		kc_hex(m->msg_id, KC_MSGID_LEN, hex);
+		printf("%s\n", hex);
+	}
+	if (failed > 1)
+		cli_err("%d of the messages were refused", failed);
+	if (init_lost) {
+		kc_e2e_forget(s->a.e2e, s->to);
+		account_save_state(&s->a);
+	}
+	if (fflush(stdout))
+		cli_err("cannot write standard output");
+	return failed || ferror(stdout) ? -1 : 0;
+}
+
+static int do_send(struct sender *s, const struct cli *cli)
+{
+	if (read_input(s) ||
+	    account_open(&s->a, cli, s->pass_file,
+			 ACCOUNT_ID_KEY | ACCOUNT_ENC_KEY) ||
+	    account_load_state(&s->a, KC_HOME_STATE_OUT) ||
+	    account_connect(&s->a) || seal_all(s) ||
+	    account_save_state(&s->a) || open_outer(s) || send_all(s))
+		return -1;
+	return report_acks(s);
+}
+
+int cmd_send(struct cli *cli, int argc, char **argv)
+{
+	struct sender s;
+	int ret = 1;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	if (!parse_send(argc, argv, &s, &ret))
+		return ret;
+	if (!do_send(&s, cli))
+		ret = 0;
+	kc_outer_close(&s.outer);
+	account_close(&s.a);
+	for (i = 0; i < s.n; i++)
+		free(s.m[i].inner);
+	free(s.m);
+	kc_peer_clear(&s.peer);
+	if (s.input) {
+		explicit_bzero(s.input, s.input_len);
+		free(s.input);
+	}
+	return ret;
+}
