@@ -47,8 +47,8 @@ static int register_ring(struct kc_bufring *br, struct io_uring *ring)
 	return io_uring_register_buf_ring(ring, &reg, 0);
 }
 
-int kc_bufring_init(struct kc_bufring *br, struct io_uring *ring,
-		    uint16_t bgid, uint32_t nbufs, uint32_t buf_size)
+int kc_bufring_init(struct kc_bufring *br, struct io_uring *ring, uint16_t bgid,
+		    uint32_t nbufs, uint32_t buf_size)
 {
 	int err;
 

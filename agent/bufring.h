@@ -22,16 +22,17 @@ struct kc_bufring {
 	uint32_t nbufs;			/* power of two */
 	uint32_t buf_size;
 	uint16_t bgid;
-	unsigned int pending;	/* buffers added but not yet published */
+	unsigned int pending; /* buffers added but not yet published */
 };
 
 /* Maps and registers nbufs buffers of buf_size bytes as group bgid. */
-int kc_bufring_init(struct kc_bufring *br, struct io_uring *ring,
-		    uint16_t bgid, uint32_t nbufs, uint32_t buf_size);
+int kc_bufring_init(struct kc_bufring *br, struct io_uring *ring, uint16_t bgid,
+		    uint32_t nbufs, uint32_t buf_size);
 /* Unregisters and unmaps; safe on a zeroed or failed kc_bufring. */
 void kc_bufring_fini(struct kc_bufring *br, struct io_uring *ring);
 
-/* Buffer id and length from a recv CQE (only valid with IORING_CQE_F_BUFFER). */
+/* Buffer id and length from a recv CQE (only valid with IORING_CQE_F_BUFFER).
+ */
 static inline uint16_t kc_bufring_cqe_bid(uint32_t cqe_flags)
 {
 	return (uint16_t)(cqe_flags >> IORING_CQE_BUFFER_SHIFT);

@@ -114,8 +114,10 @@ static int check_options(const struct run_opts *o, struct run *r)
 					WORKERS_MAX, &r->nworkers))
 		return -EINVAL;
 	r->d.crypto_tier = o->crypto ? o->crypto : "auto";
-	if (strcmp(r->d.crypto_tier, "user") && strcmp(r->d.crypto_tier, "auto")) {
-		kcd_err("run: bad value '%s' for --crypto (expected user or auto)",
+	if (strcmp(r->d.crypto_tier, "user") &&
+	    strcmp(r->d.crypto_tier, "auto")) {
+		kcd_err("run: bad value '%s' for --crypto (expected user or "
+			"auto)",
 			r->d.crypto_tier);
 		return -EINVAL;
 	}
@@ -185,8 +187,10 @@ static void purge_keyring(struct run *r)
 {
 	int ret = kc_keyring_open(&r->kr);
 
-	if (!ret)
+	if (!ret) {
+		r->d.keyring = &r->kr;
 		ret = kc_keyring_purge(&r->kr);
+	}
 	if (ret < 0)
 		kc_log("keyring %s: %s (session keys stay in locked memory)",
 		       KC_KEYRING_NAME, strerror(-ret));
@@ -280,7 +284,8 @@ static void log_listening(struct run *r)
 	const char *tier = r->d.workers[0]->crypto->ops->name;
 
 	kc_listener_format(&r->d.cfg.listen_addr, addr, sizeof(addr));
-	kc_log("listening on %s, %u worker%s, crypto tier %s, keyring %s (serial %d)",
+	kc_log("listening on %s, %u worker%s, crypto tier %s, keyring %s "
+	       "(serial %d)",
 	       addr, r->nworkers, r->nworkers == 1 ? "" : "s", tier,
 	       KC_KEYRING_NAME, (int)r->kr.ring);
 }

@@ -90,8 +90,7 @@ int kc_commit_add_receipt_done(struct kc_commit *b, int64_t receipt_id)
 }
 
 /* Returns 0, or a store error that loses the whole group. */
-static int put_msg(struct kc_store *st, struct kc_commit_msg *m,
-		   int64_t now_ms)
+static int put_msg(struct kc_store *st, struct kc_commit_msg *m, int64_t now_ms)
 {
 	int ret;
 

@@ -38,8 +38,8 @@ struct kc_commit_msg {
 	size_t inner_len;
 	struct kc_msg_times t;
 	/* Results. */
-	int status;	/* KC_OK, KC_NOT_FOUND, KC_TRY_LATER */
-	bool fresh;	/* stored now (not a duplicate): route it */
+	int status; /* KC_OK, KC_NOT_FOUND, KC_TRY_LATER */
+	bool fresh; /* stored now (not a duplicate): route it */
 	int64_t seq;
 	int64_t stored_at_ms;
 };

@@ -60,23 +60,23 @@ struct kc_conn {
 	bool got_frame;	    /* first frame seen: handshake deadline over */
 	char id[KC_TLS_ID_SIZE];
 
-	struct kc_bytebuf in;	/* plaintext not yet cut into frames */
-	struct kc_bytebuf out;	/* plaintext frames not yet encrypted */
-	size_t hold_from;	/* offset in out of the held part, or KC_NO_HOLD */
+	struct kc_bytebuf in;  /* plaintext not yet cut into frames */
+	struct kc_bytebuf out; /* plaintext frames not yet encrypted */
+	size_t hold_from; /* offset in out of the held part, or KC_NO_HOLD */
 	struct kc_bytebuf wire; /* ciphertext of the send in flight */
 
 	bool recv_armed;    /* a multishot recv is in the kernel */
 	bool recv_starved;  /* it ended on -ENOBUFS: re-arm after the turn */
 	bool send_inflight; /* wire is in the kernel: do not touch it */
 	bool cancel_sent;
-	bool bye_sent;      /* close_notify queued (DRAINING) */
+	bool bye_sent; /* close_notify queued (DRAINING) */
 
 	uint64_t accepted_ms, last_rx_ms, linger_until_ms;
 
 	struct kc_conn_sessions sessions;
 
-	bool in_presence;   /* registered with the router */
-	bool catching_up;   /* the stored queue is not fully loaded yet */
+	bool in_presence;	/* registered with the router */
+	bool catching_up;	/* the stored queue is not fully loaded yet */
 	int64_t delivered_upto; /* highest seq sent as DELIVER */
 
 	bool on_dirty, on_flush;
@@ -145,5 +145,7 @@ void kc_conn_flush(struct kc_conn *c);
 void kc_conn_on_send(struct kc_conn *c, int res);
 /* Bytes queued on the way out (plaintext, TLS, in flight). */
 size_t kc_conn_backlog(const struct kc_conn *c);
+/* Above this backlog DELIVERs wait in the store (conn_out.c). */
+#define KC_CONN_BACKLOG_HIGH (1u << 20)
 
 #endif

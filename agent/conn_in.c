@@ -82,7 +82,7 @@ void kc_conn_on_recv(struct kc_conn *c, int res, uint32_t flags)
 		kc_bufring_put(&c->w->bufs, bid);
 	}
 	/* Out of buffers is flow control: the turn returns them, re-arm. */
-	if (res > 0 || res == -ENOBUFS) {
+	if (res > 0 || res == -ENOBUFS || res == -EAGAIN || res == -EINTR) {
 		if (!c->recv_armed && c->state != KC_CONN_CLOSING &&
 		    c->state != KC_CONN_FREE)
 			kc_conn_arm_recv(c);
@@ -106,8 +106,7 @@ static void handshake_done(struct kc_conn *c)
 		kc_log_peer("client certificate refused: %s",
 			    kc_tls_reason(c->tls));
 	else
-		kc_log_peer("client %s refused: not registered or revoked",
-			    id);
+		kc_log_peer("client %s refused: not registered or revoked", id);
 	kc_conn_error(c, KC_UNAUTHORIZED, "client certificate not accepted");
 	kc_conn_finish(c);
 }
@@ -163,10 +162,16 @@ static void pump_tls(struct kc_conn *c)
 	kc_worker_mark_flush(c->w, c);
 }
 
+/* A negated protocol status back as the status itself. */
+static enum kc_status status_of(long negated)
+{
+	return (enum kc_status)(-negated);
+}
+
 static const char *frame_error_text(long err)
 {
-	return err == -KC_TOO_LARGE ? "frame above max_frame" :
-				      "frame length 0";
+	return err == -KC_TOO_LARGE ? "frame above max_frame"
+				    : "frame length 0";
 }
 
 void kc_conn_process(struct kc_conn *c)
@@ -183,8 +188,7 @@ void kc_conn_process(struct kc_conn *c)
 			break;
 		if (n < 0) {
 			/* Framing is lost: answer, then close (section 3). */
-			kc_conn_error(c, (enum kc_status)-n,
-				      frame_error_text(n));
+			kc_conn_error(c, status_of(n), frame_error_text(n));
 			kc_conn_finish(c);
 			break;
 		}

@@ -18,11 +18,11 @@
 /* Ciphertext moved to `wire` per send. */
 #define WIRE_CHUNK (256u * 1024)
 /*
- * Backlog limits. Above NOTIFY_HIGH, DELIVERs are no longer queued but
- * read from the store again once the peer has caught up; above OUT_CAP
- * (answers the peer asked for and does not read) the peer is cut.
+ * Backlog limits. Above KC_CONN_BACKLOG_HIGH (conn.h), DELIVERs are no
+ * longer queued but read from the store again once the backlog is below
+ * CATCHUP_LOW; above OUT_CAP (answers the peer asked for and does not
+ * read) the peer is cut.
  */
-#define NOTIFY_HIGH (1u << 20)
 #define CATCHUP_LOW (256u * 1024)
 #define OUT_CAP (32u << 20)
 
@@ -66,8 +66,8 @@ void kc_conn_error(struct kc_conn *c, enum kc_status code, const char *text)
 	struct kc_frame f = { .type = KC_T_ERROR };
 
 	f.u.error.code = (uint16_t)code;
-	f.u.error.text = (struct kc_bytes){ (const uint8_t *)text,
-					    strlen(text) };
+	f.u.error.text =
+		(struct kc_bytes){ (const uint8_t *)text, strlen(text) };
 	kc_conn_reply(c, &f);
 }
 
@@ -103,7 +103,7 @@ void kc_conn_notify(struct kc_conn *c, const struct kc_payload *p)
 		if (c->catching_up || (int64_t)p->seq <= c->delivered_upto)
 			return;
 		/* A slow reader: let the store hold it until it catches up. */
-		if (kc_conn_backlog(c) > NOTIFY_HIGH) {
+		if (kc_conn_backlog(c) > KC_CONN_BACKLOG_HIGH) {
 			c->catching_up = true;
 			kc_worker_mark_flush(c->w, c);
 			return;
@@ -115,8 +115,8 @@ void kc_conn_notify(struct kc_conn *c, const struct kc_payload *p)
 
 static size_t released(const struct kc_conn *c)
 {
-	return c->hold_from == KC_NO_HOLD ? kc_bytebuf_size(&c->out) :
-					    c->hold_from;
+	return c->hold_from == KC_NO_HOLD ? kc_bytebuf_size(&c->out)
+					  : c->hold_from;
 }
 
 static void encrypt_released(struct kc_conn *c)
@@ -125,8 +125,8 @@ static void encrypt_released(struct kc_conn *c)
 
 	while (n) {
 		size_t chunk = n < ENCRYPT_CHUNK ? n : ENCRYPT_CHUNK;
-		ssize_t ret = kc_tls_write(c->tls, kc_bytebuf_data(&c->out),
-					   chunk);
+		ssize_t ret =
+			kc_tls_write(c->tls, kc_bytebuf_data(&c->out), chunk);
 
 		if (ret == -ENOBUFS)
 			return; /* the engine is full: after the next send */

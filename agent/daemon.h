@@ -22,13 +22,15 @@
 #include "state.h"
 #include "tls.h"
 
+struct kc_keyring;
 struct kc_store;
 struct kc_sid_set;
 struct kc_router;
 struct kc_worker;
 
 struct kc_daemon {
-	struct kc_agent_config cfg; /* the state's, with command line overrides */
+	struct kc_agent_config
+		cfg; /* the state's, with command line overrides */
 	const char *crypto_tier;
 	/* CA (used under store_lock), certificate DER, seal key PKCS#8. */
 	struct kc_agent_state *state;
@@ -39,6 +41,8 @@ struct kc_daemon {
 	struct kc_sid_set *sids;
 	struct kc_router *router;
 	struct kc_tls_server *tls;
+	/* The "kcourier" keyring, purged at start; for the crypto tiers. */
+	struct kc_keyring *keyring;
 
 	struct kc_worker **workers;
 	unsigned int nworkers;

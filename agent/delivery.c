@@ -20,6 +20,7 @@
 struct chunk {
 	struct kc_conn *c;
 	unsigned int n;
+	bool full; /* stopped on the backlog limit */
 };
 
 static int put_deliver(const struct kc_stored_msg *m, void *arg)
@@ -36,21 +37,26 @@ static int put_deliver(const struct kc_stored_msg *m, void *arg)
 		return -ENOMEM;
 	ch->c->delivered_upto = m->seq;
 	ch->n++;
+	/* Large messages: stop early, the rest follows as the peer reads. */
+	if (kc_conn_backlog(ch->c) > KC_CONN_BACKLOG_HIGH) {
+		ch->full = true;
+		return 1;
+	}
 	return 0;
 }
 
 /* Under the store lock. */
 static void load_chunk(struct kc_conn *c)
 {
-	struct chunk ch = { c, 0 };
+	struct chunk ch = { c, 0, false };
 	int ret;
 
 	ret = kc_store_queue_iter(c->w->d->store, c->id, c->delivered_upto,
 				  QUEUE_CHUNK, put_deliver, &ch);
-	if (ret && ret != -ENOMEM)
+	if (ret < 0 && ret != -ENOMEM)
 		kc_log("queue of %s: %s", c->id, strerror(-ret));
 	/* A full chunk may have more behind it; an error retries later. */
-	c->catching_up = ret || ch.n == QUEUE_CHUNK;
+	c->catching_up = ret || ch.full || ch.n == QUEUE_CHUNK;
 }
 
 static int put_receipt(const struct kc_stored_receipt *r, void *arg)
@@ -59,9 +65,9 @@ static int put_receipt(const struct kc_stored_receipt *r, void *arg)
 	struct kc_frame f = { .type = KC_T_RECEIPT };
 
 	f.u.receipt.msg_id = r->msg_id;
-	f.u.receipt.recipient = (struct kc_bytes){
-		(const uint8_t *)r->recipient, strlen(r->recipient)
-	};
+	f.u.receipt.recipient =
+		(struct kc_bytes){ (const uint8_t *)r->recipient,
+				   strlen(r->recipient) };
 	if (kc_conn_reply(c, &f))
 		return -ENOMEM;
 	/* Written is as good as sent (best effort): forget it next group. */

@@ -53,7 +53,7 @@ static void handle_lookup(struct kc_conn *c, const struct kc_lookup *l)
 		kc_client_free(&cl);
 }
 
-static const char *open_error_text(int status)
+static const char *open_error_text(enum kc_status status)
 {
 	switch (status) {
 	case KC_EXISTS:
@@ -76,7 +76,9 @@ static void handle_open(struct kc_conn *c, const struct kc_open_session *o)
 	ret = kc_conn_session_open(&c->sessions, &c->w->sctx, o->sid,
 				   o->wrapped, c->w->mono_ms + ttl * 1000ull);
 	if (ret) {
-		kc_conn_error(c, (enum kc_status)-ret, open_error_text(-ret));
+		enum kc_status status = (enum kc_status)(-ret);
+
+		kc_conn_error(c, status, open_error_text(status));
 		return;
 	}
 	f.u.session.sid = o->sid;

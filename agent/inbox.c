@@ -28,8 +28,8 @@ struct kc_payload *kc_payload_get(struct kc_payload *p)
 
 void kc_payload_put(struct kc_payload *p)
 {
-	if (p && atomic_fetch_sub_explicit(&p->refs, 1,
-					   memory_order_acq_rel) == 1)
+	if (p &&
+	    atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
 		free(p);
 }
 

@@ -89,13 +89,15 @@ static int enroll(struct kc_conn *c, const struct kc_register *r,
 		kc_client_free(&old);
 		return -KC_EXISTS;
 	}
-	ret = kc_pki_issue_client(&d->state->ca, id, r->id_spki.p, r->id_spki.len, 0,
-				  cert);
+	ret = kc_pki_issue_client(&d->state->ca, id, r->id_spki.p,
+				  r->id_spki.len, 0, cert);
 	if (ret)
 		return -KC_INTERNAL;
-	reg = (struct kc_client_reg){ id, { cert->data, cert->size },
-				      r->enc_spki, r->enc_sig };
-	return judged(kc_store_register(d->store, r->token, c->w->now_ms, &reg));
+	reg = (struct kc_client_reg){
+		id, { cert->data, cert->size }, r->enc_spki, r->enc_sig
+	};
+	return judged(
+		kc_store_register(d->store, r->token, c->w->now_ms, &reg));
 }
 
 static void answer_registered(struct kc_conn *c, const gnutls_datum_t *cert)
@@ -103,16 +105,16 @@ static void answer_registered(struct kc_conn *c, const gnutls_datum_t *cert)
 	struct kc_daemon *d = c->w->d;
 	struct kc_frame f = { .type = KC_T_REGISTERED };
 
-	f.u.registered.client_cert = (struct kc_bytes){ cert->data,
-							 cert->size };
+	f.u.registered.client_cert =
+		(struct kc_bytes){ cert->data, cert->size };
 	f.u.registered.ca_cert = (struct kc_bytes){ d->state->ca_der.data,
-						     d->state->ca_der.size };
+						    d->state->ca_der.size };
 	f.u.registered.seal_cert = (struct kc_bytes){ d->state->seal_der.data,
-						       d->state->seal_der.size };
+						      d->state->seal_der.size };
 	kc_conn_reply(c, &f);
 }
 
-static const char *register_error_text(int status)
+static const char *register_error_text(enum kc_status status)
 {
 	switch (status) {
 	case KC_BAD_TOKEN:
@@ -141,8 +143,9 @@ void kc_handle_register(struct kc_conn *c, const struct kc_register *r)
 		pthread_mutex_unlock(&c->w->d->store_lock);
 	}
 	if (ret) {
-		kc_conn_error(c, (enum kc_status)-ret,
-			      register_error_text(-ret));
+		enum kc_status status = (enum kc_status)(-ret);
+
+		kc_conn_error(c, status, register_error_text(status));
 	} else {
 		kc_log("registered client %s", id);
 		answer_registered(c, &cert);

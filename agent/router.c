@@ -174,26 +174,54 @@ static bool send_to(struct kc_worker *w, struct presence_ref ref,
 	return true;
 }
 
+/*
+ * Copies the refs of id (only the first when !all) under the lock, so
+ * sending happens outside it: a connection that fails while taking the
+ * frame leaves the router, which takes this lock. *out is `stack` when
+ * the refs fit in it, else malloc'ed.
+ */
+static size_t refs_of(struct kc_router *r, const char *id, bool all,
+		      struct presence_ref *stack, size_t cap,
+		      struct presence_ref **out)
+{
+	struct presence *pr;
+	size_t n = 0;
+
+	*out = stack;
+	pthread_mutex_lock(&r->lock);
+	pr = presence_find(r, id);
+	if (pr)
+		n = all ? pr->n : (pr->n ? 1 : 0);
+	if (n > cap) {
+		*out = malloc(n * sizeof(**out));
+		if (!*out) {
+			*out = stack;
+			n = cap;
+		}
+	}
+	if (n)
+		memcpy(*out, pr->v, n * sizeof(**out));
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+#define FANOUT_STACK 16
+
 unsigned int kc_router_send(struct kc_worker *w, const char *id,
 			    struct kc_payload *p, bool all)
 {
-	struct kc_router *r = w->d->router;
+	struct presence_ref stack[FANOUT_STACK], *refs;
+	size_t n = refs_of(w->d->router, id, all, stack, FANOUT_STACK, &refs);
 	unsigned int sent = 0;
-	struct presence *pr;
 
-	pthread_mutex_lock(&r->lock);
-	pr = presence_find(r, id);
-	for (size_t i = 0; pr && i < pr->n; i++) {
-		sent += send_to(w, pr->v[i], p);
-		if (sent && !all)
-			break;
-	}
-	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < n; i++)
+		sent += send_to(w, refs[i], p);
+	if (refs != stack)
+		free(refs);
 	return sent;
 }
 
-static struct kc_payload *encode_payload(const struct kc_frame *f,
-					 uint64_t seq)
+static struct kc_payload *encode_payload(const struct kc_frame *f, uint64_t seq)
 {
 	size_t len = kc_frame_size(f);
 	struct kc_payload *p = len ? kc_payload_new(len) : NULL;
@@ -237,9 +265,9 @@ static void route_receipt(struct kc_worker *w,
 	int64_t id;
 
 	f.u.receipt.msg_id = d->msg_id;
-	f.u.receipt.recipient = (struct kc_bytes){
-		(const uint8_t *)d->recipient, strlen(d->recipient)
-	};
+	f.u.receipt.recipient =
+		(struct kc_bytes){ (const uint8_t *)d->recipient,
+				   strlen(d->recipient) };
 	p = encode_payload(&f, 0);
 	if (!p)
 		return;

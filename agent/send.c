@@ -48,9 +48,8 @@ static void ack(struct kc_conn *c, const struct kc_send *s,
 
 /*
  * Steps 2-4. The crypto tier checks the MAC before it decrypts and reports
- * both failures as -KC_BAD_MAC. `mac_ok` says whether the MAC passed, for
- * the REPLAY rule; crypto_ops.h does not report that separately yet, so a
- * padding failure behind a good MAC counts as a MAC failure here.
+ * both failures as -KC_BAD_MAC; `mac_ok` says whether the MAC passed, for
+ * the REPLAY rule (step 3 sits between the MAC and the padding check).
  */
 static int open_send(struct kc_worker *w, const struct kc_conn_session *sess,
 		     const struct kc_send *s, size_t *pt_len, bool *mac_ok)
@@ -73,7 +72,7 @@ static int open_send(struct kc_worker *w, const struct kc_conn_session *sess,
 				 (uint32_t)s->ct.len);
 	if (kc_open_batch(w->crypto, &req, 1))
 		return -KC_INTERNAL;
-	*mac_ok = req.status == 0;
+	*mac_ok = req.mac_ok;
 	*pt_len = req.pt_len;
 	return req.status;
 }
@@ -175,6 +174,7 @@ void kc_handle_send(struct kc_conn *c, const struct kc_send *s)
 	else
 		deliver_plaintext(c, s, pt_len, received_ns);
 	/* A failed decrypt may have left blocks behind pt_len. */
-	explicit_bzero(c->w->scratch, s->ct.len < c->w->scratch_len ?
-					      s->ct.len : c->w->scratch_len);
+	explicit_bzero(c->w->scratch, s->ct.len < c->w->scratch_len
+					      ? s->ct.len
+					      : c->w->scratch_len);
 }

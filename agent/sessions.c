@@ -107,9 +107,10 @@ static int unwrap_status(int err)
 	return -KC_INTERNAL;
 }
 
-int kc_conn_session_open(struct kc_conn_sessions *l, const struct kc_session_ctx *ctx,
-		    const uint8_t sid[KC_SID_LEN],
-		    const uint8_t wrapped[KC_RSA_LEN], uint64_t expires_ms)
+int kc_conn_session_open(struct kc_conn_sessions *l,
+			 const struct kc_session_ctx *ctx,
+			 const uint8_t sid[KC_SID_LEN],
+			 const uint8_t wrapped[KC_RSA_LEN], uint64_t expires_ms)
 {
 	struct kc_conn_session *s;
 	kc_handle_t h = KC_HANDLE_NONE;
@@ -138,8 +139,8 @@ int kc_conn_session_open(struct kc_conn_sessions *l, const struct kc_session_ctx
 }
 
 struct kc_conn_session *kc_conn_session_find(struct kc_conn_sessions *l,
-				   const uint8_t sid[KC_SID_LEN],
-				   uint64_t now_ms)
+					     const uint8_t sid[KC_SID_LEN],
+					     uint64_t now_ms)
 {
 	for (uint32_t i = 0; i < l->n; i++) {
 		if (memcmp(l->v[i].sid, sid, KC_SID_LEN))
@@ -149,15 +150,16 @@ struct kc_conn_session *kc_conn_session_find(struct kc_conn_sessions *l,
 	return NULL;
 }
 
-static void session_end(struct kc_conn_session *s, const struct kc_session_ctx *ctx)
+static void session_end(struct kc_conn_session *s,
+			const struct kc_session_ctx *ctx)
 {
 	kc_session_drop(ctx->crypto, s->handle);
 	kc_sid_release(ctx->sids, s->sid);
 }
 
 unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,
-				const struct kc_session_ctx *ctx,
-				uint64_t now_ms)
+				     const struct kc_session_ctx *ctx,
+				     uint64_t now_ms)
 {
 	unsigned int ended = 0;
 	uint32_t i = 0;
@@ -175,7 +177,7 @@ unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,
 }
 
 void kc_conn_sessions_drop_all(struct kc_conn_sessions *l,
-			  const struct kc_session_ctx *ctx)
+			       const struct kc_session_ctx *ctx)
 {
 	for (uint32_t i = 0; i < l->n; i++)
 		session_end(&l->v[i], ctx);

@@ -56,19 +56,21 @@ struct kc_session_ctx {
  * 32-byte key inside `wrapped`), -KC_TRY_LATER (too many sessions on this
  * connection), -KC_INTERNAL.
  */
-int kc_conn_session_open(struct kc_conn_sessions *l, const struct kc_session_ctx *ctx,
-		    const uint8_t sid[KC_SID_LEN],
-		    const uint8_t wrapped[KC_RSA_LEN], uint64_t expires_ms);
+int kc_conn_session_open(struct kc_conn_sessions *l,
+			 const struct kc_session_ctx *ctx,
+			 const uint8_t sid[KC_SID_LEN],
+			 const uint8_t wrapped[KC_RSA_LEN],
+			 uint64_t expires_ms);
 /* The live session with this sid, or NULL (also when it has expired). */
 struct kc_conn_session *kc_conn_session_find(struct kc_conn_sessions *l,
-				   const uint8_t sid[KC_SID_LEN],
-				   uint64_t now_ms);
+					     const uint8_t sid[KC_SID_LEN],
+					     uint64_t now_ms);
 /* Ends every session whose time is up; returns how many ended. */
 unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,
-				const struct kc_session_ctx *ctx,
-				uint64_t now_ms);
+				     const struct kc_session_ctx *ctx,
+				     uint64_t now_ms);
 /* Ends all sessions and frees the list (connection close). */
 void kc_conn_sessions_drop_all(struct kc_conn_sessions *l,
-			  const struct kc_session_ctx *ctx);
+			       const struct kc_session_ctx *ctx);
 
 #endif

@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 enum kc_op {
-	KC_OP_NONE = 0,	/* completions nobody waits for */
+	KC_OP_NONE = 0, /* completions nobody waits for */
 	KC_OP_ACCEPT,
 	KC_OP_RECV,
 	KC_OP_SEND,
 	KC_OP_TICK,
-	KC_OP_WAKE,	/* MSG_RING from another thread: look at the inbox */
+	KC_OP_WAKE, /* MSG_RING from another thread: look at the inbox */
 };
 
 #define KC_GEN_MASK 0xffffffu

@@ -19,6 +19,7 @@
 #define RECV_BUFS 512
 #define RECV_BUF_SIZE (16u * 1024)
 #define TICK_MS 1000
+#define PRUNE_EVERY_MS (3600u * 1000)
 /* Time connections get at shutdown to take their last frames. */
 #define STOP_GRACE_MS 3000
 
@@ -68,8 +69,8 @@ void kc_worker_mark_flush(struct kc_worker *w, struct kc_conn *c)
 }
 
 /* Without a wake-up the note still goes out at the target's next tick. */
-int kc_worker_post(struct kc_worker *from, struct kc_worker *to,
-		   uint32_t slot, uint32_t gen, struct kc_payload *p)
+int kc_worker_post(struct kc_worker *from, struct kc_worker *to, uint32_t slot,
+		   uint32_t gen, struct kc_payload *p)
 {
 	struct io_uring_sqe *sqe;
 	int ret = kc_inbox_push(&to->inbox, slot, gen, p);
@@ -79,8 +80,8 @@ int kc_worker_post(struct kc_worker *from, struct kc_worker *to,
 	sqe = kc_worker_sqe(from);
 	if (!sqe)
 		return 0;
-	io_uring_prep_msg_ring(sqe, to->ring_fd, 0,
-			       kc_udata(KC_OP_WAKE, 0, 0), 0);
+	io_uring_prep_msg_ring(sqe, to->ring_fd, 0, kc_udata(KC_OP_WAKE, 0, 0),
+			       0);
 	io_uring_sqe_set_data64(sqe, kc_udata(KC_OP_NONE, 0, 0));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	return 0;
@@ -128,8 +129,27 @@ static void on_accept(struct kc_worker *w, int res, uint32_t flags)
 		arm_accept(w);
 }
 
+/*
+ * Worker 0 forgets old seen pairs and tokens once an hour (store.h: they
+ * are kept KC_SEEN_KEEP_MS, PROTOCOL.md's 7 days, and no longer).
+ */
+static void maybe_prune(struct kc_worker *w)
+{
+	int ret;
+
+	if (w->index || w->mono_ms < w->next_prune_ms)
+		return;
+	w->next_prune_ms = w->mono_ms + PRUNE_EVERY_MS;
+	pthread_mutex_lock(&w->d->store_lock);
+	ret = kc_store_prune(w->d->store, w->now_ms);
+	pthread_mutex_unlock(&w->d->store_lock);
+	if (ret)
+		kc_log("store prune: %s", strerror(-ret));
+}
+
 static void on_tick(struct kc_worker *w)
 {
+	maybe_prune(w);
 	for (uint32_t i = 0; i < w->conns.used; i++) {
 		struct kc_conn *c = w->conns.v[i];
 
@@ -260,7 +280,7 @@ static void group_commit(struct kc_worker *w)
 		kc_log("group commit failed (%s): %zu SENDs answered TRY_LATER",
 		       strerror(-ret), w->batch.nmsgs);
 	patch_acks(w, mono_ns());
-	//kc_router_route_commit(w, &w->batch);
+	kc_router_route_commit(w, &w->batch);
 	pthread_mutex_unlock(&d->store_lock);
 	kc_commit_reset(&w->batch);
 }
@@ -355,6 +375,26 @@ static int ring_init(struct kc_worker *w)
 	return 0;
 }
 
+/*
+ * Session keys appear in the "kcourier" keyring for operators (DESIGN.md
+ * "Keys"). Each worker keeps its own kc_keyring (same ring) because its
+ * quota counters are not shared state. Without a keyring the sessions
+ * still work, from locked memory.
+ */
+static void mirror_keys(struct kc_worker *w)
+{
+	int ret;
+
+	if (!w->d->keyring)
+		return;
+	w->keyring = *w->d->keyring;
+	w->keyring.quota_misses = 0;
+	ret = w->crypto->ops->set_keyring(w->crypto, &w->keyring,
+					  w->d->cfg.session_ttl);
+	if (ret)
+		kc_log("worker %u: keyring: %s", w->index, strerror(-ret));
+}
+
 /* Each worker has its own tier instance with the seal key loaded. */
 static int crypto_init(struct kc_worker *w)
 {
@@ -370,6 +410,7 @@ static int crypto_init(struct kc_worker *w)
 	if (ret)
 		return ret;
 	w->sctx = (struct kc_session_ctx){ w->d->sids, w->crypto, key };
+	mirror_keys(w);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "inbox.h"
+#include "keyring.h"
 #include "sessions.h"
 
 struct kc_worker {
@@ -42,6 +43,7 @@ struct kc_worker {
 	struct kc_bufring bufs;
 	struct kc_conn_table conns;
 	struct kc_crypto *crypto;
+	struct kc_keyring keyring; /* this worker's handle on "kcourier" */
 	struct kc_session_ctx sctx;
 	struct kc_inbox inbox;
 	struct kc_commit batch;
@@ -52,7 +54,8 @@ struct kc_worker {
 	struct kc_conn *dirty, *flush; /* intrusive lists for steps 2 and 5 */
 
 	uint64_t mono_ms; /* this turn's clock, for deadlines */
-	int64_t now_ms;	  /* this turn's wall clock, for the protocol */
+	uint64_t next_prune_ms;
+	int64_t now_ms; /* this turn's wall clock, for the protocol */
 	bool accept_armed;
 	atomic_bool stop;
 	bool stopping;
@@ -76,8 +79,8 @@ void kc_worker_join(struct kc_worker *w);
 /* An SQE, submitting first when the ring is full; NULL only on ring loss. */
 struct io_uring_sqe *kc_worker_sqe(struct kc_worker *w);
 /* Queues a note for a connection on worker `to`, waking it if needed. */
-int kc_worker_post(struct kc_worker *from, struct kc_worker *to,
-		   uint32_t slot, uint32_t gen, struct kc_payload *p);
+int kc_worker_post(struct kc_worker *from, struct kc_worker *to, uint32_t slot,
+		   uint32_t gen, struct kc_payload *p);
 
 void kc_worker_mark_dirty(struct kc_worker *w, struct kc_conn *c);
 void kc_worker_mark_flush(struct kc_worker *w, struct kc_conn *c);

@@ -18,6 +18,7 @@
 #ifndef KC_CRYPTO_OPS_H
 #define KC_CRYPTO_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,12 @@ struct kc_open_req {
 	uint8_t *pt;		/* out: room for ct_len bytes */
 	size_t pt_len;		/* out */
 	int status;		/* out: 0, -KC_BAD_MAC, -KC_UNKNOWN_SESSION */
+	/*
+	 * out: the MAC verified. Callers must answer bad MAC and bad padding
+	 * alike; the agent needs the difference only for PROTOCOL.md's rule
+	 * that a seq which passed the MAC is used up whatever happens next.
+	 */
+	bool mac_ok;
 };
 
 struct kc_seal_req {

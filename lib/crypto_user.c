@@ -420,6 +420,7 @@ static int open_one(struct kc_symm *s, const struct session_keys *keys,
 	int ret;
 
 	r->pt_len = 0;
+	r->mac_ok = false;
 	if (!keys)
 		return -KC_UNKNOWN_SESSION;
 	ret = kc_symm_hmac(s, keys->km, KC_KEY_LEN, macced, 2, mac);
@@ -430,6 +431,7 @@ static int open_one(struct kc_symm *s, const struct session_keys *keys,
 		ret = -KC_BAD_MAC;
 		goto cleanup;
 	}
+	r->mac_ok = true;
 	ret = kc_symm_cbc_decrypt(s, keys->k, KC_KEY_LEN, r->iv, r->ct,
 				  r->ct_len, r->pt, &r->pt_len);
 	/* Bad length or padding is the same failure as a bad MAC. */

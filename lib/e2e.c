@@ -305,8 +305,9 @@ static int encode_inner(const struct kc_inner *in, uint8_t **out,
 }
 
 static int build_init(struct kc_e2e *e, const char *to, EVP_PKEY *to_enc_pub,
-		      const uint8_t sid[KC_SID_LEN], const uint8_t k[KC_KEY_LEN],
-		      uint64_t now_ms, uint8_t **init, size_t *init_len)
+		      const uint8_t sid[KC_SID_LEN],
+		      const uint8_t k[KC_KEY_LEN], uint64_t now_ms,
+		      uint8_t **init, size_t *init_len)
 {
 	uint8_t wrapped[KC_RSA_LEN], sig[KC_RSA_LEN];
 	struct kc_inner in = { .kind = KC_INNER_SESSION_INIT };

@@ -80,9 +80,9 @@ enum kc_e2e_result {
 	KC_E2E_MALFORMED,	/* not a section 5 record */
 	KC_E2E_NOT_FOR_ME,	/* SESSION_INIT names another recipient */
 	KC_E2E_WRONG_SENDER,	/* sender differs from DELIVER's from */
-	KC_E2E_NO_KEY,		/* no verified id certificate for the sender */
+	KC_E2E_NO_KEY,		/* no verified id certificate for sender */
 	KC_E2E_BAD_SIGNATURE,
-	KC_E2E_SESSION_REUSED,	/* (sender, sid) known, or below the floor */
+	KC_E2E_SESSION_REUSED,	/* (sender, sid) known, or below floor */
 	KC_E2E_UNKNOWN_SESSION,
 	KC_E2E_REPLAY,		/* seq not above the highest accepted */
 	KC_E2E_BAD_MAC,

@@ -34,7 +34,8 @@ static const char *const result_text[] = {
 
 const char *kc_e2e_result_text(int result)
 {
-	if (result < 0 || (size_t)result >= sizeof(result_text) / sizeof(result_text[0]))
+	if (result < 0 ||
+	    (size_t)result >= sizeof(result_text) / sizeof(result_text[0]))
 		return "local failure";
 	return result_text[result];
 }
@@ -178,7 +179,8 @@ static int open_init(struct kc_e2e *e, const char *sender,
 }
 
 static int open_ct(struct kc_e2e *e, const struct e2e_session *s,
-		   const struct kc_e2e_message *msg, uint8_t *pt, size_t *pt_len)
+		   const struct kc_e2e_message *msg, uint8_t *pt,
+		   size_t *pt_len)
 {
 	uint8_t aad[KC_SEQ_AAD_MAX];
 	struct kc_open_req req = {

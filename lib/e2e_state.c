@@ -114,10 +114,12 @@ static json_t *seen_json(const struct kc_e2e *e)
 	size_t i;
 
 	for (i = 0; arr && i < e->seen_count; i++) {
-		const struct e2e_seen *s = &e->seen[(first + i) % KC_E2E_SEEN_MAX];
-		json_t *o = json_pack("{s:s, s:o}", "from", s->peer, "msg_id",
-				      hex_string(s->msg_id, KC_MSGID_LEN));
+		const struct e2e_seen *s;
+		json_t *o;
 
+		s = &e->seen[(first + i) % KC_E2E_SEEN_MAX];
+		o = json_pack("{s:s, s:o}", "from", s->peer, "msg_id",
+			      hex_string(s->msg_id, KC_MSGID_LEN));
 		if (json_array_append_new(arr, o)) {
 			json_decref(arr);
 			return NULL;

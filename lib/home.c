@@ -21,36 +21,40 @@
 #define CERT_FILE_MAX 65536
 #define CONFIG_VERSION 1
 
-static const char *config_base(void)
+/* $XDG_CONFIG_HOME, else $HOME/.config (XDG Base Directory spec). */
+static int config_base(char **out)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
 	struct passwd *pw;
 
 	if (xdg && xdg[0] == '/')
-		return xdg;
-	if (home && home[0] == '/')
-		return home;
-	pw = getpwuid(getuid());
-	return pw ? pw->pw_dir : NULL;
+		return asprintf(out, "%s", xdg) < 0 ? -ENOMEM : 0;
+	if (!home || home[0] != '/') {
+		pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home)
+		return -ENOENT;
+	return asprintf(out, "%s/.config", home) < 0 ? -ENOMEM : 0;
 }
 
 int kc_home_default_dir(const char *id, char **dir)
 {
-	const char *base = config_base();
-	bool xdg = base && base == getenv("XDG_CONFIG_HOME");
-	int n;
+	char *base = NULL;
+	int ret;
 
 	*dir = NULL;
-	if (!base)
-		return -ENOENT;
-	n = asprintf(dir, "%s%s/kcourier%s%s", base, xdg ? "" : "/.config",
-		     id ? "/" : "", id ? id : "");
-	if (n < 0) {
+	ret = config_base(&base);
+	if (ret)
+		return ret;
+	if (asprintf(dir, "%s/kcourier%s%s", base, id ? "/" : "",
+		     id ? id : "") < 0) {
 		*dir = NULL;
-		return -ENOMEM;
+		ret = -ENOMEM;
 	}
-	return 0;
+	free(base);
+	return ret;
 }
 
 static bool is_registered_home(const char *base, const char *name)
@@ -64,35 +68,46 @@ static bool is_registered_home(const char *base, const char *name)
 	return access(path, R_OK) == 0;
 }
 
+/* The only registered home in base: *name malloc'ed, or -errno. */
+static int only_home_in(const char *base, char **name)
+{
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	*name = NULL;
+	d = opendir(base);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		if (!is_registered_home(base, de->d_name))
+			continue;
+		if (!count++)
+			*name = strdup(de->d_name);
+	}
+	closedir(d);
+	if (count != 1) {
+		free(*name);
+		*name = NULL;
+		return count ? -ENOTUNIQ : -ENOENT;
+	}
+	return *name ? 0 : -ENOMEM;
+}
+
 int kc_home_find_default(char **dir)
 {
-	char *base = NULL, *found = NULL;
-	struct dirent *de;
-	int ret, count = 0;
-	DIR *d;
+	char *base = NULL, *name = NULL;
+	int ret;
 
 	*dir = NULL;
 	ret = kc_home_default_dir(NULL, &base);
-	if (ret)
-		return ret;
-	d = opendir(base);
-	ret = -ENOENT;
-	while (d && (de = readdir(d))) {
-		if (!is_registered_home(base, de->d_name) || count++)
-			continue;
-		found = strdup(de->d_name);
+	if (!ret)
+		ret = only_home_in(base, &name);
+	if (!ret && asprintf(dir, "%s/%s", base, name) < 0) {
+		*dir = NULL;
+		ret = -ENOMEM;
 	}
-	if (d)
-		closedir(d);
-	if (count > 1)
-		ret = -ENOTUNIQ;
-	else if (count == 1 && !found)
-		ret = -ENOMEM;
-	else if (count == 1 && asprintf(dir, "%s/%s", base, found) < 0)
-		ret = -ENOMEM;
-	else if (count == 1)
-		ret = 0;
-	free(found);
+	free(name);
 	free(base);
 	return ret;
 }
@@ -100,16 +115,15 @@ int kc_home_find_default(char **dir)
 /* mkdir -p; every directory made here is 0700. */
 static int make_dirs(const char *dir)
 {
-	char *path = strdup(dir), *p;
+	char *path = strdup(dir), *p, c;
 	int ret = 0;
 
 	if (!path)
 		return -ENOMEM;
-	for (p = path + 1; ; p++) {
+	for (p = path + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
-		char c = *p;
-
+		c = *p;
 		*p = '\0';
 		if (mkdir(path, 0700) && errno != EEXIST)
 			ret = -errno;

@@ -4,20 +4,47 @@
  * `run` on 127.0.0.1, two workers) and clients speaking PROTOCOL.md over
  * TLS with the library's codec (tests/lib/agent_proc.h, agent_client.h).
  *
+ * agent.*: transport and requests (PING, REGISTER and its errors, LOOKUP,
+ * OPEN_SESSION, GET_SEAL), the seven SEND checks in order (UNKNOWN_SESSION,
+ * BAD_MAC, REPLAY, padding, BAD_FRAME, NOT_FOUND), delivery (stored queue,
+ * live on either worker, in ACK order, DELIVERED -> RECEIPT, duplicates
+ * stored once, a recipient connecting mid-stream gets everything once),
+ * framing errors (len 0 and oversized close only that connection; bad
+ * bodies and unknown types are answered), revoked certificates, and
+ * durability: kill -9 right after the ACKs loses nothing.
+ * tuned.*: an agent with small limits (max_frame, handshake timeout,
+ * session TTL, max_connections).
+ *
  * Each test gets a fresh state directory and agent; the teardown checks
- * that SIGTERM stops the agent cleanly (exit status 0).
+ * that SIGTERM stops the agent cleanly (exit status 0). KC_TEST_KEEP=1
+ * keeps the directories (and agent.log) for a look.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "kselftest_harness.h"
 
 /* Setup makes keys and starts an agent: slower than the default 30 s. */
 #define AGENT_TEST(name) TEST_F_TIMEOUT(agent, name, 180)
+
+/*
+ * A clean SIGTERM stop exits 0 (LeakSanitizer included); after any
+ * failure the agent's log goes to the test output.
+ */
+static void stop_agent(struct __test_metadata *_metadata, struct agent_proc *a)
+{
+	int rc = a->pid ? agent_proc_stop(a) : 0;
+
+	if (rc || _metadata->exit_code)
+		agent_proc_dump_log(a);
+	EXPECT_EQ(0, rc);
+}
 
 FIXTURE(agent)
 {
@@ -39,8 +66,7 @@ FIXTURE_SETUP(agent)
 
 FIXTURE_TEARDOWN(agent)
 {
-	if (self->a.pid)
-		EXPECT_EQ(0, agent_proc_stop(&self->a));
+	stop_agent(_metadata, &self->a);
 	ti_free(&self->alice);
 	ti_free(&self->bob);
 	agent_proc_destroy(&self->a);
@@ -115,8 +141,8 @@ AGENT_TEST(register_token_once)
 	EXPECT_STREQ(self->a.pin, pin);
 	EXPECT_NE(NULL, self->alice.seal_pub);
 	/* Used token: BAD_TOKEN, whoever tries. */
-	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &self->bob, token,
-					  &status));
+	EXPECT_EQ(-EREMOTEIO,
+		  ti_register(&self->a, &self->bob, token, &status));
 	EXPECT_EQ(KC_BAD_TOKEN, status);
 	/* A taken id with a fresh token: EXISTS, and the token survives. */
 	ASSERT_EQ(0, agent_proc_token(&self->a, token));
@@ -182,9 +208,10 @@ AGENT_TEST(lookup)
 	ASSERT_EQ(self->bob.cert_len, ans.u.keys.id_cert.len);
 	EXPECT_EQ(0, memcmp(self->bob.cert, ans.u.keys.id_cert.p,
 			    self->bob.cert_len));
-	EXPECT_EQ(0, memcmp(self->bob.enc_sig, ans.u.keys.enc_sig.p,
-			    KC_RSA_LEN));
-	req.u.lookup.client_id = (struct kc_bytes){ (const uint8_t *)"dave", 4 };
+	EXPECT_EQ(0,
+		  memcmp(self->bob.enc_sig, ans.u.keys.enc_sig.p, KC_RSA_LEN));
+	req.u.lookup.client_id =
+		(struct kc_bytes){ (const uint8_t *)"dave", 4 };
 	EXPECT_EQ(-EREMOTEIO,
 		  kc_client_call(c, &req, KC_T_KEYS, TEST_WAIT_MS, &ans));
 	EXPECT_EQ(KC_NOT_FOUND, kc_client_status(c));
@@ -223,8 +250,8 @@ AGENT_TEST(open_session_errors)
 }
 
 /* One DELIVER from the client's events; checks sender, id and inner. */
-static int expect_deliver(struct kc_client *c, const char *from,
-			  unsigned int n, uint64_t *stored_at)
+static int expect_deliver(struct kc_client *c, const char *from, unsigned int n,
+			  uint64_t *stored_at)
 {
 	uint8_t id[KC_MSGID_LEN], inner[32];
 	struct kc_frame f;
@@ -355,6 +382,11 @@ AGENT_TEST(bad_mac_and_padding)
 	EXPECT_EQ(KC_BAD_MAC,
 		  send_one(c, &s, 2, "bob", 2, TS_BAD_PADDING, ack_id));
 	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
+	/* Bad padding behind a good MAC: seq 2 passed step 2, so it is used. */
+	EXPECT_EQ(KC_REPLAY, send_one(c, &s, 2, "bob", 2, TS_GOOD, NULL));
+	/* Step 3 comes before step 4: a replay with bad padding is REPLAY. */
+	EXPECT_EQ(KC_REPLAY,
+		  send_one(c, &s, 2, "bob", 2, TS_BAD_PADDING, NULL));
 	/* Step 5: MAC and padding fine, the plaintext does not decode. */
 	EXPECT_EQ(KC_BAD_FRAME,
 		  send_one(c, &s, 3, "bob", 3, TS_BAD_PLAIN, ack_id));
@@ -382,8 +414,8 @@ AGENT_TEST(unknown_session_and_recipient)
 	EXPECT_EQ(0, memcmp(ack_id, zero_id, KC_MSGID_LEN));
 	/* Step 6: no such recipient, with the message's msg_id. */
 	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
-	EXPECT_EQ(KC_NOT_FOUND, send_one(c, &s, 1, "nobody", 7, TS_GOOD,
-					 ack_id));
+	EXPECT_EQ(KC_NOT_FOUND,
+		  send_one(c, &s, 1, "nobody", 7, TS_GOOD, ack_id));
 	msg_id_of(id, 7);
 	EXPECT_EQ(0, memcmp(ack_id, id, KC_MSGID_LEN));
 	/* To oneself is a recipient like any other. */
@@ -415,7 +447,8 @@ AGENT_TEST(duplicate_msg_id)
 	kc_client_close(cb);
 }
 
-/* len 0 loses framing: ERROR BAD_FRAME, that connection closes, others go on. */
+/* len 0 loses framing: ERROR BAD_FRAME, that connection closes, others go on.
+ */
 AGENT_TEST(garbage_frame_closes_only_that_connection)
 {
 	static const uint8_t len0[] = { 0, 0, 0, 0, KC_T_PING };
@@ -457,8 +490,10 @@ AGENT_TEST(bad_body_and_unknown_type)
 {
 	static const uint8_t short_ping[] = { 0, 0, 0, 4, KC_T_PING, 1, 2, 3 };
 	static const uint8_t odd_type[] = { 0, 0, 0, 2, 0x7e, 0 };
-	static const uint8_t answer_type[] = { 0, 0, 0, 9, KC_T_PONG,
-					       0, 0, 0, 0, 0, 0, 0, 1 };
+	/* A PONG is an answer type: not a request either. */
+	static const uint8_t answer_type[] = {
+		0, 0, 0, 9, KC_T_PONG, 0, 0, 0, 0, 0, 0, 0, 1,
+	};
 	struct kc_client *c;
 	int status;
 
@@ -529,8 +564,8 @@ AGENT_TEST(kill9_keeps_acknowledged_messages)
 	for (unsigned int n = 1; n <= CRASH_MESSAGES; n++) {
 		msg_id_of(id, n);
 		memset(inner, (int)n, sizeof(inner));
-		ASSERT_EQ(0, ts_send(ca, &s, n, "bob", id, inner,
-				     sizeof(inner), TS_GOOD));
+		ASSERT_EQ(0, ts_send(ca, &s, n, "bob", id, inner, sizeof(inner),
+				     TS_GOOD));
 	}
 	for (unsigned int n = 1; n <= CRASH_MESSAGES; n++) {
 		ASSERT_EQ(0, ts_await_ack(ca, &s, n, &status16, NULL));
@@ -546,6 +581,194 @@ AGENT_TEST(kill9_keeps_acknowledged_messages)
 		ASSERT_EQ(0, expect_deliver(cb, "alice", n, NULL));
 	EXPECT_FALSE(kc_client_event_ready(cb));
 	kc_client_close(cb);
+}
+
+/* A live session's K and Km are in the "kcourier" keyring (DESIGN.md). */
+AGENT_TEST(session_keys_in_keyring)
+{
+	char name[KC_KEYNAME_MAX];
+	struct test_session s;
+	struct kc_keyring kr;
+	struct kc_client *c;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	ASSERT_EQ(0, kc_keyring_open(&kr));
+	kc_keyring_name(s.sid, "enc", name);
+	EXPECT_LE(0, keyctl_search(kr.ring, "user", name, 0));
+	kc_keyring_name(s.sid, "mac", name);
+	EXPECT_LE(0, keyctl_search(kr.ring, "user", name, 0));
+	kc_client_close(c);
+}
+
+/* Writes SENDs first..last (msg n = seq n) without waiting for ACKs. */
+static int send_range(struct kc_client *c, const struct test_session *s,
+		      const char *to, unsigned int first, unsigned int last)
+{
+	uint8_t id[KC_MSGID_LEN], inner[32];
+	int ret = 0;
+
+	for (unsigned int n = first; !ret && n <= last; n++) {
+		msg_id_of(id, n);
+		memset(inner, (int)n, sizeof(inner));
+		ret = ts_send(c, s, n, to, id, inner, sizeof(inner), TS_GOOD);
+	}
+	return ret;
+}
+
+static int acks_ok(struct kc_client *c, const struct test_session *s,
+		   unsigned int first, unsigned int last)
+{
+	uint16_t status;
+	int ret = 0;
+
+	for (unsigned int n = first; !ret && n <= last; n++) {
+		ret = ts_await_ack(c, s, n, &status, NULL);
+		if (!ret && status != KC_OK)
+			ret = -EPROTO;
+	}
+	return ret;
+}
+
+#define RACE_MESSAGES 300
+
+/*
+ * Bob connects while alice's messages are being committed: what he gets
+ * from the stored queue and what is routed to him live overlap, and he
+ * must still see every message once, in ACK order (more than one queue
+ * chunk, so the paced loading is part of it).
+ */
+AGENT_TEST(connect_during_sends_no_loss_no_dup)
+{
+	struct kc_client *ca, *cb;
+	struct test_session s;
+	int status;
+
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &ca));
+	ASSERT_EQ(0, ts_open(ca, &self->alice, &s, &status));
+	ASSERT_EQ(0, send_range(ca, &s, "bob", 1, RACE_MESSAGES / 2));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->bob, &cb));
+	ASSERT_EQ(0, send_range(ca, &s, "bob", RACE_MESSAGES / 2 + 1,
+				RACE_MESSAGES));
+	ASSERT_EQ(0, acks_ok(ca, &s, 1, RACE_MESSAGES));
+	for (unsigned int n = 1; n <= RACE_MESSAGES; n++)
+		ASSERT_EQ(0, expect_deliver(cb, "alice", n, NULL));
+	/* Everything routed to bob was sent before this PONG. */
+	ASSERT_EQ(0, tc_ping(cb, 1));
+	EXPECT_FALSE(kc_client_event_ready(cb));
+	kc_client_close(ca);
+	kc_client_close(cb);
+}
+
+/*
+ * An agent with small limits: frames of 16 KiB (so max_message is 15 KiB),
+ * one-second handshake timeout and session TTL, three connections.
+ */
+FIXTURE(tuned)
+{
+	struct agent_proc a;
+	struct test_ident alice;
+};
+
+FIXTURE_SETUP(tuned)
+{
+	int ret = agent_proc_init(&self->a, 2);
+
+	if (ret == -ENOENT)
+		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
+	ASSERT_EQ(0, ret);
+	/* Enrolled first, so no REGISTER connection counts against the limit.
+	 */
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, agent_proc_stop(&self->a));
+	ASSERT_EQ(0, agent_proc_config(&self->a, "max_frame", "16384"));
+	ASSERT_EQ(0, agent_proc_config(&self->a, "handshake_timeout", "1"));
+	ASSERT_EQ(0, agent_proc_config(&self->a, "session_ttl", "1"));
+	ASSERT_EQ(0, agent_proc_config(&self->a, "max_connections", "3"));
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+}
+
+FIXTURE_TEARDOWN(tuned)
+{
+	stop_agent(_metadata, &self->a);
+	ti_free(&self->alice);
+	agent_proc_destroy(&self->a);
+}
+
+#define TUNED_TEST(name) TEST_F_TIMEOUT(tuned, name, 180)
+
+/* Step 6: inner above max_message is TOO_LARGE, with the msg_id. */
+TUNED_TEST(message_too_large)
+{
+	uint8_t id[KC_MSGID_LEN], ack_id[KC_MSGID_LEN];
+	static uint8_t inner[16000];
+	struct test_session s;
+	struct kc_client *c;
+	uint16_t status;
+	int st;
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &st));
+	msg_id_of(id, 1);
+	ASSERT_EQ(0, ts_send(c, &s, 1, "alice", id, inner, sizeof(inner),
+			     TS_GOOD));
+	ASSERT_EQ(0, ts_await_ack(c, &s, 1, &status, ack_id));
+	EXPECT_EQ(KC_TOO_LARGE, status);
+	EXPECT_EQ(0, memcmp(ack_id, id, KC_MSGID_LEN));
+	ASSERT_EQ(0, ts_send(c, &s, 2, "alice", id, inner, 15360, TS_GOOD));
+	ASSERT_EQ(0, ts_await_ack(c, &s, 2, &status, NULL));
+	EXPECT_EQ(KC_OK, status);
+	kc_client_close(c);
+}
+
+/* A connection that never sends a frame is closed by the agent. */
+TUNED_TEST(handshake_timeout)
+{
+	struct kc_client *c;
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+}
+
+/* A session ends ttl_s after SESSION: then UNKNOWN_SESSION. */
+TUNED_TEST(session_expires)
+{
+	struct test_session s;
+	struct kc_client *c;
+	int st;
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &st));
+	EXPECT_EQ(1, s.ttl_s);
+	EXPECT_EQ(KC_OK, send_one(c, &s, 1, "alice", 1, TS_GOOD, NULL));
+	usleep(2100 * 1000);
+	EXPECT_EQ(KC_UNKNOWN_SESSION,
+		  send_one(c, &s, 2, "alice", 2, TS_GOOD, NULL));
+	kc_client_close(c);
+}
+
+/* Beyond max_connections the agent closes new connections at once. */
+TUNED_TEST(max_connections)
+{
+	struct kc_client *c[4];
+
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c[i]));
+		ASSERT_EQ(0, tc_ping(c[i], (uint64_t)i));
+	}
+	EXPECT_NE(0, ti_connect(&self->a, &self->alice, &c[3]));
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(0, tc_ping(c[i], 10 + (uint64_t)i));
+	for (int i = 0; i < 3; i++)
+		kc_client_close(c[i]);
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "max_connections (3)"));
 }
 
 TEST_HARNESS_MAIN

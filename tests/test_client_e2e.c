@@ -762,7 +762,7 @@ static void result_free(struct result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static char *read_memfd(int fd, size_t *len)
+static char *read_fd_all(int fd, size_t *len)
 {
 	off_t size = lseek(fd, 0, SEEK_END);
 	char *buf = malloc(size > 0 ? (size_t)size + 1 : 1);
@@ -829,8 +829,8 @@ static int run_argv(char *const argv[], const char *input, size_t input_len,
 	}
 	r->status = exit_code(status);
 	if (!ret) {
-		r->out = read_memfd(out, &r->out_len);
-		r->err = read_memfd(err, &r->err_len);
+		r->out = read_fd_all(out, &r->out_len);
+		r->err = read_fd_all(err, &r->err_len);
 	}
 	close(in);
 	close(out);
@@ -1041,12 +1041,32 @@ FIXTURE_SETUP(cli)
 	result_free(&r);
 }
 
+/* A failed test shows what the agent said. */
+static void show_agent_log(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cli) *self)
+{
+	char path[160], *log;
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/agent.log", self->dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	log = read_fd_all(fd, &len);
+	TH_LOG("agent log:\n%s", log ? log : "");
+	free(log);
+	close(fd);
+}
+
 FIXTURE_TEARDOWN(cli)
 {
 	if (self->agent > 0) {
 		kill(self->agent, SIGTERM);
 		waitpid(self->agent, NULL, 0);
 	}
+	if (self->dir[0] && _metadata->exit_code != KSFT_PASS)
+		show_agent_log(_metadata, self);
 	if (self->dir[0])
 		nftw(self->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -1209,6 +1229,39 @@ TEST_F_TIMEOUT(cli, thousand_in_order, 600)
 	free(ids);
 }
 
+/*
+ * DELIVERs reach every connection of their recipient, from the handshake
+ * on: bob's `send` gets his queued messages between its requests and their
+ * answers. It must set them aside, succeed, and leave them for `recv`.
+ */
+TEST_F_TIMEOUT(cli, deliveries_during_requests, 300)
+{
+	char lines[5][256], from[80], id[80], want[32];
+	uint8_t body[64];
+	struct result s, r;
+	size_t len;
+	uint64_t at;
+	int i;
+
+	ASSERT_EQ(0, run(&s, "q0\nq1\nq2\nq3\nq4\n", "kcourier", "--home",
+			 self->alice, "send", "--lines", "bob", NULL));
+	ASSERT_EQ(0, s.status) TH_LOG("%s", s.err);
+	result_free(&s);
+	ASSERT_EQ(0, send_text(self, self->bob, "alice", "busy", &s));
+	EXPECT_EQ(0, s.status) TH_LOG("%s", s.err);
+	result_free(&s);
+	ASSERT_EQ(0, recv_json(self->bob, "5", &r));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	ASSERT_EQ(5, read_lines(r.out, lines, 5));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, parse_message(lines[i], from, id, body, &len,
+					   &at));
+		snprintf(want, sizeof(want), "q%d", i);
+		EXPECT_EQ(0, memcmp(body, want, len));
+	}
+	result_free(&r);
+}
+
 TEST_F_TIMEOUT(cli, used_token_refused, 300)
 {
 	char carol[160], path[200];
@@ -1303,8 +1356,8 @@ TEST_F_TIMEOUT(cli, follow, 300)
 	int in = memfd_with(NULL, 0), out = memfd_with(NULL, 0);
 	int err = memfd_with(NULL, 0), status = 0, waited;
 	struct result s;
+	char *text = NULL, *errors = NULL;
 	size_t len = 0;
-	char *text = NULL;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "%s/kcourier", getenv("KC_BIN"));
@@ -1314,16 +1367,19 @@ TEST_F_TIMEOUT(cli, follow, 300)
 	EXPECT_EQ(0, s.status) TH_LOG("%s", s.err);
 	for (waited = 0; waited < WAIT_MS; waited += 100) {
 		free(text);
-		text = read_memfd(out, &len);
+		text = read_fd_all(out, &len);
 		if (text && strstr(text, "while you wait"))
 			break;
 		sleep_ms(100);
 	}
 	kill(pid, SIGTERM);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, exit_code(status));
+	free(errors);
+	errors = read_fd_all(err, &len);
+	EXPECT_EQ(0, exit_code(status)) TH_LOG("%s", errors);
 	EXPECT_STREQ("while you wait\n", text);
 	free(text);
+	free(errors);
 	result_free(&s);
 	close(in);
 	close(out);

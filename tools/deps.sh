@@ -4,6 +4,9 @@
 # Installs the Debian 12 packages that building and testing kcourier need.
 # Idempotent: asks dpkg what is missing and installs only that. Needs root;
 # otherwise prints the exact apt-get line to run.
+#
+# Usage: tools/deps.sh        what `make`, `make check` and `make fuzz` need
+#        tools/deps.sh vm     what the kernel-path lab (tests/vm/) adds
 set -eu
 
 PACKAGES="
@@ -17,6 +20,21 @@ clang-14 libclang-rt-14-dev
 python3 python3-cryptography
 linux-source-6.12
 "
+
+# The VM lab boots Debian's own 6.12 kernel over the host's root, so the
+# guest finds these modules in /lib/modules; busybox-static makes its
+# initramfs. No initramfs of its own: INITRD=No below skips building one.
+VM_PACKAGES="
+linux-image-6.12-amd64
+qemu-system-x86
+busybox-static
+"
+
+case "${1:-}" in
+vm) PACKAGES=$VM_PACKAGES ;;
+"") ;;
+*) echo "usage: $0 [vm]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
@@ -35,6 +53,8 @@ fi
 
 echo "  DEPS    installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# The kernel's postinst hooks skip update-initramfs when this is set.
+export INITRD=No
 # A bare machine has empty package lists; refresh them once if an install fails.
 if ! $cmd >/tmp/kcourier-deps.log 2>&1; then
 	apt-get update >>/tmp/kcourier-deps.log 2>&1

@@ -243,10 +243,9 @@ static int plaintext_of(const char *to, const uint8_t *msg_id,
 	return 0;
 }
 
-static int seal(const struct test_session *s, uint64_t seq,
-		const uint8_t *pt, size_t pt_len, unsigned int tamper,
-		uint8_t iv[KC_IV_LEN], uint8_t *ct, size_t *ct_len,
-		uint8_t mac[KC_MAC_LEN])
+static int seal(const struct test_session *s, uint64_t seq, const uint8_t *pt,
+		size_t pt_len, unsigned int tamper, uint8_t iv[KC_IV_LEN],
+		uint8_t *ct, size_t *ct_len, uint8_t mac[KC_MAC_LEN])
 {
 	uint8_t aad[KC_SEQ_AAD_MAX];
 	struct kc_iov iov[2];
@@ -283,11 +282,11 @@ int ts_send(struct kc_client *c, const struct test_session *s, uint64_t seq,
 	if (ret)
 		return ret;
 	ct = malloc(kc_cbc_ct_len(pt_len));
-	ret = ct ? seal(s, seq, pt, pt_len, tamper, iv, ct, &ct_len, mac) :
-		   -ENOMEM;
+	ret = ct ? seal(s, seq, pt, pt_len, tamper, iv, ct, &ct_len, mac)
+		 : -ENOMEM;
 	if (!ret) {
-		f.u.send = (struct kc_send){ s->sid, seq, iv,
-					     bytes(ct, ct_len), mac };
+		f.u.send = (struct kc_send){ s->sid, seq, iv, bytes(ct, ct_len),
+					     mac };
 		ret = kc_client_send(c, &f);
 	}
 	free(pt);

@@ -78,7 +78,7 @@ enum ts_tamper {
 	TS_GOOD = 0,
 	TS_BAD_MAC = 1,	    /* flip a bit of the MAC */
 	TS_BAD_PADDING = 2, /* valid MAC over a ct whose padding is broken */
-	TS_BAD_PLAIN = 4,   /* valid MAC and padding, plaintext does not decode */
+	TS_BAD_PLAIN = 4, /* valid MAC and padding, plaintext does not decode */
 };
 
 /* Writes one SEND (does not wait for the ACK). */

@@ -58,7 +58,8 @@ static int run_tool(char *const argv[], char *out, size_t cap, int err_fd)
 	for (;;) {
 		char sink[256];
 		char *dst = out && len + 1 < cap ? out + len : sink;
-		size_t room = out && len + 1 < cap ? cap - len - 1 : sizeof(sink);
+		size_t room =
+			out && len + 1 < cap ? cap - len - 1 : sizeof(sink);
 		ssize_t n = read(pipefd[0], dst, room);
 
 		if (n <= 0)
@@ -161,10 +162,65 @@ static int free_port(char addr[64])
 	return ret;
 }
 
+/* The line's key when it is `key = ...` or `# key = ...`. */
+static bool line_sets(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (line[0] == '#')
+		line += strspn(line, "# ");
+	return !strncmp(line, key, n) && (line[n] == ' ' || line[n] == '=');
+}
+
+static int rewrite_config(FILE *in, FILE *out, const char *key,
+			  const char *value)
+{
+	char line[512];
+	bool done = false;
+
+	while (fgets(line, sizeof(line), in)) {
+		if (!done && line_sets(line, key)) {
+			fprintf(out, "%s = %s\n", key, value);
+			done = true;
+		} else {
+			fputs(line, out);
+		}
+	}
+	if (!done)
+		fprintf(out, "%s = %s\n", key, value);
+	return ferror(in) || ferror(out) ? -EIO : 0;
+}
+
+int agent_proc_config(struct agent_proc *a, const char *key, const char *value)
+{
+	char path[sizeof(a->dir) + 32], tmp[sizeof(path) + 8];
+	FILE *in, *out;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/kcourierd.conf", a->dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	in = fopen(path, "r");
+	if (!in)
+		return -errno;
+	out = fopen(tmp, "w");
+	if (!out) {
+		ret = -errno;
+		fclose(in);
+		return ret;
+	}
+	ret = rewrite_config(in, out, key, value);
+	fclose(in);
+	if (fclose(out) && !ret)
+		ret = -EIO;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	return ret;
+}
+
 static void spawn(struct agent_proc *a, int log_fd)
 {
 	char workers[16];
-	char *argv[] = { a->bin, "run", "--dir", a->dir, "--listen",
+	char *argv[] = { a->bin,  "run",       "--dir", a->dir, "--listen",
 			 a->addr, "--workers", workers, NULL };
 
 	snprintf(workers, sizeof(workers), "%u", a->workers);
@@ -311,4 +367,20 @@ bool agent_proc_log_has(const struct agent_proc *a, const char *text)
 		return false;
 	buf[n] = '\0';
 	return strstr(buf, text) != NULL;
+}
+
+void agent_proc_dump_log(const struct agent_proc *a)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open(a->log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	fprintf(stderr, "# ---- %s\n", a->log);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stderr);
+	fprintf(stderr, "# ----\n");
+	close(fd);
 }

@@ -19,14 +19,14 @@
 #include <sys/types.h>
 
 struct agent_proc {
-	char dir[128];		/* state directory, under a mkdtemp one */
-	char bin[PATH_MAX];	/* kcourierd */
-	char log[160];		/* the running agent's stderr */
-	char tools_log[160];	/* stderr of init, token and revoke */
-	char addr[64];		/* "127.0.0.1:PORT", chosen at the first start */
-	char pin[65];		/* CA fingerprint printed by init */
+	char dir[128];	     /* state directory, under a mkdtemp one */
+	char bin[PATH_MAX];  /* kcourierd */
+	char log[160];	     /* the running agent's stderr */
+	char tools_log[160]; /* stderr of init, token and revoke */
+	char addr[64];	     /* "127.0.0.1:PORT", chosen at the first start */
+	char pin[65];	     /* CA fingerprint printed by init */
 	unsigned int workers;
-	pid_t pid;		/* 0 when not running */
+	pid_t pid; /* 0 when not running */
 };
 
 /*
@@ -34,6 +34,11 @@ struct agent_proc {
  * when KC_BIN is unset (the caller SKIPs), or -errno.
  */
 int agent_proc_init(struct agent_proc *a, unsigned int workers);
+/*
+ * Sets `key = value` in kcourierd.conf (replacing the line init wrote,
+ * commented out or not); takes effect at the next start. 0 or -errno.
+ */
+int agent_proc_config(struct agent_proc *a, const char *key, const char *value);
 /* Starts `kcourierd run` and waits until it is listening. 0 or -errno. */
 int agent_proc_start(struct agent_proc *a);
 /* SIGTERM and wait: returns the exit status (0 for a clean stop). */
@@ -48,6 +53,8 @@ int agent_proc_token(struct agent_proc *a, char token[65]);
 /* `kcourierd revoke --dir DIR ID`. */
 int agent_proc_revoke(struct agent_proc *a, const char *id);
 
+/* Copies the agent's log to stderr (after a failure). */
+void agent_proc_dump_log(const struct agent_proc *a);
 /* Whether the running agent's log contains text. */
 bool agent_proc_log_has(const struct agent_proc *a, const char *text);
 

@@ -73,7 +73,7 @@ void account_report(const struct account *a, int err, const char *what)
 
 /* Opening. */
 
-static int resolve_home(const struct cli *cli, char **dir)
+int account_home_dir(const struct cli *cli, char **dir)
 {
 	char *base = NULL;
 	int ret;
@@ -101,7 +101,7 @@ static int open_home(struct account *a, const struct cli *cli)
 	char *dir = NULL;
 	int ret;
 
-	if (resolve_home(cli, &dir))
+	if (account_home_dir(cli, &dir))
 		return -1;
 	ret = kc_home_open(&a->home, dir);
 	if (ret == -ENOENT)
@@ -134,7 +134,8 @@ static int load_key(struct account *a, const char *name,
 
 	ret = kc_home_path(&a->home, name, path, sizeof(path));
 	if (!ret)
-		ret = kc_key_load_private(path, kc_passphrase_supply, pass, key);
+		ret = kc_key_load_private(path, kc_passphrase_supply, pass,
+					  key);
 	if (ret == -EBADMSG)
 		cli_err("cannot read key %s: wrong passphrase or not a private key",
 			path);
@@ -182,11 +183,15 @@ static int load_unwrap_key(struct account *a)
 	return ret;
 }
 
+/*
+ * The user tier: the client keeps every K for its state file anyway, so a
+ * kernel tier would only add a crossing per message.
+ */
 static int start_crypto(struct account *a)
 {
 	int ret;
 
-	ret = kc_crypto_open("auto", &a->crypto);
+	ret = kc_crypto_open("user", &a->crypto);
 	if (!ret && a->enc_key)
 		ret = load_unwrap_key(a);
 	if (!ret && a->enc_key && a->id_key)
@@ -309,8 +314,8 @@ static void warn_if_changed(const struct account *a, const struct kc_peer *p)
 	if (kc_home_peer_load(&a->home, p->id, &cached))
 		return;
 	if (!kc_peer_same_keys(&cached, p))
-		fprintf(stderr,
-			"kcourier: warning: the keys of '%s' changed since the last lookup; compare fingerprints out of band ('kcourier lookup %s')\n",
+		cli_err("warning: the keys of '%s' changed since the last lookup; "
+			"compare fingerprints out of band ('kcourier lookup %s')",
 			p->id, p->id);
 	kc_peer_clear(&cached);
 }

@@ -43,7 +43,11 @@ struct account {
 	const char *state_name; /* the state file this command owns */
 };
 
-/* HOME from --home, else the only identity under the default location. */
+/*
+ * HOME from --home, else the only identity under the default location
+ * (*dir malloc'ed); -1 after a message when there is none or several.
+ */
+int account_home_dir(const struct cli *cli, char **dir);
 int account_open(struct account *a, const struct cli *cli,
 		 const char *pass_file, unsigned int keys);
 void account_close(struct account *a);

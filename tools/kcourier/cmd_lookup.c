@@ -45,8 +45,10 @@ static bool parse_lookup(int argc, char **argv, const char **id,
 			*pass_file = optarg;
 			continue;
 		}
-		*rc = c == 'h' ? cli_usage(lookup_usage, false) :
-				 cli_bad_option("lookup", lookup_usage, c, argv);
+		if (c == 'h')
+			*rc = cli_usage(lookup_usage, false);
+		else
+			*rc = cli_bad_option("lookup", lookup_usage, c, argv);
 		return false;
 	}
 	if (optind + 1 == argc &&

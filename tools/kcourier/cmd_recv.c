@@ -114,7 +114,8 @@ static bool parse_option(struct receiver *r, int c, char **argv, int *rc)
 	case 't':
 		if (!parse_number("--timeout", optarg, 86400, &v))
 			break;
-		r->timeout_ms = (unsigned int)(v * 1000);
+		/* 0 would mean "no deadline" below: the least wait is 1 ms. */
+		r->timeout_ms = v * 1000 < 1 ? 1 : (unsigned int)(v * 1000);
 		return true;
 	case 'h':
 		*rc = cli_usage(recv_usage, false);

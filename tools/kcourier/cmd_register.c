@@ -3,8 +3,9 @@
  * kcourier register: becomes a client of an agent (PROTOCOL.md section 4,
  * REGISTER). Makes the id and enc keys, spends the operator's one-time
  * token on a connection without a client certificate, checks what comes
- * back against the CA pin, and only then writes the home directory, so a
- * refused registration leaves nothing behind.
+ * back against the CA pin, and only then writes keys and certificates to
+ * the home directory, so a refused registration leaves no keys behind and
+ * can be retried with another token.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -110,11 +111,21 @@ static bool parse_register(int argc, char **argv, struct reg *r, int *rc)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'a': r->agent = optarg; break;
-		case 'f': r->pin_arg = optarg; break;
-		case 't': r->token = optarg; break;
-		case 'i': r->id = optarg; break;
-		case 'p': r->pass_file = optarg; break;
+		case 'a':
+			r->agent = optarg;
+			break;
+		case 'f':
+			r->pin_arg = optarg;
+			break;
+		case 't':
+			r->token = optarg;
+			break;
+		case 'i':
+			r->id = optarg;
+			break;
+		case 'p':
+			r->pass_file = optarg;
+			break;
 		case 'h':
 			*rc = cli_usage(register_usage, false);
 			return false;

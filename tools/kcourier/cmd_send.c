@@ -28,6 +28,7 @@
 
 #define INPUT_MAX ((size_t)16 << 20)
 #define WINDOW 64
+#define NO_ACK 0xffff /* not a protocol status: no answer came */
 
 static const char send_usage[] =
 	"usage: kcourier [--home HOME] send [--lines] [--passphrase-file FILE]\n"
@@ -138,6 +139,7 @@ static struct outmsg *push(struct sender *s)
 	}
 	m = &s->m[s->n++];
 	memset(m, 0, sizeof(*m));
+	m->status = NO_ACK;
 	kc_random(m->msg_id, sizeof(m->msg_id));
 	return m;
 }
@@ -258,7 +260,11 @@ static int send_all(struct sender *s)
 	return ret ? -1 : 0;
 }
 
-/* A refused SESSION_INIT leaves a session the recipient never heard of. */
+/*
+ * Prints the msg_id of every message the agent stored, also after a
+ * failure part way. A SESSION_INIT that was refused or never answered
+ * leaves a session the recipient may never have heard of: forget it.
+ */
 static int report_acks(struct sender *s)
 {
 	char hex[2 * KC_MSGID_LEN + 1], text[128];
@@ -269,7 +275,8 @@ static int report_acks(struct sender *s)
 	for (i = 0; i < s->n; i++) {
 		struct outmsg *m = &s->m[i];
 
-		if (m->status && !failed++)
+		failed += m->status != 0;
+		if (m->status && m->status != NO_ACK && failed == 1)
 			cli_err("send to '%s' refused: %s", s->to,
 				account_status_text(m->status, text,
 						    sizeof(text)));
@@ -280,7 +287,7 @@ static int report_acks(struct sender *s)
 		printf("%s\n", hex);
 	}
 	if (failed > 1)
-		cli_err("%d of the messages were refused", failed);
+		cli_err("%d of the messages were not stored", failed);
 	if (init_lost) {
 		kc_e2e_forget(s->a.e2e, s->to);
 		account_save_state(&s->a);
@@ -292,14 +299,17 @@ static int report_acks(struct sender *s)
 
 static int do_send(struct sender *s, const struct cli *cli)
 {
+	int sent;
+
 	if (read_input(s) ||
 	    account_open(&s->a, cli, s->pass_file,
 			 ACCOUNT_ID_KEY | ACCOUNT_ENC_KEY) ||
 	    account_load_state(&s->a, KC_HOME_STATE_OUT) ||
 	    account_connect(&s->a) || seal_all(s) ||
-	    account_save_state(&s->a) || open_outer(s) || send_all(s))
+	    account_save_state(&s->a) || open_outer(s))
 		return -1;
-	return report_acks(s);
+	sent = send_all(s);
+	return report_acks(s) || sent ? -1 : 0;
 }
 
 int cmd_send(struct cli *cli, int argc, char **argv)

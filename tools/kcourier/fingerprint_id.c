@@ -19,14 +19,8 @@ static int open_home_only(const struct cli *cli, struct kc_home *h)
 	char *dir = NULL;
 	int ret;
 
-	if (cli->home)
-		dir = strdup(cli->home);
-	else if (kc_home_find_default(&dir))
-		dir = NULL;
-	if (!dir) {
-		cli_err("fingerprint: no identity found: pass --home");
+	if (account_home_dir(cli, &dir))
 		return -1;
-	}
 	ret = kc_home_open(h, dir);
 	if (ret)
 		cli_err("%s: not a registered kcourier home (%s)", dir,
