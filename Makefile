@@ -150,9 +150,14 @@ demo: deps all
 deps:
 	$(Q)tools/deps.sh
 
+DOCDIR  ?= $(PREFIX)/share/doc/kcourier
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 agent/kcourierd.service $(DESTDIR)$(UNITDIR)/
 
 format:
 	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CLI_SRCS) $(wildcard tools/kcourier/*.h)
