@@ -54,6 +54,7 @@ struct kc_conn {
 	int fd;
 	struct kc_worker *w;
 	struct kc_tls_conn *tls;
+	uint8_t ktls; /* enum kc_ktls_mode: who has the record layer */
 
 	bool authed;	    /* id below is a registered, unrevoked client */
 	bool register_used; /* register-only: its one REGISTER was made */

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "delivery.h"
 #include "handlers.h"
+#include "ktls.h"
 #include "ratelog.h"
 #include "udata.h"
 #include "worker.h"
@@ -62,6 +63,8 @@ static void on_data(struct kc_conn *c, const uint8_t *p, size_t len)
 
 static void on_recv_end(struct kc_conn *c, int res)
 {
+	if (kc_conn_ktls_recv_end(c, res))
+		return;
 	/* EOF or a reset: the peer is done; neither is worth a log line. */
 	if (res == 0 || res == -ECONNRESET)
 		kc_conn_fail(c, NULL);

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "delivery.h"
 #include "inbox.h"
+#include "ktls.h"
 #include "udata.h"
 #include "worker.h"
 
@@ -187,6 +188,7 @@ static void drain_step(struct kc_conn *c)
 			start_send(c);
 			return;
 		}
+		kc_conn_ktls_bye(c); /* pass-through: the kernel sends it */
 	}
 	shutdown(c->fd, SHUT_WR);
 	c->state = KC_CONN_LINGER;
@@ -196,6 +198,7 @@ void kc_conn_flush(struct kc_conn *c)
 {
 	if (c->state == KC_CONN_CLOSING || c->state == KC_CONN_FREE)
 		return;
+	kc_conn_try_ktls(c);
 	if (c->catching_up && c->state == KC_CONN_OPEN &&
 	    kc_conn_backlog(c) < CATCHUP_LOW)
 		kc_delivery_more(c);

@@ -40,9 +40,22 @@ struct kc_tls_server {
 	size_t out_max;
 };
 
+/*
+ * Where GnuTLS stands in the record stream it has pulled (RFC 8446 5.1:
+ * a 5-byte header whose last two bytes are the length, then the body).
+ * GnuTLS keeps a partly pulled record inside, where no API shows it; the
+ * switch to kernel TLS must not happen then (kc_tls_passthrough_ready).
+ */
+struct rec_cursor {
+	uint8_t hdr[5];
+	size_t hdr_got;
+	size_t body_left;
+};
+
 struct kc_tls_conn {
 	struct kc_tls_server *srv;
 	gnutls_session_t session;
+	struct rec_cursor pulled;
 	struct kc_bytebuf in;  /* ciphertext fed, not yet read by GnuTLS */
 	struct kc_bytebuf out; /* ciphertext GnuTLS wrote, not yet sent */
 	enum conn_state state;
@@ -191,6 +204,32 @@ static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 	return (ssize_t)len;
 }
 
+static void cursor_advance(struct rec_cursor *rc, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n) {
+		if (rc->body_left) {
+			k = n < rc->body_left ? n : rc->body_left;
+			rc->body_left -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		rc->hdr[rc->hdr_got++] = *p++;
+		n--;
+		if (rc->hdr_got == sizeof(rc->hdr)) {
+			rc->body_left = (size_t)rc->hdr[3] << 8 | rc->hdr[4];
+			rc->hdr_got = 0;
+		}
+	}
+}
+
+static bool cursor_at_boundary(const struct rec_cursor *rc)
+{
+	return !rc->hdr_got && !rc->body_left;
+}
+
 /* No bytes is EAGAIN, never 0: 0 would tell GnuTLS the peer hung up. */
 static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *data, size_t len)
 {
@@ -204,6 +243,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *data, size_t len)
 	if (len > avail)
 		len = avail;
 	memcpy(data, kc_bytebuf_data(&c->in), len);
+	cursor_advance(&c->pulled, data, len);
 	kc_bytebuf_consume(&c->in, len);
 	return (ssize_t)len;
 }
@@ -552,17 +592,31 @@ int kc_tls_bye(struct kc_tls_conn *c)
 	return 0;
 }
 
-int kc_tls_set_passthrough(struct kc_tls_conn *c)
+int kc_tls_passthrough_ready(const struct kc_tls_conn *c)
 {
 	if (c->state != CONN_OPEN)
 		return -ENOTCONN;
 	if (c->passthrough)
 		return 0;
 	if (kc_bytebuf_size(&c->in) || kc_bytebuf_size(&c->out) ||
-	    gnutls_record_check_pending(c->session))
+	    gnutls_record_check_pending(c->session) ||
+	    !cursor_at_boundary(&c->pulled))
 		return -EBUSY;
-	c->passthrough = true;
 	return 0;
+}
+
+int kc_tls_set_passthrough(struct kc_tls_conn *c)
+{
+	int ret = kc_tls_passthrough_ready(c);
+
+	if (!ret)
+		c->passthrough = true;
+	return ret;
+}
+
+bool kc_tls_is_passthrough(const struct kc_tls_conn *c)
+{
+	return c->passthrough;
 }
 
 /* Accessors */

@@ -45,6 +45,7 @@
 #ifndef KC_AGENT_TLS_H
 #define KC_AGENT_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -159,8 +160,12 @@ gnutls_session_t kc_tls_session(struct kc_tls_conn *c);
  * read(), write() queues them for the pending output. Call it right after
  * the traffic keys went into the kernel. Returns 0, -ENOTCONN before the
  * handshake or after a failure, -EBUSY while ciphertext is still buffered
- * on either side (it belongs to the GnuTLS record layer: drain it first).
+ * on either side, or GnuTLS has pulled part of a record (it belongs to the
+ * GnuTLS record layer: drain it first).
  */
 int kc_tls_set_passthrough(struct kc_tls_conn *c);
+/* What kc_tls_set_passthrough would return, changing nothing. */
+int kc_tls_passthrough_ready(const struct kc_tls_conn *c);
+bool kc_tls_is_passthrough(const struct kc_tls_conn *c);
 
 #endif

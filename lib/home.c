@@ -135,6 +135,12 @@ static int make_dirs(const char *dir)
 	return ret;
 }
 
+/*
+ * Keys and session state live here: nobody else may look in. A directory
+ * made here is 0700; an existing one must already be private to its
+ * owner, us (changing the mode of, say, a shared directory named by
+ * mistake would do harm elsewhere).
+ */
 int kc_home_create(struct kc_home *h, const char *dir)
 {
 	struct stat st;
@@ -148,9 +154,8 @@ int kc_home_create(struct kc_home *h, const char *dir)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	/* Keys and session state live here: nobody else may look in. */
-	if (chmod(dir, 0700))
-		return -errno;
+	if (st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
 	h->dir = strdup(dir);
 	return h->dir ? 0 : -ENOMEM;
 }

@@ -70,7 +70,10 @@ int kc_home_default_dir(const char *id, char **dir);
  */
 int kc_home_find_default(char **dir);
 
-/* Creates dir (parents too) and sets it to mode 0700; no config yet. */
+/*
+ * Creates dir (parents too, mode 0700); no config yet. An existing dir
+ * must be ours and closed to group and others, else -EPERM.
+ */
 int kc_home_create(struct kc_home *h, const char *dir);
 /* Opens a registered home: reads and checks config.json. */
 int kc_home_open(struct kc_home *h, const char *dir);

@@ -20,6 +20,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "ktls.h"
 #include "tcpconn.h"
 #include "tlsclient.h"
 
@@ -42,6 +43,8 @@ struct kc_tls_client {
 	uint8_t pin[PIN_LEN];
 	int pinned;    /* index of the pinned certificate in the chain, or -1 */
 	int verify_rc; /* what the verify callback decided */
+	bool ktls;     /* the kernel has the record layer: use kstream */
+	struct kc_ktls_stream kstream;
 };
 
 static __thread char last_error[ERR_MAX];
@@ -456,6 +459,26 @@ static int do_handshake(struct kc_tls_client *c, uint64_t deadline)
 	return 0;
 }
 
+/*
+ * GnuTLS reads records exactly, so right after the handshake it holds
+ * nothing of the agent's: the keys can move into the kernel. Anything
+ * short of success but a half install leaves the connection on GnuTLS.
+ */
+static int start_ktls(struct kc_tls_client *c)
+{
+	int ret = kc_ktls_stream_init(&c->kstream, c->fd);
+
+	if (!ret)
+		ret = kc_ktls_install(c->fd, c->session);
+	if (ret == -ENOTRECOVERABLE)
+		return fail(ret, "kernel TLS took the send keys, not the "
+				 "receive keys");
+	c->ktls = !ret;
+	if (!c->ktls)
+		kc_ktls_stream_fini(&c->kstream);
+	return 0;
+}
+
 int kc_tls_client_connect_opts(const char *addr_port, const char *pin_hex,
 			       const struct kc_tls_client_opts *opts,
 			       struct kc_tls_client **out)
@@ -494,6 +517,8 @@ int kc_tls_client_connect_opts(const char *addr_port, const char *pin_hex,
 	ret = setup_session(c, prio);
 	if (!ret)
 		ret = do_handshake(c, deadline);
+	if (!ret && !opts->no_ktls)
+		ret = start_ktls(c);
 	if (ret)
 		goto err_free;
 	last_error[0] = '\0';
@@ -504,6 +529,7 @@ err_free:
 	if (c->session)
 		gnutls_deinit(c->session);
 	c->session = NULL;
+	c->ktls = false;
 	kc_tls_client_close(c);
 	return ret;
 }
@@ -543,11 +569,37 @@ static int record_error(const struct kc_tls_client *c, ssize_t gerr)
 	}
 }
 
+static int ktls_error(const struct kc_tls_client *c, ssize_t err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+		return fail(-ETIMEDOUT, "timed out waiting for the agent");
+	case -EBADMSG:
+		return fail(-EBADMSG, "a TLS record failed authentication");
+	case -ECONNRESET:
+		return fail(-ECONNRESET, "agent closed without close_notify");
+	case -ECONNABORTED:
+		return fail(-ECONNABORTED, "agent sent a fatal alert: %s",
+			    kc_ktls_alert_name(c->kstream.alert));
+	case -EPIPE:
+		return fail(-EPIPE, "connection to the agent is broken");
+	case -EPROTO:
+		return fail(-EPROTO, "agent sent a TLS record kernel TLS "
+				     "cannot take here");
+	default:
+		return fail((int)err, "kernel TLS: %s", strerror((int)-err));
+	}
+}
+
 int kc_tls_client_send(struct kc_tls_client *c, const void *p, size_t len)
 {
 	const uint8_t *b = p;
 	ssize_t ret;
 
+	if (c->ktls) {
+		ret = kc_ktls_stream_send(&c->kstream, p, len);
+		return ret ? ktls_error(c, ret) : 0;
+	}
 	while (len) {
 		ret = gnutls_record_send(c->session, b, len);
 		if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
@@ -574,6 +626,10 @@ ssize_t kc_tls_client_recv(struct kc_tls_client *c, void *p, size_t cap,
 
 	if (!cap) /* 0 bytes would read as a clean close */
 		return fail(-EINVAL, "receive buffer is empty");
+	if (c->ktls) {
+		ret = kc_ktls_stream_recv(&c->kstream, p, cap, deadline);
+		return ret < 0 ? ktls_error(c, ret) : ret;
+	}
 	for (;;) {
 		left = kc_ms_left(deadline);
 		if (left < 0)
@@ -594,6 +650,8 @@ ssize_t kc_tls_client_recv(struct kc_tls_client *c, void *p, size_t cap,
 
 size_t kc_tls_client_pending(struct kc_tls_client *c)
 {
+	if (c->ktls)
+		return kc_ktls_stream_pending(&c->kstream);
 	return gnutls_record_check_pending(c->session);
 }
 
@@ -606,9 +664,16 @@ void kc_tls_client_close(struct kc_tls_client *c)
 		return;
 	if (c->session) {
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-		gnutls_bye(c->session, GNUTLS_SHUT_WR);
+		/* Under kTLS, GnuTLS's record layer must not write. */
+		if (c->ktls)
+			kc_ktls_send_alert(c->fd, KC_TLS_ALERT_WARNING,
+					   KC_TLS_ALERT_CLOSE_NOTIFY, 0);
+		else
+			gnutls_bye(c->session, GNUTLS_SHUT_WR);
 		gnutls_deinit(c->session);
 	}
+	if (c->ktls)
+		kc_ktls_stream_fini(&c->kstream);
 	if (c->fd >= 0)
 		close(c->fd);
 	for (i = 0; i < c->npcerts; i++)
@@ -659,4 +724,9 @@ int kc_tls_client_fd(const struct kc_tls_client *c)
 const char *kc_tls_client_cipher(const struct kc_tls_client *c)
 {
 	return gnutls_cipher_get_name(gnutls_cipher_get(c->session));
+}
+
+bool kc_tls_client_ktls(const struct kc_tls_client *c)
+{
+	return c->ktls;
 }

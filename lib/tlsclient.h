@@ -14,6 +14,12 @@
  * extendedKeyUsage is present). The agent's certificate itself may not be
  * the pinned one: the pin names the CA.
  *
+ * Kernel TLS: right after the handshake the traffic keys go into the
+ * socket (lib/ktls.h) unless the options say no; where the kernel has no
+ * tls ULP, or refuses the keys, the connection stays on GnuTLS.
+ * kc_tls_client_ktls() tells which. Either way the calls below behave
+ * the same.
+ *
  * Errors are -errno; kc_tls_client_strerror() then gives a message for
  * people, e.g. "server certificate does not match the pinned CA
  * fingerprint". The main ones:
@@ -32,6 +38,7 @@
 #ifndef KC_TLSCLIENT_H
 #define KC_TLSCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,6 +64,7 @@ struct kc_tls_client_opts {
 	 */
 	const char *cipher;
 	unsigned int timeout_ms; /* connect + handshake; 0 waits forever */
+	bool no_ktls; /* keep the record layer in GnuTLS */
 };
 
 /*
@@ -100,6 +108,8 @@ struct kc_bytes kc_tls_client_pinned_cert(const struct kc_tls_client *c);
 int kc_tls_client_fd(const struct kc_tls_client *c);
 /* Negotiated cipher name, e.g. "AES-256-GCM". */
 const char *kc_tls_client_cipher(const struct kc_tls_client *c);
+/* Whether the kernel has the record layer (kTLS) rather than GnuTLS. */
+bool kc_tls_client_ktls(const struct kc_tls_client *c);
 
 /*
  * The message of the last failed kc_tls_client_* call in this thread

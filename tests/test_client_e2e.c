@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -791,11 +792,18 @@ static int memfd_with(const char *text, size_t len)
 	return fd;
 }
 
+/*
+ * Children get SIGTERM when the test process ends, however it ends: the
+ * harness skips the teardown when a setup fails, and an agent must not
+ * outlive its test.
+ */
 static pid_t spawn(char *const argv[], int in, int out, int err)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(126);
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(err, 2);

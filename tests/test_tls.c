@@ -4,11 +4,13 @@
  *
  * The agent end (agent/tls.c) runs in a thread that pumps bytes between a
  * loopback TCP socket and kc_tls_feed()/kc_tls_pending_output(), the way
- * the io_uring loop will. After its handshake it writes one greeting line,
- * "peer:<kc_tls_peer() result>:<id>\n", then echoes whatever it reads.
- * The client end is lib/tlsclient.c, or a raw GnuTLS client where the test
- * needs a client that breaks the rules (no ALPN, TLS 1.2), or gnutls-cli
- * as an implementation that shares no code with ours.
+ * the io_uring loop does (tests/lib/tls_echo.h). After its handshake it
+ * writes one greeting line, "peer:<kc_tls_peer() result>:<id>\n", then
+ * echoes whatever it reads. The client end is lib/tlsclient.c, or a raw
+ * GnuTLS client in memory (tests/lib/tls_mem.h) where the test needs a
+ * client that breaks the rules (no ALPN, TLS 1.2), or gnutls-cli as an
+ * implementation that shares no code with ours. test_ktls.c runs the
+ * per-suite cases again with the record layer in the kernel.
  *
  * tls.<cipher>.*: what the kTLS work will run again per cipher suite:
  *   handshake, echo both ways (small and 1 MiB), a flipped ciphertext
@@ -38,6 +40,8 @@
 #include "../agent/tls.h"
 #include "kselftest_harness.h"
 #include "lib/testpki.h"
+#include "lib/tls_echo.h"
+#include "lib/tls_mem.h"
 #include "tlsclient.h"
 
 #if defined(__has_feature)
@@ -47,8 +51,6 @@
 #endif
 #endif
 
-#define CHUNK (64 * 1024)
-#define ECHO_HIGH (1024 * 1024) /* pending output that pauses reading */
 #define BIG (1024 * 1024)
 #define LINE_MAX 256
 #define MEM_ROUNDS 64
@@ -64,497 +66,13 @@ static void leak_check(struct __test_metadata *_metadata)
 #endif
 }
 
-/* PKI */
-
-struct pki {
-	struct testpki_cert ca, server, client;
-	char pin[65];
-};
-
-static int pki_make(struct pki *p, const char *client_cn)
-{
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	ret = testpki_make_ca(&p->ca, "kcourier test CA");
-	if (!ret)
-		ret = testpki_make_server(&p->server, &p->ca, "kcourierd");
-	if (!ret && client_cn)
-		ret = testpki_make_client(&p->client, &p->ca, client_cn);
-	if (!ret)
-		ret = testpki_pin(&p->ca.der, p->pin);
-	return ret;
-}
-
-static void pki_free(struct pki *p)
-{
-	testpki_free(&p->client);
-	testpki_free(&p->server);
-	testpki_free(&p->ca);
-}
-
-static struct kc_tls_blob blob(const gnutls_datum_t *d)
-{
-	return (struct kc_tls_blob){ d->data, d->size };
-}
-
-static int server_new(const struct testpki_cert *leaf,
-		      const struct testpki_cert *ca, size_t out_max,
-		      struct kc_tls_server **srv)
-{
-	struct kc_tls_server_cfg cfg = {
-		.cert = blob(&leaf->der),
-		.ca = blob(&ca->der),
-		.key_pkcs8 = blob(&leaf->key_der),
-		.out_max = out_max,
-	};
-
-	return kc_tls_server_new(&cfg, srv);
-}
-
-/* The agent end on a socket */
-
-/* Follows TLS record boundaries (RFC 8446 5.1) in what the client sends. */
-struct tamper {
-	uint8_t hdr[5];
-	size_t hdr_got;
-	size_t body_left;
-	bool body_start;
-	bool armed;
-	bool flipped;
-};
-
-struct agent {
-	struct kc_tls_server *srv;
-	int lfd;
-	int port;
-	int nconns;
-	bool bye_after_greeting;
-	bool tamper;
-	pthread_t thread;
-	bool running;
-	/* what the last connection saw */
-	int hs_rc;
-	int peer_rc;
-	char peer_id[KC_TLS_ID_SIZE];
-	int read_rc; /* 1: still open at EOF, 0: close_notify, < 0 error */
-	char reason[LINE_MAX];
-	char cipher[32];
-	size_t echoed;
-	bool flipped;
-};
-
-/* Flips the first ciphertext byte of the first record body once armed. */
-static void tamper_scan(struct tamper *t, uint8_t *p, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (t->body_left) {
-			if (t->body_start && t->armed) {
-				p[i] ^= 0x01;
-				t->armed = false;
-				t->flipped = true;
-			}
-			t->body_start = false;
-			k = n - i < t->body_left ? n - i : t->body_left;
-			i += k;
-			t->body_left -= k;
-			continue;
-		}
-		t->hdr[t->hdr_got++] = p[i++];
-		if (t->hdr_got == sizeof(t->hdr)) {
-			t->body_left = (size_t)t->hdr[3] << 8 | t->hdr[4];
-			t->hdr_got = 0;
-			t->body_start = true;
-		}
-	}
-}
-
-static size_t pending(struct kc_tls_conn *c)
-{
-	const uint8_t *p;
-	size_t n;
-
-	kc_tls_pending_output(c, &p, &n);
-	return n;
-}
-
-/* Sends what the socket takes now; with wait, everything (or an error). */
-static void flush(int fd, struct kc_tls_conn *c, bool wait)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	const uint8_t *p;
-	ssize_t n;
-	size_t len;
-
-	for (;;) {
-		kc_tls_pending_output(c, &p, &len);
-		if (!len)
-			return;
-		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			kc_tls_consume_output(c, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EAGAIN && wait && poll(&pfd, 1, -1) > 0)
-			continue;
-		return;
-	}
-}
-
-static void note_reason(struct agent *a, struct kc_tls_conn *c)
-{
-	snprintf(a->reason, sizeof(a->reason), "%s", kc_tls_reason(c));
-}
-
-static void greet(struct agent *a, struct kc_tls_conn *c, struct tamper *t)
-{
-	char line[LINE_MAX];
-	int n;
-
-	a->hs_rc = 0;
-	a->peer_rc = kc_tls_peer(c, a->peer_id);
-	note_reason(a, c);
-	snprintf(a->cipher, sizeof(a->cipher), "%s", kc_tls_cipher(c));
-	n = snprintf(line, sizeof(line), "peer:%d:%s\n", a->peer_rc,
-		     a->peer_id);
-	kc_tls_write(c, (const uint8_t *)line, (size_t)n);
-	if (a->bye_after_greeting)
-		kc_tls_bye(c);
-	t->armed = a->tamper;
-}
-
-/* Echoes plaintext until none is left: 0 go on, 1 peer closed, < 0 error. */
-static int echo(struct agent *a, struct kc_tls_conn *c)
-{
-	static __thread uint8_t buf[CHUNK];
-	ssize_t n, w;
-
-	while (pending(c) <= ECHO_HIGH) {
-		n = kc_tls_read(c, buf, sizeof(buf));
-		if (n == -EAGAIN)
-			return 0;
-		if (n <= 0) {
-			a->read_rc = (int)n;
-			note_reason(a, c);
-			if (n == 0)
-				kc_tls_bye(c);
-			return n ? (int)n : 1;
-		}
-		w = kc_tls_write(c, buf, (size_t)n);
-		if (w < 0)
-			return a->read_rc = (int)w;
-		a->echoed += (size_t)n;
-	}
-	return 0;
-}
-
-/* One step of the handshake or the echo: 0 go on, otherwise stop. */
-static int advance(struct agent *a, struct kc_tls_conn *c, struct tamper *t,
-		   bool *open)
-{
-	int ret;
-
-	if (!*open) {
-		ret = kc_tls_handshake_step(c);
-		if (ret == -EAGAIN)
-			return 0;
-		if (ret) {
-			a->hs_rc = ret;
-			note_reason(a, c);
-			return ret;
-		}
-		*open = true;
-		greet(a, c, t);
-	}
-	return a->bye_after_greeting ? 0 : echo(a, c);
-}
-
-/* Reads one chunk from the socket into the engine: 0, or 1 at EOF. */
-static int take_input(struct agent *a, int fd, struct kc_tls_conn *c,
-		      struct tamper *t)
-{
-	static __thread uint8_t buf[CHUNK];
-	ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-	if (n <= 0)
-		return 1;
-	tamper_scan(t, buf, (size_t)n);
-	a->flipped = t->flipped;
-	return kc_tls_feed(c, buf, (size_t)n) ? 1 : 0;
-}
-
-static void serve(struct agent *a, int fd)
-{
-	struct pollfd pfd = { .fd = fd };
-	struct kc_tls_conn *c = NULL;
-	struct tamper t = { 0 };
-	bool open = false;
-
-	a->hs_rc = a->peer_rc = -EAGAIN;
-	a->read_rc = 1;
-	a->echoed = 0;
-	if (kc_tls_conn_new(a->srv, &c))
-		return;
-	for (;;) {
-		pfd.events = pending(c) > ECHO_HIGH ? 0 : POLLIN;
-		pfd.events |= pending(c) ? POLLOUT : 0;
-		if (poll(&pfd, 1, -1) < 0)
-			break;
-		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    take_input(a, fd, c, &t))
-			break;
-		if (advance(a, c, &t, &open))
-			break;
-		flush(fd, c, false);
-	}
-	flush(fd, c, true);
-	kc_tls_conn_free(c);
-}
-
-static void *agent_main(void *arg)
-{
-	struct agent *a = arg;
-	int i, fd;
-
-	for (i = 0; i < a->nconns; i++) {
-		fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			break;
-		serve(a, fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-static int listen_on(int family, int *port)
-{
-	struct sockaddr_storage ss = { .ss_family = family };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len = family == AF_INET ? sizeof(*sin) : sizeof(*sin6);
-	int fd;
-
-	if (family == AF_INET)
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else
-		sin6->sin6_addr = in6addr_loopback;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 8) ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
-		close(fd);
-		return -errno;
-	}
-	*port = ntohs(family == AF_INET ? sin->sin_port : sin6->sin6_port);
-	return fd;
-}
-
-static int agent_start(struct agent *a, int family)
-{
-	a->lfd = listen_on(family, &a->port);
-	if (a->lfd < 0)
-		return a->lfd;
-	if (!a->nconns)
-		a->nconns = 1;
-	if (pthread_create(&a->thread, NULL, agent_main, a)) {
-		close(a->lfd);
-		return -EAGAIN;
-	}
-	a->running = true;
-	return 0;
-}
-
-/* Waits for the agent thread; shutdown() wakes an accept() nobody reached. */
-static void agent_stop(struct agent *a)
-{
-	if (!a->running)
-		return;
-	shutdown(a->lfd, SHUT_RDWR);
-	pthread_join(a->thread, NULL);
-	close(a->lfd);
-	a->running = false;
-}
-
-/* The client end */
-
-static void addr_of(const struct agent *a, char *out, size_t cap)
-{
-	snprintf(out, cap, "127.0.0.1:%d", a->port);
-}
-
-static int client_connect(const struct agent *a, const char *pin,
-			  const struct testpki_cert *cert, const char *cipher,
-			  struct kc_tls_client **out)
-{
-	struct kc_bytes chain[1];
-	struct kc_tls_client_cred cred = { .chain = chain, .chain_len = 1 };
-	struct kc_tls_client_opts opts = { .cipher = cipher };
-	char addr[64];
-
-	if (cert) {
-		chain[0] = (struct kc_bytes){ cert->der.data, cert->der.size };
-		cred.key_pkcs8 = (struct kc_bytes){ cert->key_der.data,
-						    cert->key_der.size };
-		opts.cred = &cred;
-	}
-	addr_of(a, addr, sizeof(addr));
-	return kc_tls_client_connect_opts(addr, pin, &opts, out);
-}
-
-/* Reads up to and including '\n'; returns the length or -errno. */
-static int read_line(struct kc_tls_client *c, char *line, size_t cap)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < cap) {
-		n = kc_tls_client_recv(c, line + len, 1, 0);
-		if (n <= 0)
-			return n ? (int)n : -ECONNRESET;
-		if (line[len++] == '\n')
-			break;
-	}
-	line[len] = '\0';
-	return (int)len;
-}
-
-static int recv_all(struct kc_tls_client *c, uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = kc_tls_client_recv(c, p, len, 0);
-		if (n <= 0)
-			return n ? (int)n : -ECONNRESET;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* A raw GnuTLS client in memory, for clients that break the rules */
-
-struct rawcli {
-	gnutls_session_t s;
-	gnutls_certificate_credentials_t cred;
-	struct kc_bytebuf in;  /* from the agent */
-	struct kc_bytebuf out; /* to the agent */
-};
-
-static ssize_t raw_push(gnutls_transport_ptr_t ptr, const void *p, size_t n)
-{
-	struct rawcli *rc = ptr;
-
-	return kc_bytebuf_append(&rc->out, p, n) ? -1 : (ssize_t)n;
-}
-
-static ssize_t raw_pull(gnutls_transport_ptr_t ptr, void *p, size_t n)
-{
-	struct rawcli *rc = ptr;
-	size_t avail = kc_bytebuf_size(&rc->in);
-
-	if (!avail) {
-		gnutls_transport_set_errno(rc->s, EAGAIN);
-		return -1;
-	}
-	n = n < avail ? n : avail;
-	memcpy(p, kc_bytebuf_data(&rc->in), n);
-	kc_bytebuf_consume(&rc->in, n);
-	return (ssize_t)n;
-}
-
-static int raw_init(struct rawcli *rc, const char *prio, const char *alpn,
-		    unsigned int flags)
-{
-	gnutls_datum_t proto = { (unsigned char *)alpn,
-				 alpn ? (unsigned int)strlen(alpn) : 0 };
-
-	memset(rc, 0, sizeof(*rc));
-	if (gnutls_certificate_allocate_credentials(&rc->cred) < 0 ||
-	    gnutls_init(&rc->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | flags) < 0 ||
-	    gnutls_priority_set_direct(rc->s, prio, NULL) < 0 ||
-	    gnutls_credentials_set(rc->s, GNUTLS_CRD_CERTIFICATE, rc->cred) < 0)
-		return -EINVAL;
-	if (alpn && gnutls_alpn_set_protocols(rc->s, &proto, 1, 0) < 0)
-		return -EINVAL;
-	gnutls_handshake_set_timeout(rc->s, 0);
-	gnutls_transport_set_ptr(rc->s, rc);
-	gnutls_transport_set_push_function(rc->s, raw_push);
-	gnutls_transport_set_pull_function(rc->s, raw_pull);
-	return 0;
-}
-
-static void raw_free(struct rawcli *rc)
-{
-	if (rc->s)
-		gnutls_deinit(rc->s);
-	if (rc->cred)
-		gnutls_certificate_free_credentials(rc->cred);
-	kc_bytebuf_free(&rc->in);
-	kc_bytebuf_free(&rc->out);
-}
-
-/* Moves queued bytes both ways; returns how many moved. */
-static size_t shuttle(struct rawcli *rc, struct kc_tls_conn *c)
-{
-	size_t n = kc_bytebuf_size(&rc->out), moved = 0;
-	const uint8_t *p;
-
-	if (n && !kc_tls_feed(c, kc_bytebuf_data(&rc->out), n)) {
-		kc_bytebuf_consume(&rc->out, n);
-		moved += n;
-	}
-	kc_tls_pending_output(c, &p, &n);
-	if (n && !kc_bytebuf_append(&rc->in, p, n)) {
-		kc_tls_consume_output(c, n);
-		moved += n;
-	}
-	return moved;
-}
-
-/* Runs both handshakes as far as they go; *cret GnuTLS's, *sret ours. */
-static void mem_handshake(struct rawcli *rc, struct kc_tls_conn *c, int *cret,
-			  int *sret)
-{
-	int i;
-
-	*cret = GNUTLS_E_AGAIN;
-	*sret = -EAGAIN;
-	for (i = 0; i < MEM_ROUNDS; i++) {
-		if (*cret == GNUTLS_E_AGAIN)
-			*cret = gnutls_handshake(rc->s);
-		shuttle(rc, c);
-		if (*sret == -EAGAIN)
-			*sret = kc_tls_handshake_step(c);
-		shuttle(rc, c);
-		if (*cret != GNUTLS_E_AGAIN && *sret != -EAGAIN)
-			break;
-	}
-}
-
-static ssize_t raw_recv(struct rawcli *rc, struct kc_tls_conn *c, void *p,
-			size_t cap)
-{
-	ssize_t n = GNUTLS_E_AGAIN;
-	int i;
-
-	for (i = 0; i < MEM_ROUNDS && n == GNUTLS_E_AGAIN; i++) {
-		shuttle(rc, c);
-		n = gnutls_record_recv(rc->s, p, cap);
-	}
-	return n;
-}
-
 /* tls: per cipher suite */
 
 FIXTURE(tls)
 {
-	struct pki pki;
+	struct echo_pki pki;
 	struct kc_tls_server *srv;
-	struct agent agent;
+	struct echo_agent agent;
 	struct kc_tls_client *cli;
 	struct rawcli raw;
 	struct kc_tls_conn *conn;
@@ -582,41 +100,21 @@ FIXTURE_VARIANT_ADD(tls, chacha20)
 
 FIXTURE_SETUP(tls)
 {
-	ASSERT_EQ(0, pki_make(&self->pki, "alice"));
-	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, 0,
-				&self->srv));
+	ASSERT_EQ(0, echo_pki_make(&self->pki, "alice"));
+	ASSERT_EQ(0, echo_server_new(&self->pki.server, &self->pki.ca, 0,
+				     &self->srv));
 	self->agent.srv = self->srv;
 }
 
 FIXTURE_TEARDOWN(tls)
 {
 	kc_tls_client_close(self->cli);
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	kc_tls_conn_free(self->conn);
-	raw_free(&self->raw);
+	rawcli_free(&self->raw);
 	kc_tls_server_free(self->srv);
-	pki_free(&self->pki);
+	echo_pki_free(&self->pki);
 	leak_check(_metadata);
-}
-
-static void raw_priority(char *out, size_t cap, const char *cipher)
-{
-	snprintf(out, cap, "%s:-CIPHER-ALL:+%s", KC_TLS_PRIORITY, cipher);
-}
-
-/* A raw client that agreed on everything with the engine in memory. */
-static int mem_open(struct rawcli *rc, struct kc_tls_server *srv,
-		    const char *cipher, struct kc_tls_conn **conn)
-{
-	char prio[LINE_MAX];
-	int cret, sret;
-
-	raw_priority(prio, sizeof(prio), cipher);
-	if (raw_init(rc, prio, KC_TLS_ALPN, GNUTLS_NO_TICKETS) ||
-	    kc_tls_conn_new(srv, conn))
-		return -EINVAL;
-	mem_handshake(rc, *conn, &cret, &sret);
-	return cret ? cret : sret;
 }
 
 TEST_F(tls, handshake)
@@ -625,11 +123,11 @@ TEST_F(tls, handshake)
 	struct kc_bytes pinned;
 	char line[LINE_MAX];
 
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
-				    &self->pki.client, variant->cipher,
-				    &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, echo_client_connect(&self->agent, self->pki.pin,
+					 &self->pki.client, variant->cipher,
+					 &self->cli));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	EXPECT_STREQ("peer:0:alice\n", line);
 	EXPECT_STREQ(variant->cipher, kc_tls_client_cipher(self->cli));
 
@@ -645,7 +143,7 @@ TEST_F(tls, handshake)
 
 	kc_tls_client_close(self->cli);
 	self->cli = NULL;
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	EXPECT_EQ(0, self->agent.peer_rc);
 	EXPECT_STREQ("alice", self->agent.peer_id);
 	EXPECT_STREQ(variant->cipher, self->agent.cipher);
@@ -658,13 +156,13 @@ TEST_F(tls, echo_small)
 	static const char msg[] = "hello, agent";
 	char line[LINE_MAX];
 
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin, NULL,
-				    variant->cipher, &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, echo_client_connect(&self->agent, self->pki.pin, NULL,
+					 variant->cipher, &self->cli));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	EXPECT_STREQ("peer:-2:\n", line); /* -ENOENT: no certificate */
 	ASSERT_EQ(0, kc_tls_client_send(self->cli, msg, sizeof(msg) - 1));
-	ASSERT_EQ(0, recv_all(self->cli, (uint8_t *)line, sizeof(msg) - 1));
+	ASSERT_EQ(0, echo_recv_all(self->cli, (uint8_t *)line, sizeof(msg) - 1));
 	EXPECT_EQ(0, memcmp(msg, line, sizeof(msg) - 1));
 }
 
@@ -676,18 +174,18 @@ TEST_F_TIMEOUT(tls, echo_1mib, 120)
 	ASSERT_NE(NULL, out);
 	ASSERT_NE(NULL, back);
 	ASSERT_EQ(0, gnutls_rnd(GNUTLS_RND_NONCE, out, BIG));
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
-				    &self->pki.client, variant->cipher,
-				    &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, echo_client_connect(&self->agent, self->pki.pin,
+					 &self->pki.client, variant->cipher,
+					 &self->cli));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	/* The agent keeps reading while less than ECHO_HIGH waits to go out. */
 	ASSERT_EQ(0, kc_tls_client_send(self->cli, out, BIG));
-	ASSERT_EQ(0, recv_all(self->cli, back, BIG));
+	ASSERT_EQ(0, echo_recv_all(self->cli, back, BIG));
 	EXPECT_EQ(0, memcmp(out, back, BIG));
 	kc_tls_client_close(self->cli);
 	self->cli = NULL;
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	EXPECT_EQ(BIG, self->agent.echoed);
 	free(out);
 	free(back);
@@ -700,17 +198,17 @@ TEST_F(tls, flipped_byte_kills_connection)
 	ssize_t n;
 
 	self->agent.tamper = true;
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
-				    &self->pki.client, variant->cipher,
-				    &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, echo_client_connect(&self->agent, self->pki.pin,
+					 &self->pki.client, variant->cipher,
+					 &self->cli));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	ASSERT_EQ(0, kc_tls_client_send(self->cli, msg, sizeof(msg) - 1));
 	/* No echo: the agent sends bad_record_mac and closes. */
 	n = kc_tls_client_recv(self->cli, line, sizeof(line), 0);
 	EXPECT_GT(0, n);
 	TH_LOG("client saw %zd: %s", n, kc_tls_client_strerror());
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	EXPECT_TRUE(self->agent.flipped);
 	EXPECT_EQ(-EBADMSG, self->agent.read_rc);
 	EXPECT_EQ(0, self->agent.echoed);
@@ -722,11 +220,11 @@ TEST_F(tls, close_notify_from_agent)
 	char line[LINE_MAX];
 
 	self->agent.bye_after_greeting = true;
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin,
-				    &self->pki.client, variant->cipher,
-				    &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, echo_client_connect(&self->agent, self->pki.pin,
+					 &self->pki.client, variant->cipher,
+					 &self->cli));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	EXPECT_EQ(0, kc_tls_client_recv(self->cli, line, sizeof(line), 0));
 }
 
@@ -741,14 +239,14 @@ TEST_F(tls, key_update)
 	size_t n, one_record;
 	int i;
 
-	ASSERT_EQ(0, mem_open(&self->raw, self->srv, variant->cipher,
-			      &self->conn));
+	ASSERT_EQ(0, rawcli_open(&self->raw, self->srv, variant->cipher,
+				 &self->conn));
 	one_record = 5 + gnutls_record_overhead_size(self->raw.s);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, gnutls_session_key_update(self->raw.s,
 						       GNUTLS_KU_PEER));
 		ASSERT_EQ(5, gnutls_record_send(self->raw.s, "ping!", 5));
-		shuttle(&self->raw, self->conn);
+		rawcli_shuttle(&self->raw, self->conn);
 		ASSERT_EQ(5, kc_tls_read(self->conn, buf, sizeof(buf)));
 		EXPECT_EQ(0, memcmp("ping!", buf, 5));
 		ASSERT_EQ(5, kc_tls_write(self->conn, (const uint8_t *)"pong!",
@@ -756,8 +254,8 @@ TEST_F(tls, key_update)
 		/* The agent's KeyUpdate goes out in front of "pong!". */
 		kc_tls_pending_output(self->conn, &p, &n);
 		EXPECT_LT(one_record, n);
-		ASSERT_EQ(5, raw_recv(&self->raw, self->conn, buf,
-				      sizeof(buf)));
+		ASSERT_EQ(5, rawcli_recv(&self->raw, self->conn, buf,
+					 sizeof(buf)));
 		EXPECT_EQ(0, memcmp("pong!", buf, 5));
 	}
 }
@@ -773,11 +271,11 @@ TEST_F(tls, passthrough)
 	kc_tls_conn_free(self->conn);
 	self->conn = NULL;
 
-	ASSERT_EQ(0, mem_open(&self->raw, self->srv, variant->cipher,
-			      &self->conn));
+	ASSERT_EQ(0, rawcli_open(&self->raw, self->srv, variant->cipher,
+				 &self->conn));
 	/* A record not yet read through GnuTLS must not be skipped. */
 	ASSERT_EQ(3, gnutls_record_send(self->raw.s, "old", 3));
-	shuttle(&self->raw, self->conn);
+	rawcli_shuttle(&self->raw, self->conn);
 	EXPECT_EQ(-EBUSY, kc_tls_set_passthrough(self->conn));
 	ASSERT_EQ(3, kc_tls_read(self->conn, buf, sizeof(buf)));
 	ASSERT_EQ(0, kc_tls_set_passthrough(self->conn));
@@ -798,9 +296,9 @@ TEST_F(tls, passthrough)
 
 FIXTURE(policy)
 {
-	struct pki pki;
+	struct echo_pki pki;
 	struct kc_tls_server *srv;
-	struct agent agent;
+	struct echo_agent agent;
 	struct kc_tls_client *cli;
 	struct rawcli raw;
 	struct kc_tls_conn *conn;
@@ -827,20 +325,20 @@ static void remove_dir(const char *dir)
 
 FIXTURE_SETUP(policy)
 {
-	ASSERT_EQ(0, pki_make(&self->pki, "alice"));
-	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, 0,
-				&self->srv));
+	ASSERT_EQ(0, echo_pki_make(&self->pki, "alice"));
+	ASSERT_EQ(0, echo_server_new(&self->pki.server, &self->pki.ca, 0,
+				     &self->srv));
 	self->agent.srv = self->srv;
 }
 
 FIXTURE_TEARDOWN(policy)
 {
 	kc_tls_client_close(self->cli);
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	kc_tls_conn_free(self->conn);
-	raw_free(&self->raw);
+	rawcli_free(&self->raw);
 	kc_tls_server_free(self->srv);
-	pki_free(&self->pki);
+	echo_pki_free(&self->pki);
 	remove_dir(self->dir);
 	leak_check(_metadata);
 }
@@ -856,21 +354,21 @@ TEST_F(policy, pin_matches_openssl)
 
 TEST_F(policy, wrong_pin_refused)
 {
-	struct pki other;
+	struct echo_pki other;
 
-	ASSERT_EQ(0, pki_make(&other, NULL));
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	EXPECT_EQ(-EKEYREJECTED, client_connect(&self->agent, other.pin,
-						&self->pki.client, NULL,
-						&self->cli));
+	ASSERT_EQ(0, echo_pki_make(&other, NULL));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	EXPECT_EQ(-EKEYREJECTED, echo_client_connect(&self->agent, other.pin,
+						     &self->pki.client, NULL,
+						     &self->cli));
 	EXPECT_STREQ("server certificate does not match the pinned CA "
 		     "fingerprint", kc_tls_client_strerror());
 	EXPECT_EQ(NULL, self->cli);
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	/* The client's bad_certificate alert ended it before any data. */
 	EXPECT_EQ(-ECONNABORTED, self->agent.hs_rc);
 	EXPECT_EQ(0, self->agent.echoed);
-	pki_free(&other);
+	echo_pki_free(&other);
 }
 
 TEST_F(policy, pin_on_leaf_refused)
@@ -878,9 +376,9 @@ TEST_F(policy, pin_on_leaf_refused)
 	char leaf_pin[65];
 
 	ASSERT_EQ(0, testpki_pin(&self->pki.server.der, leaf_pin));
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	EXPECT_EQ(-EKEYREJECTED, client_connect(&self->agent, leaf_pin, NULL,
-						NULL, &self->cli));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	EXPECT_EQ(-EKEYREJECTED, echo_client_connect(&self->agent, leaf_pin, NULL,
+						     NULL, &self->cli));
 	TH_LOG("%s", kc_tls_client_strerror());
 }
 
@@ -893,11 +391,11 @@ static void bad_leaf_case(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, testpki_issue(&leaf, &self->pki.ca, prof));
 	kc_tls_server_free(self->srv);
-	ASSERT_EQ(0, server_new(&leaf, &self->pki.ca, 0, &self->srv));
+	ASSERT_EQ(0, echo_server_new(&leaf, &self->pki.ca, 0, &self->srv));
 	self->agent.srv = self->srv;
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	EXPECT_EQ(-EKEYREJECTED, client_connect(&self->agent, self->pki.pin,
-						NULL, NULL, &self->cli));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	EXPECT_EQ(-EKEYREJECTED, echo_client_connect(&self->agent, self->pki.pin,
+						     NULL, NULL, &self->cli));
 	TH_LOG("%s", kc_tls_client_strerror());
 	EXPECT_NE(NULL, strstr(kc_tls_client_strerror(),
 			       "does not verify to the pinned CA"));
@@ -966,7 +464,7 @@ TEST_F(policy, connection_refused)
 	int fd, port;
 
 	/* A port that was just free and has no listener. */
-	fd = listen_on(AF_INET, &port);
+	fd = echo_listen_on(AF_INET, &port);
 	ASSERT_LE(0, fd);
 	close(fd);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
@@ -979,12 +477,12 @@ TEST_F(policy, ipv6)
 {
 	char addr[64], line[LINE_MAX];
 
-	if (agent_start(&self->agent, AF_INET6))
+	if (echo_agent_start(&self->agent, AF_INET6))
 		SKIP(return, "no IPv6 loopback here");
 	snprintf(addr, sizeof(addr), "[::1]:%d", self->agent.port);
 	ASSERT_EQ(0, kc_tls_client_connect(addr, self->pki.pin, NULL, 0,
 					   &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	EXPECT_STREQ("peer:-2:\n", line);
 }
 
@@ -992,14 +490,14 @@ TEST_F(policy, server_key_must_match)
 {
 	struct kc_tls_server *srv = NULL;
 	struct kc_tls_server_cfg cfg = {
-		.cert = blob(&self->pki.server.der),
-		.ca = blob(&self->pki.ca.der),
-		.key_pkcs8 = blob(&self->pki.client.key_der),
+		.cert = echo_blob(&self->pki.server.der),
+		.ca = echo_blob(&self->pki.ca.der),
+		.key_pkcs8 = echo_blob(&self->pki.client.key_der),
 	};
 
 	EXPECT_EQ(-EINVAL, kc_tls_server_new(&cfg, &srv));
 	EXPECT_EQ(NULL, srv);
-	cfg.key_pkcs8 = blob(&self->pki.server.der);
+	cfg.key_pkcs8 = echo_blob(&self->pki.server.der);
 	EXPECT_EQ(-EINVAL, kc_tls_server_new(&cfg, &srv));
 }
 
@@ -1017,9 +515,9 @@ TEST_F(policy, server_accepts_pem)
 	ASSERT_EQ(0, gnutls_x509_privkey_export2_pkcs8(
 			     self->pki.server.key, GNUTLS_X509_FMT_PEM, NULL,
 			     GNUTLS_PKCS_PLAIN, &key));
-	cfg = (struct kc_tls_server_cfg){ .cert = blob(&crt),
-					  .ca = blob(&ca),
-					  .key_pkcs8 = blob(&key) };
+	cfg = (struct kc_tls_server_cfg){ .cert = echo_blob(&crt),
+					  .ca = echo_blob(&ca),
+					  .key_pkcs8 = echo_blob(&key) };
 	EXPECT_EQ(0, kc_tls_server_new(&cfg, &srv));
 	kc_tls_server_free(srv);
 	gnutls_free(crt.data);
@@ -1032,14 +530,14 @@ TEST_F(policy, recv_timeout)
 {
 	char line[LINE_MAX];
 
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ASSERT_EQ(0, client_connect(&self->agent, self->pki.pin, NULL, NULL,
-				    &self->cli));
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ASSERT_EQ(0, echo_client_connect(&self->agent, self->pki.pin, NULL, NULL,
+					 &self->cli));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	EXPECT_EQ(-ETIMEDOUT, kc_tls_client_recv(self->cli, line,
 						 sizeof(line), 50));
 	ASSERT_EQ(0, kc_tls_client_send(self->cli, "ok", 2));
-	ASSERT_EQ(0, recv_all(self->cli, (uint8_t *)line, 2));
+	ASSERT_EQ(0, echo_recv_all(self->cli, (uint8_t *)line, 2));
 	EXPECT_EQ(0, memcmp("ok", line, 2));
 }
 
@@ -1050,9 +548,9 @@ static void expect_refused(struct __test_metadata *_metadata,
 {
 	int cret, sret;
 
-	ASSERT_EQ(0, raw_init(rc, prio, alpn, 0));
+	ASSERT_EQ(0, rawcli_init(rc, prio, alpn, 0));
 	ASSERT_EQ(0, kc_tls_conn_new(srv, conn));
-	mem_handshake(rc, *conn, &cret, &sret);
+	rawcli_handshake(rc, *conn, &cret, &sret);
 	EXPECT_EQ(-EPROTO, sret);
 	EXPECT_GT(0, cret);
 	TH_LOG("agent: %s; client: %s (%s)", kc_tls_reason(*conn),
@@ -1088,7 +586,7 @@ TEST_F(policy, tls12_refused)
 }
 
 /* A raw GnuTLS server that does issue tickets, as a control. */
-static int raw_ticket_server(struct rawcli *rs, const struct pki *pki,
+static int raw_ticket_server(struct rawcli *rs, const struct echo_pki *pki,
 			     const gnutls_datum_t *ticket_key)
 {
 	gnutls_datum_t proto = { (unsigned char *)KC_TLS_ALPN,
@@ -1106,9 +604,7 @@ static int raw_ticket_server(struct rawcli *rs, const struct pki *pki,
 	    gnutls_alpn_set_protocols(rs->s, &proto, 1, 0) < 0 ||
 	    gnutls_session_ticket_enable_server(rs->s, ticket_key) < 0)
 		return -EINVAL;
-	gnutls_transport_set_ptr(rs->s, rs);
-	gnutls_transport_set_push_function(rs->s, raw_push);
-	gnutls_transport_set_pull_function(rs->s, raw_pull);
+	rawcli_set_transport(rs, rs->s);
 	return 0;
 }
 
@@ -1169,7 +665,7 @@ TEST_F(policy, resumption_probe_control)
 	ASSERT_EQ(0, gnutls_session_ticket_key_generate(&key));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0,
-			  raw_init(&cli[i], KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
+			  rawcli_init(&cli[i], KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
 		ASSERT_EQ(0, raw_ticket_server(&srv[i], &self->pki, &key));
 	}
 	ASSERT_EQ(0, raw_pair_handshake(&cli[0], &srv[0]));
@@ -1178,8 +674,8 @@ TEST_F(policy, resumption_probe_control)
 	ASSERT_EQ(0, raw_pair_handshake(&cli[1], &srv[1]));
 	EXPECT_TRUE(gnutls_session_is_resumed(cli[1].s));
 	for (i = 0; i < 2; i++) {
-		raw_free(&cli[i]);
-		raw_free(&srv[i]);
+		rawcli_free(&cli[i]);
+		rawcli_free(&srv[i]);
 	}
 	gnutls_free(data.data);
 	gnutls_free(key.data);
@@ -1197,26 +693,26 @@ TEST_F(policy, no_resumption)
 	uint8_t buf[16];
 	int cret, sret;
 
-	ASSERT_EQ(0, raw_init(&self->raw, KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
+	ASSERT_EQ(0, rawcli_init(&self->raw, KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
 	ASSERT_EQ(0, kc_tls_conn_new(self->srv, &self->conn));
-	mem_handshake(&self->raw, self->conn, &cret, &sret);
+	rawcli_handshake(&self->raw, self->conn, &cret, &sret);
 	ASSERT_EQ(0, cret);
 	ASSERT_EQ(0, sret);
 	/* A NewSessionTicket would arrive with the first records. */
 	ASSERT_EQ(2, kc_tls_write(self->conn, (const uint8_t *)"hi", 2));
-	ASSERT_EQ(2, raw_recv(&self->raw, self->conn, buf, sizeof(buf)));
+	ASSERT_EQ(2, rawcli_recv(&self->raw, self->conn, buf, sizeof(buf)));
 	ASSERT_EQ(0, gnutls_session_get_data2(self->raw.s, &data));
 
-	ASSERT_EQ(0, raw_init(&second, KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
+	ASSERT_EQ(0, rawcli_init(&second, KC_TLS_PRIORITY, KC_TLS_ALPN, 0));
 	ASSERT_EQ(0, gnutls_session_set_data(second.s, data.data, data.size));
 	ASSERT_EQ(0, kc_tls_conn_new(self->srv, &conn2));
-	mem_handshake(&second, conn2, &cret, &sret);
+	rawcli_handshake(&second, conn2, &cret, &sret);
 	EXPECT_EQ(0, cret);
 	EXPECT_EQ(0, sret);
 	EXPECT_FALSE(gnutls_session_is_resumed(second.s));
 	EXPECT_FALSE(gnutls_session_is_resumed(kc_tls_session(conn2)));
 	kc_tls_conn_free(conn2);
-	raw_free(&second);
+	rawcli_free(&second);
 	gnutls_free(data.data);
 }
 
@@ -1245,9 +741,9 @@ TEST_F(policy, output_cap)
 
 	ASSERT_NE(NULL, big);
 	kc_tls_server_free(self->srv);
-	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, cap,
-				&self->srv));
-	ret = mem_open(&self->raw, self->srv, "AES-128-GCM", &self->conn);
+	ASSERT_EQ(0, echo_server_new(&self->pki.server, &self->pki.ca, cap,
+				     &self->srv));
+	ret = rawcli_open(&self->raw, self->srv, "AES-128-GCM", &self->conn);
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(-ENOBUFS, kc_tls_write(self->conn, big, cap));
 	kc_tls_pending_output(self->conn, &p, &n);
@@ -1316,7 +812,7 @@ static bool have_gnutls_cli(void)
 }
 
 static void cli_files(struct __test_metadata *_metadata, char *dir,
-		      size_t cap, const struct pki *pki, char paths[3][128])
+		      size_t cap, const struct echo_pki *pki, char paths[3][128])
 {
 	ASSERT_EQ(0, make_dir(dir, cap));
 	snprintf(paths[0], 128, "%s/%s", dir, cli_file_names[0]);
@@ -1333,14 +829,14 @@ static void cli_files(struct __test_metadata *_metadata, char *dir,
  * setjmp.
  */
 static __attribute__((noinline)) void
-gnutls_cli_case(struct __test_metadata *_metadata, struct agent *agent,
-		const struct pki *pki, char *dir, size_t dir_cap)
+gnutls_cli_case(struct __test_metadata *_metadata, struct echo_agent *agent,
+		const struct echo_pki *pki, char *dir, size_t dir_cap)
 {
 	char paths[3][128], args[3][160], port[16], out[32768];
 	int rc;
 
 	cli_files(_metadata, dir, dir_cap, pki, paths);
-	ASSERT_EQ(0, agent_start(agent, AF_INET));
+	ASSERT_EQ(0, echo_agent_start(agent, AF_INET));
 	snprintf(port, sizeof(port), "%d", agent->port);
 	snprintf(args[0], 160, "--x509cafile=%s", paths[0]);
 	snprintf(args[1], 160, "--x509certfile=%s", paths[1]);
@@ -1351,7 +847,7 @@ gnutls_cli_case(struct __test_metadata *_metadata, struct agent *agent,
 
 	rc = run_gnutls_cli(argv, "peer:", out, sizeof(out));
 	TH_LOG("gnutls-cli said:\n%s", out);
-	agent_stop(agent);
+	echo_agent_stop(agent);
 	EXPECT_EQ(0, rc);
 	EXPECT_NE(NULL, strstr(out, "- Status: The certificate is trusted."));
 	EXPECT_NE(NULL, strstr(out, "- Handshake was completed"));
@@ -1374,10 +870,10 @@ TEST_F(policy, gnutls_cli_handshake)
 
 FIXTURE(peer)
 {
-	struct pki pki;
+	struct echo_pki pki;
 	struct testpki_cert other_ca, cert;
 	struct kc_tls_server *srv;
-	struct agent agent;
+	struct echo_agent agent;
 	struct kc_tls_client *cli;
 };
 
@@ -1465,7 +961,7 @@ FIXTURE_SETUP(peer)
 {
 	const struct testpki_cert *issuer = &self->pki.ca;
 
-	ASSERT_EQ(0, pki_make(&self->pki, NULL));
+	ASSERT_EQ(0, echo_pki_make(&self->pki, NULL));
 	if (variant->other_ca) {
 		/* Same name as the real CA: only the key tells them apart. */
 		ASSERT_EQ(0, testpki_make_ca(&self->other_ca,
@@ -1473,19 +969,19 @@ FIXTURE_SETUP(peer)
 		issuer = &self->other_ca;
 	}
 	ASSERT_EQ(0, testpki_issue(&self->cert, issuer, &variant->prof));
-	ASSERT_EQ(0, server_new(&self->pki.server, &self->pki.ca, 0,
-				&self->srv));
+	ASSERT_EQ(0, echo_server_new(&self->pki.server, &self->pki.ca, 0,
+				     &self->srv));
 	self->agent.srv = self->srv;
 }
 
 FIXTURE_TEARDOWN(peer)
 {
 	kc_tls_client_close(self->cli);
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	kc_tls_server_free(self->srv);
 	testpki_free(&self->cert);
 	testpki_free(&self->other_ca);
-	pki_free(&self->pki);
+	echo_pki_free(&self->pki);
 	leak_check(_metadata);
 }
 
@@ -1495,27 +991,27 @@ TEST_F(peer, judged)
 	char line[LINE_MAX], want[LINE_MAX];
 	int ret;
 
-	ASSERT_EQ(0, agent_start(&self->agent, AF_INET));
-	ret = client_connect(&self->agent, self->pki.pin, &self->cert, NULL,
-			     &self->cli);
+	ASSERT_EQ(0, echo_agent_start(&self->agent, AF_INET));
+	ret = echo_client_connect(&self->agent, self->pki.pin, &self->cert, NULL,
+				  &self->cli);
 	if (variant->refused_in_handshake) {
 		/* The client may finish first (RFC 8446 2), then hear why. */
 		if (!ret)
-			ret = read_line(self->cli, line, sizeof(line));
+			ret = echo_read_line(self->cli, line, sizeof(line));
 		EXPECT_EQ(-ECONNABORTED, ret);
-		agent_stop(&self->agent);
+		echo_agent_stop(&self->agent);
 		EXPECT_EQ(-EPROTO, self->agent.hs_rc);
 		TH_LOG("agent: %s", self->agent.reason);
 		return;
 	}
 	ASSERT_EQ(0, ret);
-	ASSERT_LT(0, read_line(self->cli, line, sizeof(line)));
+	ASSERT_LT(0, echo_read_line(self->cli, line, sizeof(line)));
 	snprintf(want, sizeof(want), "peer:%d:%s\n", variant->expect,
 		 variant->id ? variant->id : "");
 	EXPECT_STREQ(want, line);
 	kc_tls_client_close(self->cli);
 	self->cli = NULL;
-	agent_stop(&self->agent);
+	echo_agent_stop(&self->agent);
 	EXPECT_EQ(0, self->agent.hs_rc);
 	TH_LOG("agent: %s", self->agent.reason);
 }

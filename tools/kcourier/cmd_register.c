@@ -161,7 +161,10 @@ static int prepare_home(struct reg *r, const struct cli *cli)
 		return -1;
 	}
 	ret = kc_home_create(&r->home, dir);
-	if (ret)
+	if (ret == -EPERM)
+		cli_err("%s is not private (owned by someone else, or open to group or others): use a directory only you can read",
+			dir);
+	else if (ret)
 		cli_err("cannot create %s: %s", dir, strerror(-ret));
 	free(dir);
 	for (i = 0; !ret && i < sizeof(taken) / sizeof(taken[0]); i++) {
