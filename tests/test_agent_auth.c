@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Who may talk to a running kcourierd (PROTOCOL.md section 3): tokens that
+ * have expired, client certificates from another CA, an independent TLS
+ * client (gnutls-cli) with a certificate and ALPN, and the session keys'
+ * life in the keyring from OPEN_SESSION to the connection's end.
+ *
+ * Each test runs the real agent binary on loopback (tests/lib/agent_proc).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "keyring.h"
+#include "lib/agent_client.h"
+#include "lib/agent_proc.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+FIXTURE(auth)
+{
+	struct agent_proc a;
+	struct test_ident alice;
+	char tmp[64];
+};
+
+FIXTURE_SETUP(auth)
+{
+	int ret = agent_proc_init(&self->a, 1);
+
+	if (ret == -ENOENT)
+		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
+	strcpy(self->tmp, "/tmp/kc-auth.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->tmp));
+}
+
+FIXTURE_TEARDOWN(auth)
+{
+	char cmd[128];
+
+	if (_metadata->exit_code)
+		agent_proc_dump_log(&self->a);
+	agent_proc_destroy(&self->a);
+	ti_free(&self->alice);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->tmp);
+	if (self->tmp[0] && system(cmd))
+		TH_LOG("could not remove %s", self->tmp);
+}
+
+/* `kcourierd token --ttl SECONDS`: one token into out. */
+static int token_with_ttl(const struct agent_proc *a, int ttl, char out[65])
+{
+	char cmd[PATH_MAX + 256];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "'%s' token --dir '%s' --ttl %d 2>/dev/null",
+		 a->bin, a->dir, ttl);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	ok = fgets(out, 65, p) && strlen(out) == 64;
+	return pclose(p) == 0 && ok ? 0 : -EIO;
+}
+
+TEST_F_TIMEOUT(auth, expired_token, 120)
+{
+	char token[65];
+	int status = -1;
+
+	ASSERT_EQ(0, token_with_ttl(&self->a, 1, token));
+	sleep(2); /* let the one-second token lapse */
+	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &self->alice, token,
+					  &status));
+	EXPECT_EQ(KC_EXPIRED, status);
+
+	/* An expired token is not used up by the refusal, and a fresh one works. */
+	ASSERT_EQ(0, agent_proc_token(&self->a, token));
+	EXPECT_EQ(0, ti_register(&self->a, &self->alice, token, &status));
+}
+
+/*
+ * alice registers with a second agent, then shows that agent's certificate
+ * to the first: it pins the right CA, but its certificate is not one of
+ * this CA's, so the agent answers UNAUTHORIZED and closes.
+ */
+TEST_F_TIMEOUT(auth, certificate_from_another_ca, 180)
+{
+	struct agent_proc other;
+	struct kc_client *c;
+	int status = -1;
+
+	ASSERT_EQ(0, agent_proc_init(&other, 1));
+	ASSERT_EQ(0, agent_proc_start(&other));
+	ASSERT_EQ(0, ti_enroll(&other, &self->alice));
+	agent_proc_destroy(&other);
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	EXPECT_EQ(0, tc_await_error(c, &status));
+	EXPECT_EQ(KC_UNAUTHORIZED, status);
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+
+	/* The agent goes on serving: the same id can still register here. */
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	EXPECT_EQ(0, tc_ping(c, 7));
+	kc_client_close(c);
+}
+
+/* PEM files for gnutls-cli: alice's certificate and key, the agent's CA. */
+static int write_client_pem(const struct test_ident *ti, const char *dir)
+{
+	char path[128];
+	FILE *f;
+	X509 *x;
+	const unsigned char *p = ti->cert;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/alice.crt", dir);
+	f = fopen(path, "w");
+	x = d2i_X509(NULL, &p, (long)ti->cert_len);
+	ok = f && x && PEM_write_X509(f, x);
+	X509_free(x);
+	if (f)
+		fclose(f);
+	if (!ok)
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/alice.key", dir);
+	f = fopen(path, "w");
+	ok = f && PEM_write_PrivateKey(f, ti->id_key, NULL, NULL, 0, NULL,
+				       NULL);
+	if (f)
+		fclose(f);
+	return ok ? 0 : -EIO;
+}
+
+/*
+ * Runs gnutls-cli with a PING frame on its standard input and returns what
+ * it printed (stdout and stderr) in out.
+ */
+static int run_gnutls_cli(const struct agent_proc *a, const char *dir,
+			  char *out, size_t cap)
+{
+	const char *port = strrchr(a->addr, ':') + 1;
+	char cmd[1024];
+	size_t n = 0;
+	FILE *p;
+
+	/* PING: u32 len 9, type 0x06, nonce 0x0102030405060708. */
+	snprintf(cmd, sizeof(cmd),
+		 "(printf '\\000\\000\\000\\011\\006\\001\\002\\003\\004\\005"
+		 "\\006\\007\\010'; sleep 2) | timeout 30 gnutls-cli "
+		 "--alpn=kcourier/1 --verify-hostname='kcourier agent' "
+		 "--x509cafile='%s/ca.crt' --x509certfile='%s/alice.crt' "
+		 "--x509keyfile='%s/alice.key' -p %s 127.0.0.1 2>&1 | od -An -c",
+		 a->dir, dir, dir, port);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	return pclose(p) == -1 ? -errno : 0;
+}
+
+static bool have_gnutls_cli(void)
+{
+	return !system("gnutls-cli --version >/dev/null 2>&1");
+}
+
+TEST_F_TIMEOUT(auth, gnutls_cli_with_client_certificate, 120)
+{
+	static char out[65536];
+	char flat[sizeof(out)];
+	size_t i, j = 0;
+
+	if (!have_gnutls_cli())
+		SKIP(return, "gnutls-cli not installed (Debian gnutls-bin)");
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, write_client_pem(&self->alice, self->tmp));
+	ASSERT_EQ(0, run_gnutls_cli(&self->a, self->tmp, out, sizeof(out)));
+
+	/* od -c splits text over lines of 16; join it back without spaces. */
+	for (i = 0; out[i]; i++)
+		if (out[i] != ' ' && out[i] != '\n')
+			flat[j++] = out[i];
+	flat[j] = '\0';
+	EXPECT_NE(NULL, strstr(flat, "Handshakewascompleted"));
+	EXPECT_NE(NULL, strstr(flat, "Applicationprotocol:kcourier/1"));
+	EXPECT_NE(NULL, strstr(flat, "certificateistrusted"));
+	/* PONG: u32 len 9, type 0x87, the same nonce. */
+	EXPECT_NE(NULL, strstr(flat, "\\0\\0\\0\\t207001002003004005006\\a\\b"));
+	if (_metadata->exit_code)
+		TH_LOG("gnutls-cli (through od -c): %.4000s", out);
+}
+
+/* Keys appear with OPEN_SESSION and are unlinked when the connection ends. */
+TEST_F_TIMEOUT(auth, session_keys_gone_after_the_connection, 120)
+{
+	char enc[KC_KEYNAME_MAX], mac[KC_KEYNAME_MAX];
+	struct test_session s;
+	struct kc_keyring kr;
+	struct kc_client *c;
+	int status, tries;
+
+	ASSERT_EQ(0, kc_keyring_open(&kr));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	kc_keyring_name(s.sid, "enc", enc);
+	kc_keyring_name(s.sid, "mac", mac);
+	EXPECT_LE(0, keyctl_search(kr.ring, "user", enc, 0));
+	EXPECT_LE(0, keyctl_search(kr.ring, "user", mac, 0));
+	kc_client_close(c);
+
+	/* The agent sees the close on its next turn; give it up to 10 s. */
+	for (tries = 0; tries < 100; tries++) {
+		if (keyctl_search(kr.ring, "user", enc, 0) < 0 &&
+		    keyctl_search(kr.ring, "user", mac, 0) < 0)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_GT(0, keyctl_search(kr.ring, "user", enc, 0));
+	EXPECT_GT(0, keyctl_search(kr.ring, "user", mac, 0));
+}
+
+TEST_HARNESS_MAIN
