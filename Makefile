@@ -3,6 +3,7 @@
 # kcourier: one top-level build.
 #   make            libkcourier.a and the tools into $(BUILD)/
 #   make check      unit, codec, crypto and interop tests (TAP, then a summary line)
+#   make check-vm   the kernel-path tests in a QEMU guest on Debian's 6.12 kernel
 #   make demo       the guided round trip
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
 #   make deps       installs the Debian packages everything needs
@@ -130,6 +131,16 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)KC_BUILD=$(BUILD) KC_VECTORS=$(VECTORS) tests/run-tests.sh $(BUILD)
 
+# Kernel paths (kTLS, AF_ALG, the keyring) need a kernel that has them:
+# tests/vm/ boots Debian's linux-image-6.12-amd64 over this machine's root
+# and runs these test binaries there (tests/vm/run-vm.sh).
+VM_TESTS ?= test_ktls test_tls test_agent_loop
+
+check-vm: deps
+	$(Q)tools/deps.sh vm
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)KC_VECTORS=$(VECTORS) tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
+
 # Wycheproof and other public vectors live in the shared folder beside the repo.
 VECTORS ?= $(firstword $(wildcard ../shared/vectors ./vectors))
 
@@ -165,7 +176,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all tests check fuzz demo deps install format clean
+.PHONY: all tests check check-vm fuzz demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -15,28 +15,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmdtab.h"
 #include "config.h"
 #include "store.h"
 
-struct kcd_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help; /* one line for `kcourierd --help` */
-};
+#define KCD_PROG "kcourierd"
 
-int cmd_init(int argc, char **argv);
-int cmd_token(int argc, char **argv);
-int cmd_revoke(int argc, char **argv);
-int cmd_run(int argc, char **argv);
+/* ctx is unused: kcourierd has no global options. */
+int cmd_init(void *ctx, int argc, char **argv);
+int cmd_token(void *ctx, int argc, char **argv);
+int cmd_revoke(void *ctx, int argc, char **argv);
+int cmd_run(void *ctx, int argc, char **argv);
+
+/* "kcourierd: <message>\n" on stderr. */
+#define kcd_err(...) kc_cmd_err(KCD_PROG, __VA_ARGS__)
+
+/* For getopt_long's ':' and '?' (optstring starts with ':'). Returns 1. */
+static inline int kcd_bad_option(const char *cmd, const char *usage, int opt,
+				 char **argv)
+{
+	return kc_cmd_bad_option(KCD_PROG, cmd, usage, opt, argv);
+}
 
 /* cmd_util.c */
 
-/* "kcourierd: <message>\n" on stderr. */
-void kcd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Usage to stdout (help: returns 0) or its synopsis to stderr (returns 1). */
-int kcd_usage(const char *usage, bool error);
-/* For getopt_long's ':' and '?' (optstring starts with ':'). Returns 1. */
-int kcd_bad_option(const char *cmd, const char *usage, int opt, char **argv);
 /* "--dir DIR is required" and the synopsis, when dir is NULL. */
 int kcd_need_dir(const char *cmd, const char *usage, const char *dir);
 /* Decimal in [min, max], else a message quoting it. 0 or -EINVAL. */

@@ -59,7 +59,7 @@ static bool parse_init(int argc, char **argv, struct init_opts *o, int *rc)
 			o->pass_file = optarg;
 			break;
 		case 'h':
-			*rc = kcd_usage(init_usage, false);
+			*rc = kc_cmd_usage(init_usage, false);
 			return false;
 		default:
 			*rc = kcd_bad_option("init", init_usage, c, argv);
@@ -68,7 +68,7 @@ static bool parse_init(int argc, char **argv, struct init_opts *o, int *rc)
 	}
 	if (optind < argc) {
 		kcd_err("init: unexpected argument '%s'", argv[optind]);
-		*rc = kcd_usage(init_usage, true);
+		*rc = kc_cmd_usage(init_usage, true);
 		return false;
 	}
 	*rc = kcd_need_dir("init", init_usage, o->dir);
@@ -87,7 +87,7 @@ static int get_passphrase(const struct init_opts *o, struct kc_passphrase *p)
 	return ret;
 }
 
-int cmd_init(int argc, char **argv)
+int cmd_init(void *ctx, int argc, char **argv)
 {
 	char fpr[KC_PKI_FPR_LEN + 1], err[KC_STATE_ERR_MAX];
 	struct init_opts o = { .dir = NULL };

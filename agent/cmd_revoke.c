@@ -38,7 +38,7 @@ static bool parse_revoke(int argc, char **argv, const char **dir,
 			*dir = optarg;
 			break;
 		case 'h':
-			*rc = kcd_usage(revoke_usage, false);
+			*rc = kc_cmd_usage(revoke_usage, false);
 			return false;
 		default:
 			*rc = kcd_bad_option("revoke", revoke_usage, c, argv);
@@ -52,14 +52,14 @@ static bool parse_revoke(int argc, char **argv, const char **dir,
 		kcd_err("revoke: %s",
 			optind < argc ? "exactly one client ID, please"
 				      : "which client? (ID is missing)");
-		*rc = kcd_usage(revoke_usage, true);
+		*rc = kc_cmd_usage(revoke_usage, true);
 		return false;
 	}
 	*id = argv[optind];
 	return true;
 }
 
-int cmd_revoke(int argc, char **argv)
+int cmd_revoke(void *ctx, int argc, char **argv)
 {
 	const char *dir = NULL, *id = NULL;
 	struct kc_agent_config cfg;

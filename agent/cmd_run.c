@@ -79,7 +79,7 @@ static bool parse_run(int argc, char **argv, struct run_opts *o, int *rc)
 			o->pass_file = optarg;
 			break;
 		case 'h':
-			*rc = kcd_usage(run_usage, false);
+			*rc = kc_cmd_usage(run_usage, false);
 			return false;
 		default:
 			*rc = kcd_bad_option("run", run_usage, c, argv);
@@ -88,7 +88,7 @@ static bool parse_run(int argc, char **argv, struct run_opts *o, int *rc)
 	}
 	if (optind < argc) {
 		kcd_err("run: unexpected argument '%s'", argv[optind]);
-		*rc = kcd_usage(run_usage, true);
+		*rc = kc_cmd_usage(run_usage, true);
 		return false;
 	}
 	*rc = kcd_need_dir("run", run_usage, o->dir);
@@ -346,7 +346,7 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(void *ctx, int argc, char **argv)
 {
 	struct run_opts o = { 0 };
 	struct run *r;

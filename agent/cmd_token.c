@@ -55,7 +55,7 @@ static bool parse_token(int argc, char **argv, struct token_opts *o, int *rc)
 			o->ttl = optarg;
 			break;
 		case 'h':
-			*rc = kcd_usage(token_usage, false);
+			*rc = kc_cmd_usage(token_usage, false);
 			return false;
 		default:
 			*rc = kcd_bad_option("token", token_usage, c, argv);
@@ -64,7 +64,7 @@ static bool parse_token(int argc, char **argv, struct token_opts *o, int *rc)
 	}
 	if (optind < argc) {
 		kcd_err("token: unexpected argument '%s'", argv[optind]);
-		*rc = kcd_usage(token_usage, true);
+		*rc = kc_cmd_usage(token_usage, true);
 		return false;
 	}
 	*rc = kcd_need_dir("token", token_usage, o->dir);
@@ -103,7 +103,7 @@ static void print_tokens(int64_t now, uint32_t count, uint32_t ttl,
 		count == 1 ? "" : "s", stamp);
 }
 
-int cmd_token(int argc, char **argv)
+int cmd_token(void *ctx, int argc, char **argv)
 {
 	char(*texts)[KC_TOKEN_TEXT_LEN + 1] = NULL;
 	struct token_opts o = { .dir = NULL };

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * What every kcourierd command shares: messages for humans, option
+ * What every kcourierd command shares beyond lib/cmdtab.c: option
  * checks, and opening the state directory's configuration and store.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,51 +11,12 @@
 #include "cmd.h"
 #include "state.h"
 
-void kcd_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kcourierd: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* After a usage error only the synopsis: the part before the first blank line.
- */
-int kcd_usage(const char *usage, bool error)
-{
-	const char *end = strstr(usage, "\n\n");
-
-	if (!error) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	fwrite(usage, 1, end ? (size_t)(end - usage + 1) : strlen(usage),
-	       stderr);
-	return 1;
-}
-
-int kcd_bad_option(const char *cmd, const char *usage, int opt, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (opt == ':')
-		kcd_err("%s: option '%s' needs a value", cmd, arg);
-	else if (optopt && strncmp(arg, "--", 2))
-		kcd_err("%s: unknown option '-%c'", cmd, optopt);
-	else
-		kcd_err("%s: unknown option '%s'", cmd, arg);
-	return kcd_usage(usage, true);
-}
-
 int kcd_need_dir(const char *cmd, const char *usage, const char *dir)
 {
 	if (dir)
 		return 0;
 	kcd_err("%s: --dir DIR is required (the agent state directory)", cmd);
-	return kcd_usage(usage, true);
+	return kc_cmd_usage(usage, true);
 }
 
 int kcd_parse_u32(const char *cmd, const char *opt, const char *text,

@@ -108,7 +108,8 @@ static int put_msg(struct kc_store *st, struct kc_commit_msg *m, int64_t now_ms)
 /* -ENOENT (not queued for this client) is ignored, per PROTOCOL.md. */
 static int put_delivered(struct kc_store *st, struct kc_commit_delivered *d)
 {
-	int ret = kc_store_delivered(st, d->recipient, d->msg_id, d->sender);
+	int ret = kc_store_delivered(st, d->recipient, d->msg_id, d->sender,
+				     &d->receipt_id);
 
 	if (ret == -ENOENT)
 		return 0;

@@ -50,6 +50,7 @@ struct kc_commit_delivered {
 	/* Results: the receipt to route, when the message was queued. */
 	bool receipt;
 	char sender[KC_TLS_ID_SIZE];
+	int64_t receipt_id; /* forgotten once written to a connection */
 };
 
 struct kc_commit {

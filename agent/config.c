@@ -340,16 +340,17 @@ int kc_config_load(const char *path, struct kc_agent_config *cfg, char *err,
 		   size_t err_len)
 {
 	char why[256] = "";
-	char *text = NULL;
+	uint8_t *text = NULL;
 	size_t len = 0;
 	int ret;
 
-	ret = kc_read_file(path, CONFIG_FILE_MAX, &text, &len);
+	ret = kc_file_read(path, CONFIG_FILE_MAX, &text, &len);
 	if (ret) {
 		say(err, err_len, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = kc_config_parse(text, len, cfg, why, sizeof(why));
+	ret = kc_config_parse((const char *)text, len, cfg, why,
+			      sizeof(why));
 	free(text);
 	if (ret)
 		say(err, err_len, "%s:%s", path, why);

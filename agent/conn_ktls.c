@@ -21,7 +21,20 @@ static const char *peer_name(const struct kc_conn *c)
 	return c->id[0] ? c->id : "(unregistered)";
 }
 
-static void decide(struct kc_conn *c, enum kc_ktls_mode mode, int why)
+static const char *why_not(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "no tls ULP in this kernel";
+	case -EOPNOTSUPP:
+		return "suite or version kTLS lacks";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void decide(struct kc_conn *c, enum kc_ktls_mode mode,
+		   const char *why)
 {
 	c->ktls = mode;
 	kc_ktls_count(mode);
@@ -30,9 +43,7 @@ static void decide(struct kc_conn *c, enum kc_ktls_mode mode, int why)
 			    kc_tls_cipher(c->tls));
 	else
 		kc_log_peer("connection %s: GnuTLS record layer (%s)",
-			    peer_name(c),
-			    why == -ENOENT ? "no tls ULP in this kernel"
-					   : strerror(-why));
+			    peer_name(c), why);
 }
 
 /* See ktls.h: nothing may be read from the socket behind our back. */
@@ -51,7 +62,7 @@ void kc_conn_try_ktls(struct kc_conn *c)
 	if (c->ktls != KC_KTLS_UNDECIDED || c->state != KC_CONN_OPEN)
 		return;
 	if (!(c->w->ring.flags & IORING_SETUP_DEFER_TASKRUN)) {
-		decide(c, KC_KTLS_OFF, -EOPNOTSUPP);
+		decide(c, KC_KTLS_OFF, "ring without DEFER_TASKRUN");
 		return;
 	}
 	if (!ring_quiet(c))
@@ -64,7 +75,10 @@ void kc_conn_try_ktls(struct kc_conn *c)
 		kc_conn_fail(c, "kTLS half installed");
 		return;
 	}
-	decide(c, ret ? KC_KTLS_OFF : KC_KTLS_ON, ret);
+	if (ret)
+		decide(c, KC_KTLS_OFF, why_not(ret));
+	else
+		decide(c, KC_KTLS_ON, NULL);
 }
 
 /* RFC 8446 6.1: close_notify (and user_canceled before it) end cleanly. */
@@ -117,8 +131,10 @@ static void read_control(struct kc_conn *c)
 		kc_conn_fail(c, strerror((int)-n));
 		return;
 	}
-	if (n > 0)
+	if (n > 0) {
 		on_control(c, type, buf, n);
+		explicit_bzero(buf, (size_t)n);
+	}
 	if (!c->recv_armed && c->state != KC_CONN_CLOSING &&
 	    c->state != KC_CONN_FREE)
 		kc_conn_arm_recv(c);

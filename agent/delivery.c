@@ -12,7 +12,6 @@
 #include "ratelog.h"
 #include "router.h"
 #include "store.h"
-#include "store_adapt.h"
 #include "worker.h"
 
 #define QUEUE_CHUNK 64

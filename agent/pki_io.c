@@ -29,7 +29,7 @@ int kc_pki_crt_save(const char *path, gnutls_x509_crt_t crt)
 	ret = kc_gnutls_err(
 		gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem));
 	if (!ret)
-		ret = kc_write_new_file(path, 0644, pem.data, pem.size);
+		ret = kc_file_write_new(path, 0644, pem.data, pem.size);
 	gnutls_free(pem.data);
 	return ret;
 }
@@ -39,16 +39,16 @@ int kc_pki_crt_load(const char *path, gnutls_x509_crt_t *out)
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t d;
 	size_t len = 0;
-	char *pem = NULL;
+	uint8_t *pem = NULL;
 	int ret;
 
-	ret = kc_read_file(path, CRT_FILE_MAX, &pem, &len);
+	ret = kc_file_read(path, CRT_FILE_MAX, &pem, &len);
 	if (ret)
 		return ret;
 	ret = kc_gnutls_err(gnutls_x509_crt_init(&crt));
 	if (ret)
 		goto cleanup;
-	d.data = (unsigned char *)pem;
+	d.data = pem;
 	d.size = (unsigned int)len;
 	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0) {
 		ret = -EBADMSG;

@@ -15,7 +15,6 @@
 #include "conn.h"
 #include "inbox.h"
 #include "router.h"
-#include "store_adapt.h"
 #include "worker.h"
 
 struct presence_ref {
@@ -262,7 +261,6 @@ static void route_receipt(struct kc_worker *w,
 {
 	struct kc_frame f = { .type = KC_T_RECEIPT };
 	struct kc_payload *p;
-	int64_t id;
 
 	f.u.receipt.msg_id = d->msg_id;
 	f.u.receipt.recipient =
@@ -271,10 +269,8 @@ static void route_receipt(struct kc_worker *w,
 	p = encode_payload(&f, 0);
 	if (!p)
 		return;
-	if (kc_router_send(w, d->sender, p, false) &&
-	    !kc_store_receipt_find(w->d->store, d->sender, d->msg_id,
-				   d->recipient, &id))
-		kc_commit_add_receipt_done(&w->batch, id);
+	if (kc_router_send(w, d->sender, p, false))
+		kc_commit_add_receipt_done(&w->batch, d->receipt_id);
 	kc_payload_put(p);
 }
 

@@ -19,7 +19,7 @@
 #include "conn.h"
 #include "crypto.h"
 #include "handlers.h"
-#include "store_adapt.h"
+#include "store.h"
 #include "worker.h"
 
 #define ACK_STATUS_OFF (KC_FRAME_HDR_LEN + KC_SID_LEN + 8 + KC_MSGID_LEN)

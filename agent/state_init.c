@@ -203,7 +203,7 @@ static int write_config(struct state_ctx *c, const struct kc_agent_config *cfg)
 	if (fclose(f) && !ret)
 		ret = -ENOMEM;
 	if (!ret)
-		ret = kc_write_new_file(state_path(c, KC_STATE_CONFIG), 0600,
+		ret = kc_file_write_new(state_path(c, KC_STATE_CONFIG), 0600,
 					text, len);
 	free(text);
 	return ret ? state_fail(c, ret, "cannot write %s", c->path) : 0;

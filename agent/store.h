@@ -122,6 +122,11 @@ int kc_store_client_get(struct kc_store *st, const char *id,
 			struct kc_client *out);
 void kc_client_free(struct kc_client *c);
 
+/*
+ * Whether id is a registered client that is not revoked: 0, -ENOENT
+ * (unknown or revoked), or -errno.
+ */
+int kc_store_client_live(struct kc_store *st, const char *id);
 /* Marks id revoked (idempotent). Returns 0, -ENOENT, or -errno. */
 int kc_store_revoke(struct kc_store *st, const char *id);
 
@@ -163,12 +168,15 @@ int kc_store_queue_iter(struct kc_store *st, const char *recipient,
  * DELIVERED: deletes the message msg_id only if it is queued for
  * recipient (the oldest one, should two senders have picked the same
  * msg_id) and adds a receipt for its sender, atomically. Writes the
- * sender into sender_out. Returns 0, -ENOENT (not queued for recipient:
- * the agent ignores the request), or -errno.
+ * sender into sender_out and, unless receipt_id is NULL, the new
+ * receipt's id into it, so the receipt can be forgotten once written to
+ * a connection. Returns 0, -ENOENT (not queued for recipient: the agent
+ * ignores the request), or -errno.
  */
 int kc_store_delivered(struct kc_store *st, const char *recipient,
 		       const uint8_t msg_id[KC_MSGID_LEN],
-		       char sender_out[KC_CLIENT_ID_MAX + 1]);
+		       char sender_out[KC_CLIENT_ID_MAX + 1],
+		       int64_t *receipt_id);
 
 /* --- receipts --- */
 

@@ -221,6 +221,19 @@ int kc_store_client_get(struct kc_store *st, const char *id,
 	return ret;
 }
 
+int kc_store_client_live(struct kc_store *st, const char *id)
+{
+	struct kc_client c;
+	int ret;
+
+	ret = kc_store_client_get(st, id, &c);
+	if (ret)
+		return ret;
+	ret = c.revoked ? -ENOENT : 0;
+	kc_client_free(&c);
+	return ret;
+}
+
 void kc_client_free(struct kc_client *c)
 {
 	if (!c)

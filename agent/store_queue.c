@@ -165,7 +165,7 @@ static int find_queued(struct kc_store *st, const char *recipient,
 
 static int add_receipt(struct kc_store *st, const char *sender,
 		       const uint8_t msg_id[KC_MSGID_LEN],
-		       const char *recipient)
+		       const char *recipient, int64_t *receipt_id)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_RECEIPT_ADD);
 	int ret;
@@ -177,15 +177,18 @@ static int add_receipt(struct kc_store *st, const char *sender,
 		ret = store_bind_text(s, 3, recipient);
 	if (!ret)
 		ret = store_exec(st, ST_RECEIPT_ADD);
+	if (!ret)
+		*receipt_id = sqlite3_last_insert_rowid(st->db);
 	return ret;
 }
 
 int kc_store_delivered(struct kc_store *st, const char *recipient,
 		       const uint8_t msg_id[KC_MSGID_LEN],
-		       char sender_out[KC_CLIENT_ID_MAX + 1])
+		       char sender_out[KC_CLIENT_ID_MAX + 1],
+		       int64_t *receipt_id)
 {
 	char sender[KC_CLIENT_ID_MAX + 1];
-	int64_t seq = 0;
+	int64_t seq = 0, id = 0;
 	bool own;
 	int ret;
 
@@ -199,11 +202,14 @@ int kc_store_delivered(struct kc_store *st, const char *recipient,
 	if (!ret)
 		ret = store_exec(st, ST_MSG_DEL);
 	if (!ret)
-		ret = add_receipt(st, sender, msg_id, recipient);
+		ret = add_receipt(st, sender, msg_id, recipient, &id);
 	ret = store_tx_leave(st, own, ret);
-	if (!ret)
-		memcpy(sender_out, sender, strlen(sender) + 1);
-	return ret;
+	if (ret)
+		return ret;
+	memcpy(sender_out, sender, strlen(sender) + 1);
+	if (receipt_id)
+		*receipt_id = id;
+	return 0;
 }
 
 int kc_store_receipts_iter(struct kc_store *st, const char *sender,

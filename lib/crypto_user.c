@@ -461,42 +461,55 @@ static int seal_one(struct kc_symm *s, const struct session_keys *keys,
 	return kc_symm_hmac(s, keys->km, KC_KEY_LEN, macced, 2, r->mac);
 }
 
-static int user_open_batch(struct kc_crypto *c, struct kc_open_req *r, size_t n)
+/* Does request i of a batch; the request records its own status. */
+typedef void (*batch_item_fn)(struct kc_symm *s, struct user_crypto *u,
+			      void *reqs, size_t i);
+
+/* One scratch context and one read lock for the whole batch. */
+static int run_batch(struct kc_crypto *c, void *reqs, size_t n,
+		     batch_item_fn item)
 {
 	struct user_crypto *u = to_user(c);
 	struct kc_symm *s;
 	size_t i;
 
-	if (n && !r)
+	if (n && !reqs)
 		return -EINVAL;
 	s = kc_symm_get();
 	if (!s)
 		return -ENOMEM;
 	pthread_rwlock_rdlock(&u->lock);
 	for (i = 0; i < n; i++)
-		r[i].status = open_one(s, session_find(u, r[i].session), &r[i]);
+		item(s, u, reqs, i);
 	pthread_rwlock_unlock(&u->lock);
 	kc_symm_scrub(s);
 	return 0;
 }
 
+static void open_item(struct kc_symm *s, struct user_crypto *u, void *reqs,
+		      size_t i)
+{
+	struct kc_open_req *r = (struct kc_open_req *)reqs + i;
+
+	r->status = open_one(s, session_find(u, r->session), r);
+}
+
+static void seal_item(struct kc_symm *s, struct user_crypto *u, void *reqs,
+		      size_t i)
+{
+	struct kc_seal_req *r = (struct kc_seal_req *)reqs + i;
+
+	r->status = seal_one(s, session_find(u, r->session), r);
+}
+
+static int user_open_batch(struct kc_crypto *c, struct kc_open_req *r, size_t n)
+{
+	return run_batch(c, r, n, open_item);
+}
+
 static int user_seal_batch(struct kc_crypto *c, struct kc_seal_req *r, size_t n)
 {
-	struct user_crypto *u = to_user(c);
-	struct kc_symm *s;
-	size_t i;
-
-	if (n && !r)
-		return -EINVAL;
-	s = kc_symm_get();
-	if (!s)
-		return -ENOMEM;
-	pthread_rwlock_rdlock(&u->lock);
-	for (i = 0; i < n; i++)
-		r[i].status = seal_one(s, session_find(u, r[i].session), &r[i]);
-	pthread_rwlock_unlock(&u->lock);
-	kc_symm_scrub(s);
-	return 0;
+	return run_batch(c, r, n, seal_item);
 }
 
 const struct kc_crypto_ops kc_crypto_user_ops = {

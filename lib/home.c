@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "certcheck.h"
+#include "fileio.h"
 #include "home.h"
 
 #define CONFIG_MAX 65536
@@ -252,109 +253,32 @@ int kc_home_path(const struct kc_home *h, const char *name, char *out,
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-static int read_fd(int fd, size_t max, uint8_t **buf, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	ssize_t n;
-
-	if (fstat(fd, &st))
-		return -errno;
-	if ((size_t)st.st_size > max)
-		return -EFBIG;
-	*buf = malloc((size_t)st.st_size + 1);
-	if (!*buf)
-		return -ENOMEM;
-	while (got < (size_t)st.st_size) {
-		n = read(fd, *buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	*len = got;
-	return 0;
-}
-
 int kc_home_read(const struct kc_home *h, const char *name, size_t max,
 		 uint8_t **buf, size_t *len)
 {
 	char path[4096];
-	int fd, ret;
+	int ret;
 
 	*buf = NULL;
 	ret = kc_home_path(h, name, path, sizeof(path));
 	if (ret)
 		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = read_fd(fd, max, buf, len);
-	close(fd);
-	return ret;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return kc_file_read(path, max, buf, len);
 }
 
 /* The rename itself must be durable too: fsync the directory. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int kc_home_write(const struct kc_home *h, const char *name, const void *buf,
 		  size_t len, mode_t mode)
 {
-	char path[4096], tmp[4096];
-	int fd, ret;
+	char path[4096];
+	int ret;
 
 	ret = kc_home_path(h, name, path, sizeof(path));
-	if (!ret && snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", h->dir,
-			     name) >= (int)sizeof(tmp))
-		ret = -ENAMETOOLONG;
-	if (ret)
-		return ret;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = fchmod(fd, mode) ? -errno : 0;
 	if (!ret)
-		ret = write_all(fd, buf, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		return ret;
-	}
-	return sync_dir(h->dir);
+		ret = kc_file_write_atomic(path, mode, buf, len);
+	if (!ret)
+		ret = kc_file_sync_dir(h->dir);
+	return ret;
 }
 
 int kc_home_save_cert(const struct kc_home *h, const char *name,

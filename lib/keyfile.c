@@ -10,13 +10,10 @@
  * the PBES2 parameters are built here explicitly.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -24,6 +21,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "fileio.h"
 #include "keyfile.h"
 
 /* Far above any RSA key or short certificate chain in PEM. */
@@ -66,45 +64,7 @@ static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
 	return n;
 }
 
-/* Reads a whole (small) file; the buffer is wiped and freed by the caller. */
-static int read_small_file(const char *path, char **out, size_t *out_len)
-{
-	size_t len = 0;
-	ssize_t got;
-	char *buf;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(KEYFILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	do {
-		got = read(fd, buf + len, KEYFILE_MAX + 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			ret = -errno;
-		else
-			len += (size_t)got;
-	} while (!ret && got != 0 && len <= KEYFILE_MAX);
-	close(fd);
-	if (!ret && len > KEYFILE_MAX)
-		ret = -EFBIG;
-	if (ret) {
-		explicit_bzero(buf, len);
-		free(buf);
-		return ret;
-	}
-	*out = buf;
-	*out_len = len;
-	return 0;
-}
-
-static void wipe_free(char *buf, size_t len)
+static void wipe_free(uint8_t *buf, size_t len)
 {
 	if (!buf)
 		return;
@@ -139,13 +99,13 @@ int kc_key_load_private(const char *path, kc_pass_fn pass, void *arg,
 			EVP_PKEY **out)
 {
 	size_t len;
-	char *pem;
+	uint8_t *pem;
 	int ret;
 
-	ret = read_small_file(path, &pem, &len);
+	ret = kc_file_read(path, KEYFILE_MAX, &pem, &len);
 	if (ret)
 		return ret;
-	ret = kc_key_parse_private(pem, len, pass, arg, out);
+	ret = kc_key_parse_private((const char *)pem, len, pass, arg, out);
 	wipe_free(pem, len);
 	return ret;
 }
@@ -263,44 +223,14 @@ cleanup:
 int kc_key_load_public(const char *path, EVP_PKEY **out)
 {
 	size_t len;
-	char *pem;
+	uint8_t *pem;
 	int ret;
 
-	ret = read_small_file(path, &pem, &len);
+	ret = kc_file_read(path, KEYFILE_MAX, &pem, &len);
 	if (ret)
 		return ret;
-	ret = kc_key_parse_public(pem, len, out);
+	ret = kc_key_parse_public((const char *)pem, len, out);
 	wipe_free(pem, len);
-	return ret;
-}
-
-/* Creates path (never replacing anything) and writes all of data to it. */
-static int write_new_file(const char *path, mode_t mode, const char *data,
-			  size_t len)
-{
-	ssize_t put;
-	size_t done = 0;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
-	if (fd < 0)
-		return -errno;
-	while (!ret && done < len) {
-		put = write(fd, data + done, len - done);
-		if (put > 0)
-			done += (size_t)put;
-		else if (put == 0)
-			ret = -EIO;
-		else if (errno != EINTR)
-			ret = -errno;
-	}
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (ret)
-		unlink(path);
 	return ret;
 }
 
@@ -312,7 +242,7 @@ static int write_bio_to_new_file(const char *path, mode_t mode, BIO *bio)
 	len = BIO_get_mem_data(bio, &data);
 	if (len <= 0)
 		return -EIO;
-	return write_new_file(path, mode, data, (size_t)len);
+	return kc_file_write_new(path, mode, data, (size_t)len);
 }
 
 /* EncryptedPrivateKeyInfo with the PBES2 parameters described on top. */

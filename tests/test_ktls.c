@@ -18,6 +18,10 @@
  *   GnuTLS, so the sequence numbers carry over.
  * engine.*: the hand-over's preconditions, which need no kernel support,
  *   and the fallback where the kernel has no kTLS.
+ * daemon.*: a real kcourierd (one worker, its io_uring loop): each
+ *   connection's record layer is in the log, kTLS where the kernel has
+ *   it; close_notify goes both ways; a flipped byte in a captured record
+ *   kills that connection only.
  *
  * The kTLS cases SKIP where the kernel has no tls ULP (the build host);
  * tests/vm/ runs them under Debian's kernel.
@@ -35,6 +39,8 @@
 #include "../agent/tls.h"
 #include "../lib/ktls.h"
 #include "kselftest_harness.h"
+#include "lib/agent_client.h"
+#include "lib/agent_proc.h"
 #include "lib/tls_echo.h"
 #include "lib/tls_mem.h"
 #include "lib/tls_proxy.h"
@@ -543,6 +549,109 @@ TEST_F(engine, fallback_without_ktls)
 	EXPECT_EQ(probe, self->agent.ktls_rc);
 	EXPECT_EQ(0, self->agent.read_rc);
 	TH_LOG("kTLS refused: %s", strerror(-probe));
+}
+
+/* daemon: a real kcourierd */
+
+FIXTURE(daemon)
+{
+	struct agent_proc a;
+	struct test_ident alice;
+	struct tls_proxy proxy;
+	struct kc_client *c1, *c2;
+};
+
+FIXTURE_SETUP(daemon)
+{
+	int ret = agent_proc_init(&self->a, 1);
+
+	if (ret == -ENOENT)
+		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+}
+
+FIXTURE_TEARDOWN(daemon)
+{
+	int rc;
+
+	kc_client_close(self->c1);
+	kc_client_close(self->c2);
+	tls_proxy_stop(&self->proxy);
+	rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
+	if (rc || _metadata->exit_code)
+		agent_proc_dump_log(&self->a);
+	EXPECT_EQ(0, rc);
+	ti_free(&self->alice);
+	agent_proc_destroy(&self->a);
+}
+
+/* The log line kcourierd writes once it decided who has the records. */
+static const char *mode_line(void)
+{
+	return ktls_missing() ? "connection alice: GnuTLS record layer"
+			      : "connection alice: kTLS, ";
+}
+
+/*
+ * Pings over the record layer the log names, then a frame error: the
+ * agent answers ERROR and closes with close_notify (from the kernel under
+ * kTLS), and the client's close_notify earlier was taken as a clean end.
+ * One test, because each agent costs its keys (slow in the guest).
+ */
+TEST_F_TIMEOUT(daemon, record_layer_and_close_notify, 300)
+{
+	static const uint8_t len0[] = { 0, 0, 0, 0, KC_T_PING };
+	bool have = !ktls_missing();
+	uint8_t b;
+	int i, status;
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &self->c1));
+	EXPECT_EQ(have, kc_tls_client_ktls(kc_client_tls(self->c1)));
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, tc_ping(self->c1, (uint64_t)i));
+	ASSERT_EQ(0, tc_send_raw(self->c1, len0, sizeof(len0)));
+	ASSERT_EQ(0, tc_await_error(self->c1, &status));
+	EXPECT_EQ(KC_BAD_FRAME, status);
+	EXPECT_EQ(0, kc_tls_client_recv(kc_client_tls(self->c1), &b, 1,
+					TEST_WAIT_MS));
+	TH_LOG("%s", kc_tls_client_strerror());
+	kc_client_close(self->c1);
+	self->c1 = NULL;
+	ASSERT_EQ(0, agent_proc_stop(&self->a));
+	EXPECT_TRUE(agent_proc_log_has(&self->a, mode_line()));
+	/* REGISTER came without a certificate, on its own connection. */
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "connection (unregistered): "));
+	/* The registering client's close_notify was taken as such. */
+	EXPECT_FALSE(agent_proc_log_has(&self->a, "Input/output error"));
+	EXPECT_FALSE(agent_proc_log_has(&self->a, "unexpected record"));
+}
+
+TEST_F_TIMEOUT(daemon, flipped_record_kills_one_connection, 300)
+{
+	struct agent_proc via = self->a;
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &self->c2));
+	ASSERT_EQ(0, tc_ping(self->c2, 1));
+	ASSERT_EQ(0, tls_proxy_start(&self->proxy,
+				     atoi(strrchr(self->a.addr, ':') + 1)));
+	snprintf(via.addr, sizeof(via.addr), "127.0.0.1:%d",
+		 self->proxy.port);
+	ASSERT_EQ(0, ti_connect(&via, &self->alice, &self->c1));
+	ASSERT_EQ(0, tc_ping(self->c1, 2));
+	EXPECT_TRUE(agent_proc_log_has(&self->a, mode_line()));
+	tls_proxy_arm(&self->proxy, true);
+	EXPECT_NE(0, tc_ping(self->c1, 3));
+	EXPECT_TRUE(tls_proxy_flipped(&self->proxy, true));
+	EXPECT_TRUE(tc_closed(self->c1));
+	/* The other connection, and a new one, do not notice. */
+	EXPECT_EQ(0, tc_ping(self->c2, 4));
+	kc_client_close(self->c1);
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &self->c1));
+	EXPECT_EQ(0, tc_ping(self->c1, 5));
+	EXPECT_EQ(0, tc_ping(self->c2, 6));
 }
 
 TEST_HARNESS_MAIN

@@ -500,8 +500,9 @@ TEST_F(pki, issue_refuses_bad_ids_and_keys)
 		"a b",
 		"a/b",
 		"ü",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaa",
+		/* 65 characters: one over the limit */
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		 "aaa"),
 	};
 	static const uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
 	uint8_t *spki, *ec_spki, *small, *e3;

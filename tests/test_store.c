@@ -439,7 +439,7 @@ TEST_F(store, dedup_survives_reopen_and_delivery)
 	reopen(_metadata, self);
 	EXPECT_EQ(1, put_one(self->st, "alice", 3, "bob", T0 + 5, &seq));
 	msg_id_of(id, 3);
-	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender));
+	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender, NULL));
 	/* Delivered and deleted, still remembered (PROTOCOL.md: 7 days). */
 	EXPECT_EQ(1, put_one(self->st, "alice", 3, "bob", T0 + 6, &seq));
 }
@@ -476,31 +476,33 @@ TEST_F(store, delivered_only_by_recipient)
 	struct seen_receipts r = { 0 }, none = { 0 };
 	struct seen_msgs q = { 0 };
 	uint8_t id[KC_MSGID_LEN];
-	int64_t seq;
+	int64_t seq, rid = -1;
 
 	ASSERT_EQ(0, add_client(self->st, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
 	ASSERT_EQ(0, put_one(self->st, "alice", 9, "bob", T0, &seq));
 	msg_id_of(id, 9);
-	EXPECT_EQ(-ENOENT, kc_store_delivered(self->st, "alice", id, sender));
+	EXPECT_EQ(-ENOENT,
+		  kc_store_delivered(self->st, "alice", id, sender, NULL));
 	ASSERT_EQ(0, kc_store_queue_iter(self->st, "bob", 0, 0, collect, &q));
 	EXPECT_EQ(1, q.n);
 	ASSERT_EQ(0, kc_store_receipts_iter(self->st, "alice", collect_receipt,
 					    &none));
 	EXPECT_EQ(0, none.n);
 
-	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender));
+	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender, &rid));
 	EXPECT_STREQ("alice", sender);
 	q.n = 0;
 	ASSERT_EQ(0, kc_store_queue_iter(self->st, "bob", 0, 0, collect, &q));
 	EXPECT_EQ(0, q.n);
-	EXPECT_EQ(-ENOENT, kc_store_delivered(self->st, "bob", id, sender));
+	EXPECT_EQ(-ENOENT, kc_store_delivered(self->st, "bob", id, sender, NULL));
 
 	ASSERT_EQ(0, kc_store_receipts_iter(self->st, "alice", collect_receipt,
 					    &r));
 	ASSERT_EQ(1, r.n);
 	EXPECT_EQ(0, memcmp(id, r.msg_id[0], KC_MSGID_LEN));
 	EXPECT_STREQ("bob", r.recipient[0]);
+	EXPECT_EQ(rid, r.id[0]);
 	none.n = 0;
 	ASSERT_EQ(0, kc_store_receipts_iter(self->st, "bob", collect_receipt,
 					    &none));
@@ -562,7 +564,7 @@ TEST_F(store, reopen_keeps_everything)
 	ASSERT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq));
 	ASSERT_EQ(0, put_one(self->st, "alice", 2, "bob", T0, &seq));
 	msg_id_of(id, 1);
-	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender));
+	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender, NULL));
 	ASSERT_EQ(0, kc_store_revoke(self->st, "bob"));
 	reopen(_metadata, self);
 
@@ -611,7 +613,7 @@ TEST_F(store, prune_keeps_queued_pairs_seven_days)
 	ASSERT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq));
 	ASSERT_EQ(0, put_one(self->st, "alice", 2, "bob", T0, &seq));
 	msg_id_of(id, 1);
-	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender));
+	ASSERT_EQ(0, kc_store_delivered(self->st, "bob", id, sender, NULL));
 
 	/* Not yet seven days: both pairs stay. */
 	ASSERT_EQ(0, kc_store_prune(self->st, T0 + KC_SEEN_KEEP_MS));

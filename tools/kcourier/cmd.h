@@ -3,8 +3,9 @@
  * The kcourier command line: one file per subcommand (cmd_<name>.c with
  * cmd_<name>()), dispatched from the table in main.c.
  *
- * Every subcommand takes (cli, argc, argv) with argv[0] its own name,
- * parses its options with getopt_long, and returns the process exit code:
+ * Every subcommand takes (ctx, argc, argv), ctx the struct cli, with
+ * argv[0] its own name, parses its options with getopt_long, and returns
+ * the process exit code:
  * 0 on success, 1 on any failure after printing one line to stderr of the
  * form "kcourier: ..." that quotes the input at fault. "--help" prints the
  * usage to stdout and returns 0; a usage error prints it to stderr.
@@ -14,6 +15,8 @@
 
 #include <stdbool.h>
 
+#include "cmdtab.h"
+
 #define KC_VERSION "0.1.0"
 
 /* Options given before the subcommand, shared by all of them. */
@@ -21,36 +24,33 @@ struct cli {
 	const char *home; /* --home HOME; NULL means the default location */
 };
 
-struct cmd {
-	const char *name;
-	int (*fn)(struct cli *cli, int argc, char **argv);
-	const char *help; /* one line for `kcourier --help` */
-};
+int cmd_keygen(void *ctx, int argc, char **argv);
+int cmd_seal(void *ctx, int argc, char **argv);
+int cmd_open(void *ctx, int argc, char **argv);
+int cmd_fingerprint(void *ctx, int argc, char **argv);
+int cmd_register(void *ctx, int argc, char **argv);
+int cmd_send(void *ctx, int argc, char **argv);
+int cmd_recv(void *ctx, int argc, char **argv);
+int cmd_lookup(void *ctx, int argc, char **argv);
 
-int cmd_keygen(struct cli *cli, int argc, char **argv);
-int cmd_seal(struct cli *cli, int argc, char **argv);
-int cmd_open(struct cli *cli, int argc, char **argv);
-int cmd_fingerprint(struct cli *cli, int argc, char **argv);
-int cmd_register(struct cli *cli, int argc, char **argv);
-int cmd_send(struct cli *cli, int argc, char **argv);
-int cmd_recv(struct cli *cli, int argc, char **argv);
-int cmd_lookup(struct cli *cli, int argc, char **argv);
-
-/* report.c */
+#define KC_CLI_PROG "kcourier"
 
 /* "kcourier: <message>\n" on stderr. */
-void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The name a message uses for a --in/--out value: NULL and "-" are stdio. */
-const char *cli_name(const char *path, bool input);
-/*
- * Prints the usage text to stdout (help, returns 0) or its synopsis to
- * stderr (usage error, returns 1).
- */
-int cli_usage(const char *usage, bool error);
+#define cli_err(...) kc_cmd_err(KC_CLI_PROG, __VA_ARGS__)
+
 /*
  * For getopt_long's ':' and '?' returns (the optstring starts with ':'):
  * names the offending option, prints the usage and returns 1.
  */
-int cli_bad_option(const char *cmd, const char *usage, int opt, char **argv);
+static inline int cli_bad_option(const char *cmd, const char *usage, int opt,
+				 char **argv)
+{
+	return kc_cmd_bad_option(KC_CLI_PROG, cmd, usage, opt, argv);
+}
+
+/* report.c */
+
+/* The name a message uses for a --in/--out value: NULL and "-" are stdio. */
+const char *cli_name(const char *path, bool input);
 
 #endif

@@ -49,7 +49,7 @@ static bool parse_fingerprint(int argc, char **argv, const char **file,
 			*pass_file = optarg;
 			break;
 		case 'h':
-			*rc = cli_usage(fingerprint_usage, false);
+			*rc = kc_cmd_usage(fingerprint_usage, false);
 			return false;
 		default:
 			*rc = cli_bad_option("fingerprint", fingerprint_usage,
@@ -62,12 +62,13 @@ static bool parse_fingerprint(int argc, char **argv, const char **file,
 		return true;
 	}
 	cli_err("fingerprint: unexpected argument '%s'", argv[optind + 1]);
-	*rc = cli_usage(fingerprint_usage, true);
+	*rc = kc_cmd_usage(fingerprint_usage, true);
 	return false;
 }
 
-int cmd_fingerprint(struct cli *cli, int argc, char **argv)
+int cmd_fingerprint(void *ctx, int argc, char **argv)
 {
+	const struct cli *cli = ctx;
 	const char *file = NULL, *pass_file = NULL;
 	EVP_PKEY *key = NULL;
 	char hex[65];

@@ -70,7 +70,7 @@ static bool parse_keygen(int argc, char **argv, struct keygen *kg, int *rc)
 			kg->pass_file = optarg;
 			break;
 		case 'h':
-			*rc = cli_usage(keygen_usage, false);
+			*rc = kc_cmd_usage(keygen_usage, false);
 			return false;
 		default:
 			*rc = cli_bad_option("keygen", keygen_usage, c, argv);
@@ -83,7 +83,7 @@ static bool parse_keygen(int argc, char **argv, struct keygen *kg, int *rc)
 		cli_err("keygen: --out DIR is required");
 	else
 		return true;
-	*rc = cli_usage(keygen_usage, true);
+	*rc = kc_cmd_usage(keygen_usage, true);
 	return false;
 }
 
@@ -212,7 +212,7 @@ static void remove_created(struct keygen *kg)
 			unlink(kg->path[i]);
 }
 
-int cmd_keygen(struct cli *cli, int argc, char **argv)
+int cmd_keygen(void *ctx, int argc, char **argv)
 {
 	struct keygen kg = { .dir = NULL };
 	int ret = 1;

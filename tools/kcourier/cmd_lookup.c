@@ -46,7 +46,7 @@ static bool parse_lookup(int argc, char **argv, const char **id,
 			continue;
 		}
 		if (c == 'h')
-			*rc = cli_usage(lookup_usage, false);
+			*rc = kc_cmd_usage(lookup_usage, false);
 		else
 			*rc = cli_bad_option("lookup", lookup_usage, c, argv);
 		return false;
@@ -63,7 +63,7 @@ static bool parse_lookup(int argc, char **argv, const char **id,
 		cli_err("lookup: unexpected argument '%s'", argv[optind + 1]);
 	else
 		cli_err("lookup: '%s' is not a valid client id", argv[optind]);
-	*rc = cli_usage(lookup_usage, true);
+	*rc = kc_cmd_usage(lookup_usage, true);
 	return false;
 }
 
@@ -92,8 +92,9 @@ static int show(struct account *a, struct kc_peer *p)
 	return 0;
 }
 
-int cmd_lookup(struct cli *cli, int argc, char **argv)
+int cmd_lookup(void *ctx, int argc, char **argv)
 {
+	const struct cli *cli = ctx;
 	const char *id = NULL, *pass_file = NULL;
 	struct kc_peer p = { .id_cert = NULL };
 	struct account a;

@@ -71,7 +71,7 @@ static bool parse_open(int argc, char **argv, struct open_opts *o, int *rc)
 			o->pass_file = optarg;
 			break;
 		case 'h':
-			*rc = cli_usage(open_usage, false);
+			*rc = kc_cmd_usage(open_usage, false);
 			return false;
 		default:
 			*rc = cli_bad_option("open", open_usage, c, argv);
@@ -84,7 +84,7 @@ static bool parse_open(int argc, char **argv, struct open_opts *o, int *rc)
 		cli_err("open: --key KEY.pem is required");
 	else
 		return true;
-	*rc = cli_usage(open_usage, true);
+	*rc = kc_cmd_usage(open_usage, true);
 	return false;
 }
 
@@ -167,7 +167,7 @@ static int open_with_key(EVP_PKEY *key, const struct open_opts *o,
 	return ret;
 }
 
-int cmd_open(struct cli *cli, int argc, char **argv)
+int cmd_open(void *ctx, int argc, char **argv)
 {
 	struct open_opts o = { .key = NULL };
 	EVP_PKEY *key = NULL;

@@ -118,13 +118,13 @@ static bool parse_option(struct receiver *r, int c, char **argv, int *rc)
 		r->timeout_ms = v * 1000 < 1 ? 1 : (unsigned int)(v * 1000);
 		return true;
 	case 'h':
-		*rc = cli_usage(recv_usage, false);
+		*rc = kc_cmd_usage(recv_usage, false);
 		return false;
 	default:
 		*rc = cli_bad_option("recv", recv_usage, c, argv);
 		return false;
 	}
-	*rc = cli_usage(recv_usage, true);
+	*rc = kc_cmd_usage(recv_usage, true);
 	return false;
 }
 
@@ -151,7 +151,7 @@ static bool parse_recv(int argc, char **argv, struct receiver *r, int *rc)
 	if (optind == argc)
 		return true;
 	cli_err("recv: unexpected argument '%s'", argv[optind]);
-	*rc = cli_usage(recv_usage, true);
+	*rc = kc_cmd_usage(recv_usage, true);
 	return false;
 }
 
@@ -389,8 +389,9 @@ static void catch_stop_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-int cmd_recv(struct cli *cli, int argc, char **argv)
+int cmd_recv(void *ctx, int argc, char **argv)
 {
+	const struct cli *cli = ctx;
 	struct receiver r;
 	int ret = 1;
 

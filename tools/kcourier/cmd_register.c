@@ -127,7 +127,7 @@ static bool parse_register(int argc, char **argv, struct reg *r, int *rc)
 			r->pass_file = optarg;
 			break;
 		case 'h':
-			*rc = cli_usage(register_usage, false);
+			*rc = kc_cmd_usage(register_usage, false);
 			return false;
 		default:
 			*rc = cli_bad_option("register", register_usage, c,
@@ -139,7 +139,7 @@ static bool parse_register(int argc, char **argv, struct reg *r, int *rc)
 		cli_err("register: unexpected argument '%s'", argv[optind]);
 	else if (check_args(r))
 		return true;
-	*rc = cli_usage(register_usage, true);
+	*rc = kc_cmd_usage(register_usage, true);
 	return false;
 }
 
@@ -408,8 +408,9 @@ static int do_register(struct reg *r, const struct cli *cli)
 	return print_result(r);
 }
 
-int cmd_register(struct cli *cli, int argc, char **argv)
+int cmd_register(void *ctx, int argc, char **argv)
 {
+	const struct cli *cli = ctx;
 	struct reg r;
 	int ret = 1;
 

@@ -65,7 +65,7 @@ static bool parse_seal(int argc, char **argv, struct seal_opts *o, int *rc)
 			o->pass_file = optarg;
 			break;
 		case 'h':
-			*rc = cli_usage(seal_usage, false);
+			*rc = kc_cmd_usage(seal_usage, false);
 			return false;
 		default:
 			*rc = cli_bad_option("seal", seal_usage, c, argv);
@@ -78,7 +78,7 @@ static bool parse_seal(int argc, char **argv, struct seal_opts *o, int *rc)
 		cli_err("seal: --to PUB.pem is required");
 	else
 		return true;
-	*rc = cli_usage(seal_usage, true);
+	*rc = kc_cmd_usage(seal_usage, true);
 	return false;
 }
 
@@ -138,7 +138,7 @@ static int seal_message(EVP_PKEY *pub, const struct seal_opts *o,
 	return write_envelope(o->out, json, json_len);
 }
 
-int cmd_seal(struct cli *cli, int argc, char **argv)
+int cmd_seal(void *ctx, int argc, char **argv)
 {
 	struct seal_opts o = { .to = NULL };
 	EVP_PKEY *pub = NULL;

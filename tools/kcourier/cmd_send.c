@@ -85,7 +85,7 @@ static bool parse_send(int argc, char **argv, struct sender *s, int *rc)
 		} else if (c == 'p') {
 			s->pass_file = optarg;
 		} else if (c == 'h') {
-			*rc = cli_usage(send_usage, false);
+			*rc = kc_cmd_usage(send_usage, false);
 			return false;
 		} else {
 			*rc = cli_bad_option("send", send_usage, c, argv);
@@ -104,7 +104,7 @@ static bool parse_send(int argc, char **argv, struct sender *s, int *rc)
 		cli_err("send: '%s' is not a valid client id", s->to);
 	else
 		return true;
-	*rc = cli_usage(send_usage, true);
+	*rc = kc_cmd_usage(send_usage, true);
 	return false;
 }
 
@@ -312,8 +312,9 @@ static int do_send(struct sender *s, const struct cli *cli)
 	return report_acks(s) || sent ? -1 : 0;
 }
 
-int cmd_send(struct cli *cli, int argc, char **argv)
+int cmd_send(void *ctx, int argc, char **argv)
 {
+	const struct cli *cli = ctx;
 	struct sender s;
 	int ret = 1;
 	size_t i;
