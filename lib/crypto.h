@@ -72,6 +72,10 @@ int kc_oaep_wrap(EVP_PKEY *pub, const uint8_t *m, size_t m_len,
  * Raw OAEP decryption (for tests and general use): m must hold KC_RSA_LEN
  * bytes; -EBADMSG on any failure, including c_len other than KC_RSA_LEN.
  */
+/* The same with an OAEP label (RFC 8017 7.1.2); the protocol uses none. */
+int kc_oaep_unwrap_label(EVP_PKEY *priv, const uint8_t *label,
+			 size_t label_len, const uint8_t *c, size_t c_len,
+			 uint8_t *m, size_t *m_len);
 int kc_oaep_unwrap(EVP_PKEY *priv, const uint8_t *c, size_t c_len, uint8_t *m,
 		   size_t *m_len);
 /*

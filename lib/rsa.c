@@ -130,8 +130,27 @@ cleanup:
 	return ret;
 }
 
-int kc_oaep_unwrap(EVP_PKEY *priv, const uint8_t *c, size_t c_len, uint8_t *m,
-		   size_t *m_len)
+/* Gives ctx a copy of label (OpenSSL takes ownership of the copy). */
+static int oaep_set_label(EVP_PKEY_CTX *ctx, const uint8_t *label,
+			  size_t label_len)
+{
+	unsigned char *copy;
+
+	if (!label_len)
+		return 0;
+	copy = OPENSSL_memdup(label, label_len);
+	if (!copy)
+		return -ENOMEM;
+	if (EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, copy, (int)label_len) <= 0) {
+		OPENSSL_free(copy);
+		return -EIO;
+	}
+	return 0;
+}
+
+int kc_oaep_unwrap_label(EVP_PKEY *priv, const uint8_t *label,
+			 size_t label_len, const uint8_t *c, size_t c_len,
+			 uint8_t *m, size_t *m_len)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 	size_t out_len = KC_RSA_LEN;
@@ -146,6 +165,9 @@ int kc_oaep_unwrap(EVP_PKEY *priv, const uint8_t *c, size_t c_len, uint8_t *m,
 	ctx = oaep_ctx(priv, false);
 	if (!ctx)
 		goto cleanup;
+	ret = oaep_set_label(ctx, label, label_len);
+	if (ret)
+		goto cleanup;
 	/* OpenSSL's OAEP decoding does not branch on the padding it checks. */
 	if (EVP_PKEY_decrypt(ctx, m, &out_len, c, c_len) <= 0) {
 		ret = -EBADMSG;
@@ -157,6 +179,12 @@ cleanup:
 	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return ret;
+}
+
+int kc_oaep_unwrap(EVP_PKEY *priv, const uint8_t *c, size_t c_len, uint8_t *m,
+		   size_t *m_len)
+{
+	return kc_oaep_unwrap_label(priv, NULL, 0, c, c_len, m, m_len);
 }
 
 int kc_oaep_unwrap_key(EVP_PKEY *priv, const uint8_t c[KC_RSA_LEN],
