@@ -33,8 +33,7 @@ static const char *why_not(int err)
 	}
 }
 
-static void decide(struct kc_conn *c, enum kc_ktls_mode mode,
-		   const char *why)
+static void decide(struct kc_conn *c, enum kc_ktls_mode mode, const char *why)
 {
 	c->ktls = mode;
 	kc_ktls_count(mode);

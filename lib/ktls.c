@@ -40,17 +40,17 @@ struct suite {
 	size_t seq_off;
 };
 
-#define SUITE(gnutls_id, kernel_id, type)                                    \
-	{                                                                    \
-		.cipher = gnutls_id, .kernel_cipher = kernel_id,             \
-		.len = sizeof(struct type),                                  \
-		.iv_off = offsetof(struct type, iv),                         \
-		.iv_len = sizeof(((struct type *)0)->iv),                    \
-		.key_off = offsetof(struct type, key),                       \
-		.key_len = sizeof(((struct type *)0)->key),                  \
-		.salt_off = offsetof(struct type, salt),                     \
-		.salt_len = sizeof(((struct type *)0)->salt),                \
-		.seq_off = offsetof(struct type, rec_seq),                   \
+#define SUITE(gnutls_id, kernel_id, type)                                      \
+	{                                                                      \
+		.cipher = gnutls_id, .kernel_cipher = kernel_id,               \
+		.len = sizeof(struct type),                                    \
+		.iv_off = offsetof(struct type, iv),                           \
+		.iv_len = sizeof(((struct type *)0)->iv),                      \
+		.key_off = offsetof(struct type, key),                         \
+		.key_len = sizeof(((struct type *)0)->key),                    \
+		.salt_off = offsetof(struct type, salt),                       \
+		.salt_len = sizeof(((struct type *)0)->salt),                  \
+		.seq_off = offsetof(struct type, rec_seq),                     \
 	}
 
 static const struct suite suites[] = {

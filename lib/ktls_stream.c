@@ -51,7 +51,8 @@ static ssize_t on_alert(struct kc_ktls_stream *s, ssize_t n)
 	s->alert = s->buf[1];
 	if (s->alert == KC_TLS_ALERT_CLOSE_NOTIFY)
 		return end_with(s, 0);
-	if (s->buf[0] == KC_TLS_ALERT_WARNING && s->alert == GNUTLS_A_USER_CANCELED)
+	if (s->buf[0] == KC_TLS_ALERT_WARNING &&
+	    s->alert == GNUTLS_A_USER_CANCELED)
 		return -EAGAIN;
 	return end_with(s, -ECONNABORTED);
 }

@@ -20,7 +20,7 @@ struct tls_proxy {
 	int stop_pipe[2];
 	pthread_t thread;
 	bool running;
-	atomic_bool arm[2];	/* [0] to the target, [1] back to the client */
+	atomic_bool arm[2]; /* [0] to the target, [1] back to the client */
 	atomic_bool flipped[2];
 };
 
