@@ -16,13 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "account.h"
-#include "certcheck.h"
 #include "client.h"
 #include "cmd.h"
 #include "crypto.h"
+#include "enroll.h"
 #include "home.h"
 #include "keyfile.h"
 #include "keyload.h"
@@ -56,11 +54,7 @@ struct reg {
 	char pin[KC_PIN_HEX_LEN + 1];
 	struct kc_home home;
 	struct kc_passphrase pass;
-	EVP_PKEY *id_key, *enc_key;
-	uint8_t *id_spki, *enc_spki;
-	size_t id_spki_len, enc_spki_len;
-	uint8_t enc_sig[KC_RSA_LEN];
-	struct kc_client *conn;
+	struct kc_enroll en;
 	const char *written[16];
 	int n_written;
 };
@@ -194,123 +188,22 @@ static int get_passphrase(struct reg *r)
 	return ret ? -1 : 0;
 }
 
-/* enc_sig = PSS(id_priv, "kcourier/1 enc-key" || str id || str enc_spki) */
-static int make_keys(struct reg *r)
+static int enroll(struct reg *r)
 {
-	struct kc_bytes id = { (const uint8_t *)r->id, strlen(r->id) };
-	uint8_t msg[2048];
-	size_t len;
-	int ret;
-
-	ret = kc_rsa_generate(&r->id_key);
-	if (!ret)
-		ret = kc_rsa_generate(&r->enc_key);
-	if (!ret)
-		ret = kc_spki_der(r->id_key, &r->id_spki, &r->id_spki_len);
-	if (!ret)
-		ret = kc_spki_der(r->enc_key, &r->enc_spki, &r->enc_spki_len);
-	if (!ret) {
-		len = kc_enc_sig_msg(msg, sizeof(msg), id,
-				     (struct kc_bytes){ r->enc_spki,
-							r->enc_spki_len });
-		ret = len ? kc_pss_sign(r->id_key, msg, len, r->enc_sig) :
-			    -EINVAL;
-	}
-	if (ret)
-		cli_err("cannot make the keys: %s", strerror(-ret));
-	return ret ? -1 : 0;
-}
-
-static struct kc_bytes str_bytes(const char *s)
-{
-	return (struct kc_bytes){ (const uint8_t *)s, strlen(s) };
-}
-
-static int send_register(struct reg *r, struct kc_frame *ans)
-{
-	struct kc_frame req = { .type = KC_T_REGISTER };
 	char text[128];
 	int ret;
 
-	ret = kc_client_connect(r->agent, r->pin, NULL, CONNECT_TIMEOUT_MS,
-				&r->conn);
-	if (ret) {
-		cli_err("cannot connect to the agent at %s: %s", r->agent,
-			kc_tls_client_strerror());
-		return -1;
-	}
-	req.u.reg = (struct kc_register){
-		.token = str_bytes(r->token),
-		.client_id = str_bytes(r->id),
-		.id_spki = { r->id_spki, r->id_spki_len },
-		.enc_spki = { r->enc_spki, r->enc_spki_len },
-		.enc_sig = { r->enc_sig, sizeof(r->enc_sig) },
-	};
-	ret = kc_client_call(r->conn, &req, KC_T_REGISTERED,
-			     KC_CLIENT_TIMEOUT_MS, ans);
+	ret = kc_enroll_keys(&r->en, r->id);
+	if (!ret)
+		ret = kc_enroll_register(&r->en, r->agent, r->pin, r->token,
+					 CONNECT_TIMEOUT_MS);
 	if (ret == -EREMOTEIO)
 		cli_err("registration refused: %s",
-			account_status_text(kc_client_status(r->conn), text,
+			account_status_text((unsigned int)r->en.status, text,
 					    sizeof(text)));
 	else if (ret)
-		cli_err("registration failed: %s", kc_client_error(r->conn));
+		cli_err("%s", r->en.why);
 	return ret ? -1 : 0;
-}
-
-/* The certificate must carry exactly the id key we made. */
-static int check_client_cert(struct reg *r, struct kc_bytes cert,
-			     struct kc_bytes ca)
-{
-	char why[KC_CERT_WHY_MAX] = "", hex_cert[65], hex_key[65];
-	EVP_PKEY *pub = NULL;
-	int ret;
-
-	ret = kc_cert_check(cert, ca, KC_CERT_CLIENT, r->id, why);
-	if (!ret)
-		ret = kc_cert_public_key(cert, &pub);
-	if (!ret && (kc_key_fingerprint(pub, hex_cert) ||
-		     kc_key_fingerprint(r->id_key, hex_key) ||
-		     strcmp(hex_cert, hex_key))) {
-		snprintf(why, sizeof(why), "it is not for our id key");
-		ret = -EKEYREJECTED;
-	}
-	EVP_PKEY_free(pub);
-	if (ret)
-		cli_err("the agent's client certificate is unusable: %s", why);
-	return ret ? -1 : 0;
-}
-
-static int check_seal_cert(struct kc_bytes cert, struct kc_bytes ca)
-{
-	char why[KC_CERT_WHY_MAX] = "";
-	EVP_PKEY *pub = NULL;
-	int ret;
-
-	ret = kc_cert_check(cert, ca, KC_CERT_SEAL, NULL, why);
-	if (!ret && (kc_cert_public_key(cert, &pub) || kc_rsa_check(pub))) {
-		snprintf(why, sizeof(why), "not an RSA-2048 key");
-		ret = -EKEYREJECTED;
-	}
-	EVP_PKEY_free(pub);
-	if (ret)
-		cli_err("the agent's seal certificate is unusable: %s", why);
-	return ret ? -1 : 0;
-}
-
-static int check_registered(struct reg *r, const struct kc_registered *ok)
-{
-	char pin[KC_PIN_HEX_LEN + 1];
-
-	if (kc_cert_pin(ok->ca_cert.p, ok->ca_cert.len, pin) ||
-	    strcmp(pin, r->pin)) {
-		cli_err("the agent's CA certificate does not match --ca-fingerprint %s",
-			r->pin);
-		return -1;
-	}
-	if (check_seal_cert(ok->seal_cert, ok->ca_cert) ||
-	    check_client_cert(r, ok->client_cert, ok->ca_cert))
-		return -1;
-	return 0;
 }
 
 static int save_key(struct reg *r, const char *name, EVP_PKEY *key,
@@ -339,23 +232,29 @@ static int save_cert(struct reg *r, const char *name, struct kc_bytes der)
 }
 
 /* Config last: its presence is what marks the home as registered. */
-static int save_all(struct reg *r, const struct kc_registered *ok)
+static int save_all(struct reg *r)
 {
+	const struct kc_enroll *e = &r->en;
 	int ret;
 
-	ret = save_key(r, KC_HOME_ID_KEY, r->id_key, true);
+	ret = save_key(r, KC_HOME_ID_KEY, e->id_key, true);
 	if (!ret)
-		ret = save_key(r, KC_HOME_ID_PUB, r->id_key, false);
+		ret = save_key(r, KC_HOME_ID_PUB, e->id_key, false);
 	if (!ret)
-		ret = save_key(r, KC_HOME_ENC_KEY, r->enc_key, true);
+		ret = save_key(r, KC_HOME_ENC_KEY, e->enc_key, true);
 	if (!ret)
-		ret = save_key(r, KC_HOME_ENC_PUB, r->enc_key, false);
+		ret = save_key(r, KC_HOME_ENC_PUB, e->enc_key, false);
 	if (!ret)
-		ret = save_cert(r, KC_HOME_CLIENT_CERT, ok->client_cert);
+		ret = save_cert(r, KC_HOME_CLIENT_CERT,
+				(struct kc_bytes){ e->client_cert,
+						   e->client_cert_len });
 	if (!ret)
-		ret = save_cert(r, KC_HOME_CA_CERT, ok->ca_cert);
+		ret = save_cert(r, KC_HOME_CA_CERT,
+				(struct kc_bytes){ e->ca_cert, e->ca_cert_len });
 	if (!ret)
-		ret = save_cert(r, KC_HOME_SEAL_CERT, ok->seal_cert);
+		ret = save_cert(r, KC_HOME_SEAL_CERT,
+				(struct kc_bytes){ e->seal_cert,
+						   e->seal_cert_len });
 	if (!ret) {
 		strcpy(r->home.id, r->id);
 		snprintf(r->home.agent, sizeof(r->home.agent), "%s", r->agent);
@@ -383,8 +282,8 @@ static int print_result(struct reg *r)
 {
 	char id_hex[65], enc_hex[65];
 
-	kc_spki_fingerprint(r->id_spki, r->id_spki_len, id_hex);
-	kc_spki_fingerprint(r->enc_spki, r->enc_spki_len, enc_hex);
+	kc_spki_fingerprint(r->en.id_spki, r->en.id_spki_len, id_hex);
+	kc_spki_fingerprint(r->en.enc_spki, r->en.enc_spki_len, enc_hex);
 	if (printf("registered %s in %s\nid\t%s\nenc\t%s\n", r->id,
 		   r->home.dir, id_hex, enc_hex) < 0 ||
 	    fflush(stdout)) {
@@ -396,12 +295,9 @@ static int print_result(struct reg *r)
 
 static int do_register(struct reg *r, const struct cli *cli)
 {
-	struct kc_frame ans;
-
-	if (prepare_home(r, cli) || get_passphrase(r) || make_keys(r) ||
-	    send_register(r, &ans) || check_registered(r, &ans.u.registered))
+	if (prepare_home(r, cli) || get_passphrase(r) || enroll(r))
 		return -1;
-	if (save_all(r, &ans.u.registered)) {
+	if (save_all(r)) {
 		remove_written(r);
 		return -1;
 	}
@@ -415,16 +311,13 @@ int cmd_register(void *ctx, int argc, char **argv)
 	int ret = 1;
 
 	memset(&r, 0, sizeof(r));
+	r.en.status = -1;
 	if (!parse_register(argc, argv, &r, &ret))
 		return ret;
 	if (!do_register(&r, cli))
 		ret = 0;
-	kc_client_close(r.conn);
 	kc_passphrase_wipe(&r.pass);
-	EVP_PKEY_free(r.id_key);
-	EVP_PKEY_free(r.enc_key);
-	OPENSSL_free(r.id_spki);
-	OPENSSL_free(r.enc_spki);
+	kc_enroll_clear(&r.en);
 	kc_home_release(&r.home);
 	return ret;
 }
