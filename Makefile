@@ -5,6 +5,7 @@
 #   make check      unit, codec, crypto and interop tests (TAP, then a summary line)
 #   make check-vm   the kernel-path tests in a QEMU guest on Debian's 6.12 kernel
 #   make demo       the guided round trip
+#   make bench      load benchmarks, kcourier beside mosquitto and NATS
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
 #   make deps       installs the Debian packages everything needs
 #   SANITIZE=1      builds and tests under ASan+UBSan (in build/san)
@@ -52,6 +53,21 @@ CLI_SRCS  := $(wildcard tools/kcourier/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TOOLS     := $(BUILD)/kcourier
 
+# The load tools' shared parts: histogram, ledger, report.
+LOADKIT_SRCS := $(wildcard tools/loadkit/*.c)
+LOADKIT_OBJS := $(LOADKIT_SRCS:%.c=$(BUILD)/obj/%.o)
+LOADKIT_LIB  := $(BUILD)/libloadkit.a
+
+LOAD_SRCS := $(wildcard tools/kcourier-load/*.c)
+LOAD_OBJS := $(LOAD_SRCS:%.c=$(BUILD)/obj/%.o)
+ifneq ($(LOAD_SRCS),)
+TOOLS     += $(BUILD)/kcourier-load
+endif
+
+# Drivers for the brokers kcourier is compared with (make bench only).
+PEER_SRCS := $(wildcard bench/peers/*_load.c)
+PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
+
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
@@ -84,6 +100,36 @@ $(BUILD)/kcourier: $(CLI_OBJS) $(LIBKC)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(LOADKIT_LIB): $(LOADKIT_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The load tool reads a local agent's kcourierd.conf with the agent's own
+# parser (agent/config.c), so it links that part of libagent.a.
+$(BUILD)/obj/tools/kcourier-load/%.o: CPPFLAGS += -Itools/loadkit -Iagent
+$(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(AGENT_LIB) $(LIBKC)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread -lm
+
+$(BUILD)/obj/bench/peers/%.o: CPPFLAGS += -Itools/loadkit
+# What both drivers share: the command line and the run (windows, report).
+PEER_KIT_OBJS := $(BUILD)/obj/bench/peers/peer_cli.o $(BUILD)/obj/bench/peers/peer_run.o
+$(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm
+
+$(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm
+
+# The crypto floor the agent's CPU per message is held against (issue 4).
+$(BUILD)/bench/crypto-floor: $(BUILD)/obj/bench/crypto_floor.o $(LIBKC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
 	$(call say,AR,$@)
@@ -106,7 +152,7 @@ $(HARNESS):
 $(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -I$(HARNESS_DIR) -Itests $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 # Test objects build at -O0: kselftest_harness.h keeps fork()'s result in a
 # non-volatile local across setjmp/longjmp, so an optimised build may lose
@@ -120,10 +166,10 @@ $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LIBKC)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(AGENT_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(AGENT_LIBS) -lm
 
 tests: $(TESTS) $(TOOLS)
 
@@ -159,6 +205,14 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*.h)
 fuzz: deps $(FUZZERS)
 	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
+# Benchmarks: kcourier and its peers (mosquitto, NATS) side by side on
+# loopback; results in $(BUILD)/bench/, the table on standard output.
+# BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run.
+bench: deps
+	$(Q)tools/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor
+	$(Q)bench/run-bench.sh $(BUILD)
+
 demo: deps all
 	$(Q)tools/demo.sh $(BUILD)
 
@@ -180,7 +234,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-vm fuzz demo deps install format clean
+.PHONY: all tests check check-vm fuzz bench demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

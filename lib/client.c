@@ -309,7 +309,7 @@ static int pop_event(struct kc_client *c, struct kc_frame *f)
 	return decode(c, q->data, q->len, f);
 }
 
-int kc_client_next_event(struct kc_client *c, unsigned int timeout_ms,
+int kc_client_next_frame(struct kc_client *c, unsigned int timeout_ms,
 			 struct kc_frame *f)
 {
 	const uint8_t *frame;
@@ -320,8 +320,14 @@ int kc_client_next_event(struct kc_client *c, unsigned int timeout_ms,
 	if (c->head)
 		return pop_event(c, f);
 	ret = read_frame(c, kc_deadline(timeout_ms), &frame, &len);
-	if (!ret)
-		ret = decode(c, frame, len, f);
+	return ret ? ret : decode(c, frame, len, f);
+}
+
+int kc_client_next_event(struct kc_client *c, unsigned int timeout_ms,
+			 struct kc_frame *f)
+{
+	int ret = kc_client_next_frame(c, timeout_ms, f);
+
 	if (!ret && !is_event(f->type))
 		ret = fail(c, -EPROTO,
 			   "the agent sent type 0x%02x unasked", f->type);

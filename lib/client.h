@@ -67,7 +67,17 @@ int kc_client_call(struct kc_client *c, const struct kc_frame *req,
  */
 int kc_client_next_event(struct kc_client *c, unsigned int timeout_ms,
 			 struct kc_frame *f);
-/* True if an event is queued or already received and buffered. */
+/*
+ * The next frame of any type, queued events first: for a caller that
+ * pipelines requests and takes answers and events as they come. Same
+ * returns as kc_client_next_event(), but an answer is not -EPROTO.
+ */
+int kc_client_next_frame(struct kc_client *c, unsigned int timeout_ms,
+			 struct kc_frame *f);
+/*
+ * True if an event is queued, or bytes are received and buffered (which
+ * may be any frame, or the start of one).
+ */
 bool kc_client_event_ready(struct kc_client *c);
 
 /* Code of the last ERROR frame, or -1 when the last failure was local. */

@@ -155,6 +155,16 @@ cleanup:
 	return ret;
 }
 
+int kc_outer_match_ack(const struct kc_outer *o, const struct kc_frame *ack,
+		       uint64_t seq, uint16_t *status)
+{
+	if (ack->type != KC_T_ACK ||
+	    memcmp(ack->u.ack.sid, o->sid, KC_SID_LEN) || ack->u.ack.seq != seq)
+		return -EPROTO;
+	*status = ack->u.ack.status;
+	return 0;
+}
+
 int kc_outer_await_ack(struct kc_client *c, const struct kc_outer *o,
 		       uint64_t seq, unsigned int timeout_ms,
 		       uint16_t *status)
@@ -163,10 +173,5 @@ int kc_outer_await_ack(struct kc_client *c, const struct kc_outer *o,
 	int ret;
 
 	ret = kc_client_await(c, KC_T_ACK, timeout_ms, &ans);
-	if (ret)
-		return ret;
-	if (memcmp(ans.u.ack.sid, o->sid, KC_SID_LEN) || ans.u.ack.seq != seq)
-		return -EPROTO;
-	*status = ans.u.ack.status;
-	return 0;
+	return ret ? ret : kc_outer_match_ack(o, &ans, seq, status);
 }

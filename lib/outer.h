@@ -54,4 +54,11 @@ int kc_outer_await_ack(struct kc_client *c, const struct kc_outer *o,
 		       uint64_t seq, unsigned int timeout_ms,
 		       uint16_t *status);
 
+/*
+ * The same check on an ACK the caller read itself (a caller that reads
+ * every frame type as it comes, like the load tool).
+ */
+int kc_outer_match_ack(const struct kc_outer *o, const struct kc_frame *ack,
+		       uint64_t seq, uint16_t *status);
+
 #endif

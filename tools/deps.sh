@@ -7,6 +7,7 @@
 #
 # Usage: tools/deps.sh        what `make`, `make check` and `make fuzz` need
 #        tools/deps.sh vm     what the kernel-path lab (tests/vm/) adds
+#        tools/deps.sh bench  the peers `make bench` compares with
 set -eu
 
 PACKAGES="
@@ -30,10 +31,19 @@ qemu-system-x86
 busybox-static
 "
 
+# The brokers kcourier is measured against, their C client libraries for
+# our drivers (bench/peers/), and openssl s_server for the handshake rate.
+BENCH_PACKAGES="
+mosquitto libmosquitto-dev
+nats-server libnats-dev
+openssl
+"
+
 case "${1:-}" in
 vm) PACKAGES=$VM_PACKAGES ;;
+bench) PACKAGES=$BENCH_PACKAGES ;;
 "") ;;
-*) echo "usage: $0 [vm]" >&2; exit 2 ;;
+*) echo "usage: $0 [vm|bench]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourier-load against a real agent: a clean run reports what it did and
+ * no errors; a second run reuses its cached clients (no tokens left); a
+ * message dropped after DELIVERED is reported lost and one counted twice
+ * is reported duplicate (KC_LOAD_FAULTS, load.h); the connection storm
+ * counts handshakes; bad options and a wrong pin fail with a clear word.
+ *
+ * The histogram and the ledger are tested on known inputs in
+ * test_loadkit.c; here they get real traffic.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kselftest_harness.h"
+
+#include "lib/agent_proc.h"
+#include "lib/run_cmd.h"
+
+#define CLIENTS 4 /* two pairs: two receivers, two senders */
+
+FIXTURE(load)
+{
+	struct agent_proc agent;
+	char base[160], tokens[200], cache[200];
+	bool up;
+};
+
+static int write_tokens(struct agent_proc *a, const char *path, int n)
+{
+	char token[65];
+	FILE *f = fopen(path, "w");
+	int ret = f ? 0 : -errno;
+
+	while (!ret && n--) {
+		ret = agent_proc_token(a, token);
+		if (!ret && fprintf(f, "%s\n", token) < 0)
+			ret = -EIO;
+	}
+	if (f && fclose(f))
+		ret = ret ? ret : -EIO;
+	return ret;
+}
+
+FIXTURE_SETUP(load)
+{
+	char dir[sizeof(self->agent.dir)];
+	int ret;
+
+	ret = agent_proc_init(&self->agent, 2);
+	if (ret == -ENOENT)
+		SKIP(return, "KC_BIN is not set: run through tests/run-tests.sh");
+	ASSERT_EQ(0, ret);
+	snprintf(dir, sizeof(dir), "%s", self->agent.dir);
+	snprintf(self->base, sizeof(self->base), "%s", dirname(dir));
+	snprintf(self->tokens, sizeof(self->tokens), "%s/tokens",
+		 self->base);
+	snprintf(self->cache, sizeof(self->cache), "%s/cache", self->base);
+	ASSERT_EQ(0, agent_proc_start(&self->agent));
+	self->up = true;
+	ASSERT_EQ(0, write_tokens(&self->agent, self->tokens, CLIENTS));
+}
+
+FIXTURE_TEARDOWN(load)
+{
+	agent_proc_destroy(&self->agent);
+}
+
+/* kcourier-load against the fixture's agent, with extra arguments. */
+static int load_run(struct __test_metadata *_metadata, FIXTURE_DATA(load) *self,
+		    struct result *r, const char *const *extra)
+{
+	char bin[4096];
+	char *argv[RUN_ARGS_MAX] = { bin, "--agent", self->agent.addr,
+				     "--ca-fingerprint", self->agent.pin,
+				     "--tokens", self->tokens, "--cache",
+				     self->cache, "--json" };
+	int n = 10;
+
+	snprintf(bin, sizeof(bin), "%s/kcourier-load", getenv("KC_BIN"));
+	while (*extra && n < RUN_ARGS_MAX - 1)
+		argv[n++] = (char *)*extra++;
+	argv[n] = NULL;
+	return run_argv(argv, NULL, 0, r);
+}
+
+static json_int_t json_int_at(json_t *doc, const char *obj, const char *key)
+{
+	json_t *o = obj ? json_object_get(doc, obj) : doc;
+
+	return json_integer_value(json_object_get(o, key));
+}
+
+static json_t *parse_report(struct __test_metadata *_metadata,
+			    const struct result *r)
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(r->out ? r->out : "", 0, &jerr);
+
+	if (!doc)
+		TH_LOG("not JSON (%s): %s\nstderr: %s", jerr.text, r->out,
+		       r->err);
+	return doc;
+}
+
+static const char *const short_run[] = { "--pairs", "2", "--duration", "1",
+					 "--warmup", "0.5", "--drain", "3",
+					 "--window", "4", NULL };
+
+TEST_F(load, clean_run_then_cached_clients)
+{
+	struct result r;
+	json_t *doc;
+	int pass;
+
+	/* The second run has no tokens left: it must use the cache. */
+	for (pass = 0; pass < 2; pass++) {
+		ASSERT_EQ(0, load_run(_metadata, self, &r, short_run));
+		EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+		doc = parse_report(_metadata, &r);
+		ASSERT_NE(NULL, doc);
+		EXPECT_STREQ("kcourier", json_string_value(
+						 json_object_get(doc, "target")));
+		EXPECT_LT(0, json_int_at(doc, NULL, "acked"));
+		EXPECT_LT(0, json_int_at(doc, NULL, "delivered"));
+		EXPECT_EQ(0, json_int_at(doc, NULL, "errors_total"));
+		EXPECT_LT(0, json_int_at(json_object_get(doc, "latency_us"),
+					 "ack", "count"));
+		EXPECT_LT(0, json_int_at(json_object_get(doc, "latency_us"),
+					 "deliver", "count"));
+		EXPECT_EQ(pass == 0, strstr(r.err, "enrolled 4 new") != NULL)
+		TH_LOG("pass %d stderr: %s", pass, r.err);
+		json_decref(doc);
+		result_free(&r);
+	}
+}
+
+TEST_F(load, lost_and_duplicate_are_reported)
+{
+	struct result r;
+	json_t *doc;
+
+	setenv("KC_LOAD_FAULTS", "drop=5,dup=9", 1);
+	ASSERT_EQ(0, load_run(_metadata, self, &r, short_run));
+	unsetenv("KC_LOAD_FAULTS");
+	/* 3: the run completed but counted errors. */
+	EXPECT_EQ(3, r.status) TH_LOG("stderr: %s", r.err);
+	doc = parse_report(_metadata, &r);
+	ASSERT_NE(NULL, doc);
+	/* Each of the two receivers dropped one and doubled one. */
+	EXPECT_EQ(2, json_int_at(doc, "errors", "lost"));
+	EXPECT_EQ(2, json_int_at(doc, "errors", "duplicate"));
+	json_decref(doc);
+	result_free(&r);
+}
+
+TEST_F(load, open_loop_run_is_clean)
+{
+	static const char *const args[] = { "--pairs", "1", "--rate", "200",
+					    "--duration", "1", "--warmup",
+					    "0.2", NULL };
+	struct result r;
+	json_t *doc;
+
+	ASSERT_EQ(0, load_run(_metadata, self, &r, args));
+	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	doc = parse_report(_metadata, &r);
+	ASSERT_NE(NULL, doc);
+	EXPECT_LT(0, json_int_at(doc, NULL, "acked"));
+	EXPECT_EQ(0, json_int_at(doc, NULL, "errors_total"));
+	json_decref(doc);
+	result_free(&r);
+}
+
+TEST_F(load, connect_storm_counts_handshakes)
+{
+	static const char *const args[] = { "--connect-storm", "--duration",
+					    "1", "--warmup", "0", NULL };
+	struct result r;
+	json_t *doc;
+
+	ASSERT_EQ(0, load_run(_metadata, self, &r, args));
+	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	doc = parse_report(_metadata, &r);
+	ASSERT_NE(NULL, doc);
+	EXPECT_LT(0, json_int_at(doc, NULL, "connections"));
+	EXPECT_EQ(0, json_int_at(doc, NULL, "errors_total"));
+	json_decref(doc);
+	result_free(&r);
+}
+
+TEST_F(load, wrong_pin_is_refused)
+{
+	static const char pin[] =
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000";
+	char bin[4096];
+	char *argv[] = { bin, "--agent", self->agent.addr, "--ca-fingerprint",
+			 (char *)pin, "--tokens", self->tokens, "--cache",
+			 self->cache, "--duration", "1", NULL };
+	struct result r;
+
+	snprintf(bin, sizeof(bin), "%s/kcourier-load", getenv("KC_BIN"));
+	ASSERT_EQ(0, run_argv(argv, NULL, 0, &r));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "pinned")) TH_LOG("stderr: %s", r.err);
+	result_free(&r);
+}
+
+TEST_F(load, bad_options_are_usage_errors)
+{
+	static const char *const small[] = { "--size", "10", NULL };
+	static const char *const zero[] = { "--pairs", "0", NULL };
+	static const char *const junk[] = { "--rate", "fast", NULL };
+	const char *const *cases[] = { small, zero, junk };
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(0, load_run(_metadata, self, &r, cases[i]));
+		EXPECT_EQ(2, r.status);
+		EXPECT_NE(NULL, strstr(r.err, cases[i][0]))
+		TH_LOG("stderr: %s", r.err);
+		result_free(&r);
+	}
+}
+
+TEST_HARNESS_MAIN
