@@ -125,7 +125,8 @@ $(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) 
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm
 
 # The crypto floor the agent's CPU per message is held against (issue 4).
-$(BUILD)/bench/crypto-floor: $(BUILD)/obj/bench/crypto_floor.o $(LIBKC)
+FLOOR_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/crypto_floor*.c))
+$(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

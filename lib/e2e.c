@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * End-to-end sessions (PROTOCOL.md section 5): the session tables, the
- * duplicate filter and the sending side. The receiving side is in
- * e2e_open.c, the state file in e2e_state.c.
+ * End-to-end sessions (PROTOCOL.md section 5): the session tables and the
+ * sending side. The receiving side is in e2e_open.c, its duplicate filter
+ * in e2e_seen.c, the state file in e2e_state.c.
  *
  * Sending: a session to a recipient starts with a SESSION_INIT that
  * carries K wrapped to the recipient's enc key and signed with our id key;
@@ -31,9 +31,9 @@ int kc_e2e_create(struct kc_crypto *c, const char *self, EVP_PKEY *id_priv,
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->seen = calloc(KC_E2E_SEEN_MAX, sizeof(*e->seen));
-	ret = e->seen ? kc_secmem_create(KC_KEY_LEN, KEY_SLOTS_MAX, &e->keys) :
-			-ENOMEM;
+	ret = kc_seen_set_init(&e->seen);
+	if (!ret)
+		ret = kc_secmem_create(KC_KEY_LEN, KEY_SLOTS_MAX, &e->keys);
 	if (ret) {
 		kc_e2e_free(e);
 		return ret;
@@ -73,7 +73,7 @@ void kc_e2e_free(struct kc_e2e *e)
 	/* The secmem pool wipes every slot it still has. */
 	kc_secmem_destroy(e->keys);
 	free(e->floors);
-	free(e->seen);
+	kc_seen_set_destroy(&e->seen);
 	free(e);
 }
 
@@ -204,43 +204,6 @@ uint64_t kc_e2e_floor(const struct kc_e2e *e, const char *peer)
 	const struct e2e_floor *f = floor_find(e, peer);
 
 	return f ? f->created_ms : 0;
-}
-
-/* Duplicates. */
-
-static bool seen_match(const struct e2e_seen *s, struct kc_bytes from,
-		       const uint8_t msg_id[KC_MSGID_LEN])
-{
-	return strlen(s->peer) == from.len &&
-	       !memcmp(s->peer, from.p, from.len) &&
-	       !memcmp(s->msg_id, msg_id, KC_MSGID_LEN);
-}
-
-bool kc_e2e_seen(const struct kc_e2e *e, struct kc_bytes from,
-		 const uint8_t msg_id[KC_MSGID_LEN])
-{
-	size_t i;
-
-	for (i = 0; i < e->seen_count; i++) {
-		if (seen_match(&e->seen[i], from, msg_id))
-			return true;
-	}
-	return false;
-}
-
-void kc_e2e_remember(struct kc_e2e *e, struct kc_bytes from,
-		     const uint8_t msg_id[KC_MSGID_LEN])
-{
-	struct e2e_seen *s = &e->seen[e->seen_next];
-
-	if (from.len > KC_CLIENT_ID_MAX || kc_e2e_seen(e, from, msg_id))
-		return;
-	memcpy(s->peer, from.p, from.len);
-	s->peer[from.len] = '\0';
-	memcpy(s->msg_id, msg_id, KC_MSGID_LEN);
-	e->seen_next = (e->seen_next + 1) % KC_E2E_SEEN_MAX;
-	if (e->seen_count < KC_E2E_SEEN_MAX)
-		e->seen_count++;
 }
 
 /* Sending. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Inside struct kc_e2e: shared by e2e.c (the protocol) and e2e_state.c
- * (the state file). Nothing else includes this.
+ * Inside struct kc_e2e: shared by e2e.c and e2e_open.c (the protocol),
+ * e2e_seen.c (the duplicate filter) and e2e_state.c (the state file).
+ * Nothing else includes this.
  */
 #ifndef KC_E2E_PRIV_H
 #define KC_E2E_PRIV_H
@@ -29,9 +30,29 @@ struct e2e_floor {
 	uint64_t created_ms;
 };
 
+/*
+ * The duplicate filter (e2e_seen.c): the last KC_E2E_SEEN_MAX distinct
+ * (sender, msg_id) pairs in a ring, the oldest forgotten first, with a
+ * hash index over the ring so a lookup walks one short chain instead of
+ * the whole ring. Chains link ring indices, newest first.
+ */
+#define E2E_SEEN_BUCKET_BITS 13
+#define E2E_SEEN_BUCKETS (1u << E2E_SEEN_BUCKET_BITS)
+
 struct e2e_seen {
 	char peer[KC_CLIENT_ID_MAX + 1];
+	uint8_t peer_len;
 	uint8_t msg_id[KC_MSGID_LEN];
+	uint32_t bucket;
+};
+
+struct e2e_seen_set {
+	struct e2e_seen *ring;	/* KC_E2E_SEEN_MAX entries */
+	int32_t *head;		/* per bucket: newest ring index or -1 */
+	int32_t *link;		/* per slot: next older in bucket or -1 */
+	uint32_t next;		/* slot the next pair goes to */
+	uint32_t count;
+	uint64_t key[2];	/* bucket hash secret, see e2e_seen.c */
 };
 
 struct kc_e2e {
@@ -42,8 +63,7 @@ struct kc_e2e {
 	struct e2e_table out, in;
 	struct e2e_floor *floors;
 	size_t n_floors;
-	struct e2e_seen *seen; /* ring of KC_E2E_SEEN_MAX */
-	size_t seen_next, seen_count;
+	struct e2e_seen_set seen;
 };
 
 /*
@@ -62,5 +82,17 @@ const uint8_t *kc_e2e_session_key(const struct kc_e2e *e,
 /* Raises (never lowers) a sender's floor; 0 means none. */
 int kc_e2e_set_floor(struct kc_e2e *e, const char *peer, uint64_t created_ms);
 uint64_t kc_e2e_floor(const struct kc_e2e *e, const char *peer);
+
+/* An empty set with a fresh hash key: 0 or -ENOMEM. Destroy takes NULLs. */
+int kc_seen_set_init(struct e2e_seen_set *s);
+void kc_seen_set_destroy(struct e2e_seen_set *s);
+bool kc_seen_set_has(const struct e2e_seen_set *s, struct kc_bytes from,
+		     const uint8_t msg_id[KC_MSGID_LEN]);
+/* Adds a pair not yet known, forgetting the oldest when full. */
+void kc_seen_set_add(struct e2e_seen_set *s, struct kc_bytes from,
+		     const uint8_t msg_id[KC_MSGID_LEN]);
+/* The i-th oldest pair, i < s->count: the state file's order. */
+const struct e2e_seen *kc_seen_set_oldest(const struct e2e_seen_set *s,
+					  uint32_t i);
 
 #endif

@@ -108,16 +108,14 @@ static json_t *floors_json(const struct kc_e2e *e)
 
 static json_t *seen_json(const struct kc_e2e *e)
 {
-	size_t first = (e->seen_next + KC_E2E_SEEN_MAX - e->seen_count) %
-		       KC_E2E_SEEN_MAX;
 	json_t *arr = json_array();
-	size_t i;
+	uint32_t i;
 
-	for (i = 0; arr && i < e->seen_count; i++) {
-		const struct e2e_seen *s;
+	/* Oldest first: importing in this order keeps the eviction order. */
+	for (i = 0; arr && i < e->seen.count; i++) {
+		const struct e2e_seen *s = kc_seen_set_oldest(&e->seen, i);
 		json_t *o;
 
-		s = &e->seen[(first + i) % KC_E2E_SEEN_MAX];
 		o = json_pack("{s:s, s:o}", "from", s->peer, "msg_id",
 			      hex_string(s->msg_id, KC_MSGID_LEN));
 		if (json_array_append_new(arr, o)) {
