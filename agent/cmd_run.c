@@ -165,6 +165,8 @@ static int open_store(struct run *r)
 		ret = kc_store_open(path, false, &r->d.store);
 	if (ret)
 		kcd_err("run: store %s: %s", path, strerror(-ret));
+	else
+		snprintf(r->d.store_path, sizeof(r->d.store_path), "%s", path);
 	return ret;
 }
 

@@ -14,6 +14,7 @@
 #ifndef KC_DAEMON_H
 #define KC_DAEMON_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -37,6 +38,12 @@ struct kc_daemon {
 
 	struct kc_store *store;
 	pthread_mutex_t store_lock;
+	/*
+	 * Where the store lives, for each worker's own read-only connection
+	 * (WAL lets it read while another connection commits, so the check
+	 * on every SEND never waits for a group commit's fsync).
+	 */
+	char store_path[PATH_MAX];
 
 	struct kc_sid_set *sids;
 	struct kc_router *router;

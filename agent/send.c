@@ -108,9 +108,13 @@ static int route_check(struct kc_conn *c, const struct kc_send_plain *sp,
 
 	if (!kc_id_from_bytes(sp->to, to))
 		return KC_NOT_FOUND;
-	pthread_mutex_lock(&d->store_lock);
-	ret = kc_store_client_live(d->store, to);
-	pthread_mutex_unlock(&d->store_lock);
+	if (c->w->reader) {
+		ret = kc_store_client_live(c->w->reader, to);
+	} else {
+		pthread_mutex_lock(&d->store_lock);
+		ret = kc_store_client_live(d->store, to);
+		pthread_mutex_unlock(&d->store_lock);
+	}
 	if (ret == -ENOENT)
 		return KC_NOT_FOUND;
 	if (ret)

@@ -221,16 +221,21 @@ int kc_store_client_get(struct kc_store *st, const char *id,
 	return ret;
 }
 
+/* On every SEND: one column, no copies of the certificate and keys. */
 int kc_store_client_live(struct kc_store *st, const char *id)
 {
-	struct kc_client c;
-	int ret;
+	sqlite3_stmt *s = store_stmt(st, ST_CLIENT_LIVE);
+	int rc, ret;
 
-	ret = kc_store_client_get(st, id, &c);
+	ret = store_bind_text(s, 1, id);
 	if (ret)
 		return ret;
-	ret = c.revoked ? -ENOENT : 0;
-	kc_client_free(&c);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = sqlite3_column_int(s, 0) ? -ENOENT : 0;
+	else
+		ret = rc == SQLITE_DONE ? -ENOENT : store_err(rc);
+	sqlite3_reset(s);
 	return ret;
 }
 

@@ -414,6 +414,19 @@ static int crypto_init(struct kc_worker *w)
 	return 0;
 }
 
+/* Without its own connection a worker reads through the shared one. */
+static void open_reader(struct kc_worker *w)
+{
+	int ret;
+
+	if (!w->d->store_path[0])
+		return;
+	ret = kc_store_open(w->d->store_path, false, &w->reader);
+	if (ret)
+		kc_log("worker %u: no read connection to the store (%s): reading under the store lock",
+		       w->index, strerror(-ret));
+}
+
 static int worker_init(struct kc_worker *w)
 {
 	int ret;
@@ -430,6 +443,7 @@ static int worker_init(struct kc_worker *w)
 			      RECV_BUF_SIZE);
 	if (ret)
 		return ret;
+	open_reader(w);
 	return crypto_init(w);
 }
 
@@ -462,6 +476,8 @@ static void worker_fini(struct kc_worker *w)
 	w->scratch = NULL;
 	kc_conn_table_fini(&w->conns);
 	kc_commit_fini(&w->batch);
+	kc_store_close(w->reader);
+	w->reader = NULL;
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
 	w->listen_fd = -1;

@@ -47,6 +47,7 @@ struct kc_worker {
 	struct kc_session_ctx sctx;
 	struct kc_inbox inbox;
 	struct kc_commit batch;
+	struct kc_store *reader; /* own read-only connection; NULL: use d->store */
 
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
 	size_t scratch_len;
