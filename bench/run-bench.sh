@@ -44,10 +44,27 @@ results="$out/results.jsonl"
 say() { printf '  %-7s %s\n' BENCH "$*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
+# Our own processes, by the PIDs we started them with (peer_stop only
+# stops brokers, by design).
+stop_own() {
+	local pid
+
+	[ -r "$1" ] || return 0
+	pid=$(cat "$1")
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
 cleanup() {
 	local f
 
-	for f in "$work"/*.pid "$work"/peers/*.pid; do
+	stop_own "$work/agent.pid"
+	stop_own "$work/ossl.pid"
+	for f in "$work"/peers/*.pid; do
 		[ -e "$f" ] && peer_stop "$f" || true
 	done
 	[ "${BENCH_KEEP:-0}" = 1 ] && { say "work directory kept: $work"; return; }

@@ -117,11 +117,15 @@ static int assign_workers(struct load *l)
 	return 0;
 }
 
-static void sum_live(const struct load *l, uint64_t v[4], int64_t *inflight)
+/* v: sent, acked, delivered, errors, answered, receipts. */
+#define LIVE_COUNTERS 6
+
+static void sum_live(const struct load *l, uint64_t v[LIVE_COUNTERS],
+		     int64_t *inflight)
 {
 	unsigned int i;
 
-	memset(v, 0, 4 * sizeof(*v));
+	memset(v, 0, LIVE_COUNTERS * sizeof(*v));
 	*inflight = 0;
 	for (i = 0; i < l->o.threads; i++) {
 		const struct load_counters *c = &l->workers[i].live;
@@ -130,15 +134,17 @@ static void sum_live(const struct load *l, uint64_t v[4], int64_t *inflight)
 		v[1] += atomic_load(&c->acked);
 		v[2] += atomic_load(&c->delivered);
 		v[3] += atomic_load(&c->errors);
+		v[4] += atomic_load(&c->answered);
+		v[5] += atomic_load(&c->receipts);
 		*inflight += atomic_load(&c->inflight);
 	}
 }
 
 /* Sleeps until t_ns, printing a progress line each second on a TTY. */
-static void watch_until(struct load *l, uint64_t t_ns, uint64_t last[4],
-			uint64_t *last_ns)
+static void watch_until(struct load *l, uint64_t t_ns,
+			uint64_t last[LIVE_COUNTERS], uint64_t *last_ns)
 {
-	uint64_t now, next, v[4];
+	uint64_t now, next, v[LIVE_COUNTERS];
 	int64_t inflight;
 
 	while (kc_now_ns() < t_ns) {
@@ -158,14 +164,17 @@ static void watch_until(struct load *l, uint64_t t_ns, uint64_t last[4],
 	}
 }
 
-/* Done when nothing is in flight and every ACKed message arrived. */
+/*
+ * Done when nothing is in flight, every ACKed message arrived, and every
+ * DELIVERED came back as a RECEIPT (so the agent holds nothing of ours).
+ */
 static bool drained(const struct load *l)
 {
-	uint64_t v[4];
+	uint64_t v[LIVE_COUNTERS];
 	int64_t inflight;
 
 	sum_live(l, v, &inflight);
-	return inflight <= 0 && v[2] >= v[1];
+	return inflight <= 0 && v[2] >= v[1] && v[5] >= v[4];
 }
 
 static void drain(struct load *l)
@@ -210,7 +219,7 @@ static void set_clock(struct load *l)
 
 static int run_messages(struct load *l)
 {
-	uint64_t last[4] = { 0 }, last_ns;
+	uint64_t last[LIVE_COUNTERS] = { 0 }, last_ns;
 	struct load_cpu c0;
 	unsigned int i;
 

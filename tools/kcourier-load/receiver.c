@@ -227,7 +227,7 @@ static void open_delivery(struct load_receiver *r, struct load_worker *w,
 	}
 }
 
-static int answer_deliveries(struct load_receiver *r)
+static int answer_deliveries(struct load_receiver *r, struct load_worker *w)
 {
 	struct kc_frame f = { .type = KC_T_DELIVERED };
 	size_t i;
@@ -236,6 +236,8 @@ static int answer_deliveries(struct load_receiver *r)
 	for (i = 0; !ret && i < r->n_acks; i++) {
 		f.u.delivered.msg_id = r->acks[i];
 		ret = kc_client_send(r->conn, &f);
+		if (!ret)
+			atomic_fetch_add(&w->live.answered, 1);
 	}
 	r->n_acks = 0;
 	return ret;
@@ -254,7 +256,7 @@ static void take_deliver(struct load_receiver *r, struct load_worker *w,
 	size_t cap = (size_t)r->n_senders * (2 * r->o->window + 2);
 
 	open_delivery(r, w, d);
-	if (r->n_acks == cap && answer_deliveries(r))
+	if (r->n_acks == cap && answer_deliveries(r, w))
 		kill_receiver(r, w, -EIO);
 	memcpy(r->acks[r->n_acks++], d->msg_id, KC_MSGID_LEN);
 }
@@ -275,6 +277,6 @@ void receiver_read(struct load_receiver *r, struct load_worker *w)
 		else if (f.type != KC_T_RECEIPT)
 			worker_error(w, "protocol");
 	} while (!r->dead && kc_client_event_ready(r->conn));
-	if (!r->dead && answer_deliveries(r))
+	if (!r->dead && answer_deliveries(r, w))
 		kill_receiver(r, w, -EIO);
 }

@@ -38,6 +38,9 @@ struct load_receiver;
 /* Seen by the main thread while the workers run. */
 struct load_counters {
 	_Atomic uint64_t sent, acked, delivered, errors;
+	/* DELIVERED frames sent, and RECEIPTs back: equal once the agent
+	 * has committed every DELIVERED, so the next run gets no leftovers. */
+	_Atomic uint64_t answered, receipts;
 	_Atomic int64_t inflight; /* messages sent, not yet acknowledged */
 };
 

@@ -348,7 +348,9 @@ void sender_read(struct load_sender *s, struct load_worker *w)
 		/* RECEIPTs for our messages: the receivers check delivery. */
 		if (f.type == KC_T_ACK)
 			take_ack(s, w, &f);
-		else if (f.type != KC_T_RECEIPT)
+		else if (f.type == KC_T_RECEIPT)
+			atomic_fetch_add(&w->live.receipts, 1);
+		else
 			kill_sender(s, w, "protocol");
 	} while (!s->dead && kc_client_event_ready(s->conn));
 }
