@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "client.h"
+#include "clientcred.h"
 #include "crypto.h"
 #include "enroll.h"
 #include "home.h"
@@ -226,17 +227,14 @@ void identity_clear(struct load_identity *id)
 int identity_connect(const struct load_opts *o, const struct load_identity *id,
 		     struct kc_client **out)
 {
-	struct kc_bytes chain = { id->cert, id->cert_len };
-	struct kc_tls_client_cred cred = { .chain = &chain, .chain_len = 1 };
-	unsigned char *der = NULL;
-	size_t len = 0;
+	struct kc_client_cred cc;
 	int ret;
 
-	ret = kc_key_pkcs8_der(id->id_key, &der, &len);
+	ret = kc_client_cred_init(&cc, id->cert, id->cert_len, id->id_key);
 	if (ret)
 		return ret;
-	cred.key_pkcs8 = (struct kc_bytes){ der, len };
-	ret = kc_client_connect(o->agent, o->pin, &cred, o->timeout_ms, out);
-	OPENSSL_clear_free(der, len);
+	ret = kc_client_connect(o->agent, o->pin, &cc.cred, o->timeout_ms,
+				out);
+	kc_client_cred_wipe(&cc);
 	return ret;
 }

@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
-#include "keyfile.h"
+#include "clientcred.h"
 #include "storm.h"
 #include "tlsclient.h"
 
@@ -109,18 +107,13 @@ static int run_threads(const struct load_opts *o,
 int storm_run(const struct load_opts *o, const struct load_identity *me,
 	      struct kc_report *r)
 {
-	struct kc_bytes chain = { me->cert, me->cert_len };
-	struct kc_tls_client_cred cred = { .chain = &chain, .chain_len = 1 };
-	unsigned char *der = NULL;
-	size_t len = 0;
+	struct kc_client_cred cc;
 	int ret;
 
-	ret = kc_key_pkcs8_der(me->id_key, &der, &len);
-	if (!ret) {
-		cred.key_pkcs8 = (struct kc_bytes){ der, len };
-		ret = run_threads(o, &cred, r);
-	}
-	OPENSSL_clear_free(der, len);
+	ret = kc_client_cred_init(&cc, me->cert, me->cert_len, me->id_key);
+	if (!ret)
+		ret = run_threads(o, &cc.cred, r);
+	kc_client_cred_wipe(&cc);
 	if (ret)
 		load_err("connection storm: %s", strerror(-ret));
 	return ret ? -1 : 0;

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "account.h"
+#include "clientcred.h"
 #include "crypto.h"
 #include "keyfile.h"
 #include "keyload.h"
@@ -239,21 +240,18 @@ void account_close(struct account *a)
 
 int account_connect(struct account *a)
 {
-	struct kc_bytes chain = { a->client_cert, a->client_cert_len };
-	struct kc_tls_client_cred cred = { .chain = &chain, .chain_len = 1 };
-	unsigned char *der = NULL;
-	size_t len = 0;
+	struct kc_client_cred cc;
 	int ret;
 
-	ret = kc_key_pkcs8_der(a->id_key, &der, &len);
+	ret = kc_client_cred_init(&cc, a->client_cert, a->client_cert_len,
+				  a->id_key);
 	if (ret) {
 		cli_err("id key: %s", strerror(-ret));
 		return -1;
 	}
-	cred.key_pkcs8 = (struct kc_bytes){ der, len };
-	ret = kc_client_connect(a->home.agent, a->home.pin, &cred,
+	ret = kc_client_connect(a->home.agent, a->home.pin, &cc.cred,
 				CONNECT_TIMEOUT_MS, &a->conn);
-	OPENSSL_clear_free(der, len);
+	kc_client_cred_wipe(&cc);
 	if (ret)
 		cli_err("cannot connect to the agent at %s: %s", a->home.agent,
 			kc_tls_client_strerror());
