@@ -186,6 +186,16 @@ TEST_F(load, open_loop_run_is_clean)
 	expect_clean(_metadata, self, args, "acked");
 }
 
+/* Three senders into one receiver: three streams, each checked in order. */
+TEST_F(load, fanin_run_is_clean)
+{
+	static const char *const args[] = { "--pairs", "1", "--fanin", "3",
+					    "--duration", "1", "--warmup",
+					    "0.2", "--window", "4", NULL };
+
+	expect_clean(_metadata, self, args, "delivered");
+}
+
 TEST_F(load, connect_storm_counts_handshakes)
 {
 	static const char *const args[] = { "--connect-storm", "--duration",
