@@ -38,7 +38,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS)
 CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs libcrypto jansson gnutls 2>/dev/null || echo -lcrypto -ljansson -lgnutls) -lkeyutils
+LDLIBS   += $(shell pkg-config --libs libcrypto jansson gnutls 2>/dev/null || echo -lcrypto -ljansson -lgnutls) -lkeyutils -lkcapi
 
 # kselftest_harness.h comes from Debian's linux-source-6.12 at build time.
 KSRC_TAR    ?= /usr/src/linux-source-6.12.tar.xz
@@ -131,6 +131,12 @@ $(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBKC)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The crypto tiers side by side (issue 5): ops/s per tier, afalg/user.
+$(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBKC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
 	$(call say,AR,$@)
@@ -185,7 +191,9 @@ check: deps
 # there as well, but at about 100 s a test under TCG (each test makes and
 # unlocks its agent's keys), so only on demand:
 # make check-vm VM_TESTS="test_ktls test_tls test_agent_loop".
-VM_TESTS ?= test_ktls test_tls
+# test_crypto_ops runs the afalg tier's variants there, test_agent_afalg
+# an agent on it, test_rsa_keyring the seal key in the kernel keyring.
+VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg test_rsa_keyring
 
 check-vm: deps
 	$(Q)tools/deps.sh vm
@@ -211,7 +219,7 @@ fuzz: deps $(FUZZERS)
 # BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run.
 bench: deps
 	$(Q)tools/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor
+	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor $(BUILD)/bench/tier-bench
 	$(Q)bench/run-bench.sh $(BUILD)
 
 demo: deps all

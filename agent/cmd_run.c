@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "crypto_ops.h"
 #include "daemon.h"
 #include "keyring.h"
 #include "listener.h"
@@ -29,7 +30,8 @@
 
 static const char run_usage[] =
 	"usage: kcourierd run --dir DIR [--listen ADDR:PORT] [--workers N]\n"
-	"                     [--crypto user|auto] [--passphrase-file FILE]\n"
+	"                     [--crypto auto|afalg|user]\n"
+	"                     [--passphrase-file FILE]\n"
 	"\n"
 	"Runs the agent until SIGTERM or SIGINT.\n"
 	"\n"
@@ -37,7 +39,9 @@ static const char run_usage[] =
 	"  --listen ADDR:PORT     instead of `listen` in kcourierd.conf\n"
 	"                         (\"127.0.0.1:7411\", \"[::1]:7411\")\n"
 	"  --workers N            worker threads (default: online CPUs)\n"
-	"  --crypto TIER          crypto tier: user or auto (default auto)\n"
+	"  --crypto TIER          crypto tier: auto (default: the faster of\n"
+	"                         afalg and user, measured at start), afalg\n"
+	"                         (kernel AF_ALG) or user (OpenSSL)\n"
 	"  --passphrase-file F    passphrase of the agent keys (else\n"
 	"                         KCOURIERD_PASSPHRASE, KCOURIER_PASSPHRASE,\n"
 	"                         or the terminal)\n"
@@ -114,13 +118,43 @@ static int check_options(const struct run_opts *o, struct run *r)
 					WORKERS_MAX, &r->nworkers))
 		return -EINVAL;
 	r->d.crypto_tier = o->crypto ? o->crypto : "auto";
-	if (strcmp(r->d.crypto_tier, "user") &&
-	    strcmp(r->d.crypto_tier, "auto")) {
-		kcd_err("run: bad value '%s' for --crypto (expected user or "
-			"auto)",
+	if (strcmp(r->d.crypto_tier, "auto") &&
+	    strcmp(r->d.crypto_tier, "afalg") &&
+	    strcmp(r->d.crypto_tier, "user")) {
+		kcd_err("run: bad value '%s' for --crypto (expected auto, "
+			"afalg or user)",
 			r->d.crypto_tier);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * "auto" is settled once, before the workers start, so that they all open
+ * the same tier; the measurement behind the choice goes to the log.
+ */
+static int choose_tier(struct run *r)
+{
+	struct kc_crypto_pick pick;
+	char why[200], line[400];
+	int ret;
+
+	if (strcmp(r->d.crypto_tier, "auto")) {
+		ret = kc_crypto_available(r->d.crypto_tier, why, sizeof(why));
+		if (ret)
+			kcd_err("run: --crypto %s: %s", r->d.crypto_tier, why);
+		else
+			kc_log("crypto tier %s (--crypto)", r->d.crypto_tier);
+		return ret;
+	}
+	ret = kc_crypto_pick(&pick);
+	if (ret) {
+		kcd_err("run: choosing a crypto tier: %s", strerror(-ret));
+		return ret;
+	}
+	kc_crypto_pick_describe(&pick, line, sizeof(line));
+	kc_log("crypto tier auto: %s", line);
+	r->d.crypto_tier = pick.tier;
 	return 0;
 }
 
@@ -337,6 +371,8 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	    make_tls(r) || make_shared(r))
 		return 1;
 	purge_keyring(r);
+	if (choose_tier(r))
+		return 1;
 	block_signals(&set);
 	if (start_workers(r))
 		return 1;

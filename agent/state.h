@@ -98,7 +98,11 @@ struct kc_agent_state {
  */
 int kc_agent_state_load(const char *dir, const struct kc_passphrase *pass,
 			struct kc_agent_state *st, char *err, size_t err_len);
-/* Wipes and frees the PKCS#8 DER copies only. */
+/*
+ * Wipes and frees the PKCS#8 DER copies and the seal key, once the crypto
+ * tiers have theirs: the agent then holds the seal key only in its tiers,
+ * or nowhere when the kernel keyring took it (crypto_ops.h).
+ */
 void kc_agent_state_wipe_der(struct kc_agent_state *st);
 /* Frees and wipes everything; accepts a zeroed or partly loaded state. */
 void kc_agent_state_free(struct kc_agent_state *st);

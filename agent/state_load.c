@@ -190,6 +190,9 @@ void kc_agent_state_wipe_der(struct kc_agent_state *st)
 	OPENSSL_clear_free(st->seal_pkcs8, st->seal_pkcs8_len);
 	st->tls_pkcs8 = st->seal_pkcs8 = NULL;
 	st->tls_pkcs8_len = st->seal_pkcs8_len = 0;
+	/* The tiers have the seal key (or gave it to the kernel) by now. */
+	EVP_PKEY_free(st->seal_key);
+	st->seal_key = NULL;
 }
 
 void kc_agent_state_free(struct kc_agent_state *st)

@@ -395,7 +395,41 @@ static void mirror_keys(struct kc_worker *w)
 		kc_log("worker %u: keyring: %s", w->index, strerror(-ret));
 }
 
-/* Each worker has its own tier instance with the seal key loaded. */
+/*
+ * Once, from worker 0: whether OPEN_SESSION's RSA runs in the kernel with
+ * no private key in this process, or with OpenSSL here (docs/OPERATIONS.md,
+ * "The seal key in the kernel keyring").
+ */
+static void log_unwrap_path(struct kc_worker *w, kc_handle_t key)
+{
+	const struct kc_crypto_ops *ops = w->crypto->ops;
+	int serial;
+
+	if (w->index)
+		return;
+	if (!ops->unwrap_key_serial) {
+		kc_log("seal key: unwrap in this process (crypto tier %s has "
+		       "no kernel keyring path)",
+		       ops->name);
+		return;
+	}
+	serial = ops->unwrap_key_serial(w->crypto, key);
+	if (serial > 0)
+		kc_log("seal key: asymmetric key %d in keyring %s, unwrap by "
+		       "the kernel (pkey_decrypt), no private key in this "
+		       "process",
+		       serial, KC_KEYRING_NAME);
+	else
+		kc_log("seal key: unwrap with OpenSSL in this process (kernel "
+		       "keyring: %s)",
+		       serial == -ENOKEY ? "none" : strerror(-serial));
+}
+
+/*
+ * Each worker has its own tier instance with the seal key loaded. The
+ * keyring comes first: with it, the tier may give the seal key to the
+ * kernel.
+ */
 static int crypto_init(struct kc_worker *w)
 {
 	const struct kc_agent_state *st = w->d->state;
@@ -405,12 +439,13 @@ static int crypto_init(struct kc_worker *w)
 	ret = kc_crypto_open(w->d->crypto_tier, &w->crypto);
 	if (ret)
 		return ret;
+	mirror_keys(w);
 	ret = w->crypto->ops->load_unwrap_key(w->crypto, st->seal_pkcs8,
 					      st->seal_pkcs8_len, &key);
 	if (ret)
 		return ret;
 	w->sctx = (struct kc_session_ctx){ w->d->sids, w->crypto, key };
-	mirror_keys(w);
+	log_unwrap_path(w, key);
 	return 0;
 }
 

@@ -7,7 +7,9 @@
  * session_drop, and the 7-bit generation makes a stale handle miss the new
  * session (until that slot has been reused 128 times) instead of silently
  * opening with its keys. Unwrap-key handles are plain indexes into a table
- * of EVP_PKEYs.
+ * of unwrap keys: each an EVP_PKEY or, when a keyring was set before
+ * load_unwrap_key and the kernel takes the key, the serial of a kernel
+ * asymmetric key (rsa_keyring.h) with no private key left in this process.
  *
  * Locking: one rwlock per instance. open_batch and seal_batch hold it for
  * reading for the whole batch, so any number of worker threads run batches
@@ -16,18 +18,17 @@
  * that is reserved but not yet live, so a slow unwrap never stalls batches.
  */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include "crypto.h"
 #include "crypto_ops.h"
 #include "keyring.h"
+#include "rsa_keyring.h"
 #include "secmem.h"
 #include "symm.h"
 
@@ -49,7 +50,7 @@ struct user_crypto {
 	struct kc_secmem *keys;
 	uint8_t *state; /* per slot: LIVE | generation */
 	uint32_t state_cap;
-	EVP_PKEY **unwrap_keys; /* NULL entries are free */
+	struct kc_unwrap_key *unwrap_keys; /* all-zero entries are free */
 	uint32_t unwrap_cap;
 	/* Optional mirror of session keys in the kernel keyring. */
 	struct kc_keyring *keyring;
@@ -107,7 +108,7 @@ static void user_destroy(struct kc_crypto *c)
 		if (u->state[i] & LIVE)
 			keyring_withdraw(u, i);
 	for (i = 0; i < u->unwrap_cap; i++)
-		EVP_PKEY_free(u->unwrap_keys[i]); /* clears the private BNs */
+		kc_unwrap_key_free(&u->unwrap_keys[i]);
 	free(u->unwrap_keys);
 	kc_secmem_destroy(u->keys); /* wipes every K and Km */
 	free(u->state);
@@ -118,32 +119,14 @@ static void user_destroy(struct kc_crypto *c)
 
 /* Unwrap keys. */
 
-static int parse_unwrap_key(const uint8_t *der, size_t len, EVP_PKEY **out)
-{
-	const unsigned char *p = der;
-	EVP_PKEY *key;
-
-	*out = NULL;
-	if (len > LONG_MAX)
-		return -EINVAL;
-	key = d2i_AutoPrivateKey(NULL, &p, (long)len);
-	ERR_clear_error();
-	if (!key || p != der + len || kc_rsa_check(key)) {
-		EVP_PKEY_free(key);
-		return -EINVAL;
-	}
-	*out = key;
-	return 0;
-}
-
 /* A free index in the key table, growing it if full. Under the write lock. */
 static int unwrap_slot(struct user_crypto *u, uint32_t *out)
 {
+	struct kc_unwrap_key *keys;
 	uint32_t i, cap;
-	EVP_PKEY **keys;
 
 	for (i = 0; i < u->unwrap_cap; i++) {
-		if (!u->unwrap_keys[i]) {
+		if (!kc_unwrap_key_used(&u->unwrap_keys[i])) {
 			*out = i;
 			return 0;
 		}
@@ -165,11 +148,16 @@ static int user_load_unwrap_key(struct kc_crypto *c, const uint8_t *pkcs8_der,
 				size_t len, kc_handle_t *out)
 {
 	struct user_crypto *u = to_user(c);
-	EVP_PKEY *key;
+	struct kc_unwrap_key key;
+	key_serial_t ring;
 	uint32_t idx;
 	int ret;
 
-	ret = parse_unwrap_key(pkcs8_der, len, &key);
+	/* With a keyring the kernel may take the key (rsa_keyring.h). */
+	pthread_rwlock_rdlock(&u->lock);
+	ring = u->keyring ? u->keyring->ring : 0;
+	pthread_rwlock_unlock(&u->lock);
+	ret = kc_unwrap_key_load(&key, ring, pkcs8_der, len);
 	if (ret)
 		return ret;
 	pthread_rwlock_wrlock(&u->lock);
@@ -178,7 +166,7 @@ static int user_load_unwrap_key(struct kc_crypto *c, const uint8_t *pkcs8_der,
 		u->unwrap_keys[idx] = key;
 	pthread_rwlock_unlock(&u->lock);
 	if (ret) {
-		EVP_PKEY_free(key);
+		kc_unwrap_key_free(&key);
 		return ret;
 	}
 	*out = (kc_handle_t)idx;
@@ -190,25 +178,38 @@ static void user_unload_key(struct kc_crypto *c, kc_handle_t key)
 	struct user_crypto *u = to_user(c);
 
 	pthread_rwlock_wrlock(&u->lock);
-	if (key >= 0 && (uint32_t)key < u->unwrap_cap) {
-		EVP_PKEY_free(u->unwrap_keys[key]);
-		u->unwrap_keys[key] = NULL;
-	}
+	if (key >= 0 && (uint32_t)key < u->unwrap_cap)
+		kc_unwrap_key_free(&u->unwrap_keys[key]);
 	pthread_rwlock_unlock(&u->lock);
 }
 
-/* A counted reference, so an unload during the RSA operation is harmless. */
-static EVP_PKEY *unwrap_key_get(struct user_crypto *u, kc_handle_t key)
+static int user_unwrap_key_serial(struct kc_crypto *c, kc_handle_t key)
 {
-	EVP_PKEY *pkey = NULL;
+	struct user_crypto *u = to_user(c);
+	int ret = -ENOENT;
+
+	pthread_rwlock_rdlock(&u->lock);
+	if (key >= 0 && (uint32_t)key < u->unwrap_cap &&
+	    kc_unwrap_key_used(&u->unwrap_keys[key]))
+		ret = kc_unwrap_key_where(&u->unwrap_keys[key]);
+	pthread_rwlock_unlock(&u->lock);
+	return ret;
+}
+
+/*
+ * A copy to unwrap with outside the lock (kc_unwrap_key_get), so an unload
+ * during the RSA operation is harmless.
+ */
+static int unwrap_key_get(struct user_crypto *u, kc_handle_t key,
+			  struct kc_unwrap_key *copy)
+{
+	int ret = -ENOENT;
 
 	pthread_rwlock_rdlock(&u->lock);
 	if (key >= 0 && (uint32_t)key < u->unwrap_cap)
-		pkey = u->unwrap_keys[key];
-	if (pkey && !EVP_PKEY_up_ref(pkey))
-		pkey = NULL;
+		ret = kc_unwrap_key_get(&u->unwrap_keys[key], copy);
 	pthread_rwlock_unlock(&u->lock);
-	return pkey;
+	return ret;
 }
 
 /* Sessions. */
@@ -366,18 +367,19 @@ static int user_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 			       kc_handle_t *out)
 {
 	struct user_crypto *u = to_user(c);
-	EVP_PKEY *pkey = unwrap_key_get(u, key);
+	struct kc_unwrap_key ukey;
 	struct session_keys *keys;
 	uint32_t idx;
 	int unwrapped, ret;
 
-	if (!pkey)
-		return -ENOENT;
+	ret = unwrap_key_get(u, key, &ukey);
+	if (ret)
+		return ret;
 	ret = session_reserve(u, &idx, &keys);
 	if (ret)
 		goto cleanup;
 	/* On -EBADMSG K is random: the session exists and fails every MAC. */
-	unwrapped = kc_oaep_unwrap_key(pkey, wrapped, keys->k);
+	unwrapped = kc_unwrap_key_unwrap(&ukey, wrapped, keys->k);
 	if (unwrapped == 0 || unwrapped == -EBADMSG)
 		ret = kc_derive_km(keys->k, keys->km);
 	else
@@ -390,7 +392,7 @@ static int user_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 	*out = session_publish(u, idx);
 	ret = unwrapped;
 cleanup:
-	EVP_PKEY_free(pkey);
+	kc_unwrap_key_put(&ukey);
 	return ret;
 }
 
@@ -517,6 +519,7 @@ const struct kc_crypto_ops kc_crypto_user_ops = {
 	.create = user_create,
 	.destroy = user_destroy,
 	.load_unwrap_key = user_load_unwrap_key,
+	.unwrap_key_serial = user_unwrap_key_serial,
 	.unload_key = user_unload_key,
 	.session_install = user_session_install,
 	.session_unwrap = user_session_unwrap,

@@ -59,6 +59,8 @@ FIXTURE_SETUP(agent)
 	if (ret == -ENOENT)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
+	/* The keyring checks look for the user tier's keys ("user" type). */
+	self->a.crypto = "user";
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
 	ASSERT_EQ(0, ti_make(&self->bob, "bob"));

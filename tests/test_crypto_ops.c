@@ -3,6 +3,11 @@
  * The crypto-ops interface (crypto_ops.h) through kc_crypto_open(), one
  * variant per tier name, plus the RSA helpers of crypto.h.
  *
+ * ops.<tier>.*: the same tests on user, afalg and auto. tiers.*: user and
+ * afalg side by side, same bytes out for the same inputs and the same
+ * failures. afalg needs AF_ALG keyed from the keyring, which the VM lab
+ * has (tests/vm/); elsewhere its tests SKIP with the reason.
+ *
  * Independent answers come from Python's hmac module and the cryptography
  * package (/usr/bin/python3) at test time, or from OpenSSL EVP calls made
  * here with parameters libkcourier does not use (other salt lengths,
@@ -24,6 +29,7 @@
 
 #include "crypto.h"
 #include "crypto_ops.h"
+#include "keyring.h"
 
 #define PYTHON "/usr/bin/python3"
 #define AAD_MAX KC_SEQ_AAD_MAX
@@ -287,6 +293,11 @@ FIXTURE_VARIANT_ADD(ops, user)
 	.tier = "user",
 };
 
+FIXTURE_VARIANT_ADD(ops, afalg)
+{
+	.tier = "afalg",
+};
+
 FIXTURE_VARIANT_ADD(ops, auto)
 {
 	.tier = "auto",
@@ -295,9 +306,13 @@ FIXTURE_VARIANT_ADD(ops, auto)
 FIXTURE_SETUP(ops)
 {
 	int ret = kc_crypto_open(variant->tier, &self->c);
+	char why[256];
 
-	if (ret == -ENOENT)
-		SKIP(return, "tier %s is not available", variant->tier);
+	if (ret == -ENOENT) {
+		kc_crypto_available(variant->tier, why, sizeof(why));
+		SKIP(return, "tier %s is not available: %s", variant->tier,
+		     why);
+	}
 	ASSERT_EQ(0, ret);
 	kc_random(self->k, sizeof(self->k));
 	ASSERT_EQ(0, kc_session_install(self->c, NULL, self->k, &self->s));
@@ -791,15 +806,349 @@ TEST_F(ops, threads)
 TEST(tier_names)
 {
 	struct kc_crypto *c = (struct kc_crypto *)&c;
+	char why[256];
+	int ret;
 
 	EXPECT_EQ(-ENOENT, kc_crypto_open("kmod", &c));
 	EXPECT_EQ(NULL, c);
-	EXPECT_EQ(-ENOENT, kc_crypto_open("afalg", &c));
+	EXPECT_EQ(-ENOENT, kc_crypto_available("kmod", why, sizeof(why)));
+	EXPECT_NE(0, why[0]);
 	EXPECT_EQ(-EINVAL, kc_crypto_open("nonsense", &c));
+	EXPECT_EQ(-EINVAL, kc_crypto_available("nonsense", why, sizeof(why)));
+	EXPECT_EQ(0, kc_crypto_available("user", why, sizeof(why)));
 	ASSERT_EQ(0, kc_crypto_open("user", &c));
 	EXPECT_STREQ("user", c->ops->name);
 	kc_crypto_close(c);
 	kc_crypto_close(NULL);
+
+	/* afalg opens exactly where it says it is available. */
+	ret = kc_crypto_available("afalg", why, sizeof(why));
+	if (ret) {
+		EXPECT_EQ(-ENOENT, ret);
+		EXPECT_NE(0, why[0]);
+		EXPECT_EQ(-ENOENT, kc_crypto_open("afalg", &c));
+		EXPECT_EQ(NULL, c);
+		ksft_print_msg("afalg not available: %s\n", why);
+		return;
+	}
+	ASSERT_EQ(0, kc_crypto_open("afalg", &c));
+	EXPECT_STREQ("afalg", c->ops->name);
+	kc_crypto_close(c);
+}
+
+/* "auto" opens what kc_crypto_pick chose, and the choice fits its numbers. */
+TEST(auto_pick)
+{
+	struct kc_crypto_pick p;
+	struct kc_crypto *c;
+	char line[512];
+	unsigned int i, best = 0;
+
+	ASSERT_EQ(0, kc_crypto_pick(&p));
+	kc_crypto_pick_describe(&p, line, sizeof(line));
+	ksft_print_msg("auto: %s\n", line);
+	EXPECT_EQ(0, strncmp(line, p.tier, strlen(p.tier)));
+	ASSERT_EQ(0, kc_crypto_open("auto", &c));
+	EXPECT_STREQ(p.tier, c->ops->name);
+	kc_crypto_close(c);
+	if (kc_crypto_available("afalg", NULL, 0)) {
+		EXPECT_STREQ("user", p.tier);
+		EXPECT_EQ(0, p.nmeasured);
+		EXPECT_NE(0, p.why[0]);
+		return;
+	}
+	ASSERT_EQ(2, p.nmeasured) TH_LOG("%s", p.why);
+	for (i = 0; i < p.nmeasured; i++) {
+		EXPECT_LT(0, p.measured[i].opens_per_s);
+		if (p.measured[i].opens_per_s > p.measured[best].opens_per_s)
+			best = i;
+	}
+	EXPECT_STREQ(p.measured[best].name, p.tier);
+}
+
+/*
+ * The user and afalg tiers side by side on the same K: the same inputs
+ * (the API takes the IV from the caller) must give the same bytes, each
+ * opens what the other sealed, and each fails the same way on the same
+ * bad input.
+ */
+FIXTURE(tiers)
+{
+	struct kc_crypto *user, *afalg;
+	uint8_t k[KC_KEY_LEN];
+	kc_handle_t su, sa;
+};
+
+FIXTURE_SETUP(tiers)
+{
+	char why[256];
+
+	if (kc_crypto_available("afalg", why, sizeof(why)))
+		SKIP(return, "tier afalg is not available: %s", why);
+	ASSERT_EQ(0, kc_crypto_open("user", &self->user));
+	ASSERT_EQ(0, kc_crypto_open("afalg", &self->afalg));
+	kc_random(self->k, sizeof(self->k));
+	ASSERT_EQ(0, kc_session_install(self->user, NULL, self->k, &self->su));
+	ASSERT_EQ(0, kc_session_install(self->afalg, NULL, self->k, &self->sa));
+}
+
+FIXTURE_TEARDOWN(tiers)
+{
+	kc_crypto_close(self->user);
+	kc_crypto_close(self->afalg);
+}
+
+/* A copy of m with its own plaintext and ciphertext buffers. */
+static void msg_twin(const struct msg *m, struct msg *twin)
+{
+	*twin = *m;
+	twin->pt = malloc(m->pt_len + 1);
+	memcpy(twin->pt, m->pt, m->pt_len);
+	twin->ct = malloc(kc_cbc_ct_len(m->pt_len));
+}
+
+static bool open_one_as(struct kc_crypto *c, kc_handle_t s, const struct msg *m)
+{
+	uint8_t *pt = malloc(m->ct_len ? m->ct_len : 1);
+	struct kc_open_req r = open_req(s, m, pt);
+	bool ok = !kc_open_batch(c, &r, 1) && opened_as(&r, m);
+
+	free(pt);
+	return ok;
+}
+
+/* Sizes around block edges, and past the kernel's 64 KiB send chunks. */
+static const size_t tier_sizes[] = {
+	0, 1, 15, 16, 17, 255, 256, 1024, 16384, 65535, 65536, 65537,
+	200000, 1048576 - 1024,
+};
+#define NTIER_SIZES (sizeof(tier_sizes) / sizeof(tier_sizes[0]))
+
+TEST_F(tiers, same_bytes_and_cross_open)
+{
+	struct msg mu, ma;
+	size_t i, size;
+
+	for (i = 0; i < NTIER_SIZES; i++) {
+		size = tier_sizes[i];
+		msg_init(&mu, size, i + 1);
+		msg_twin(&mu, &ma);
+		ASSERT_EQ(0, seal_msgs(self->user, self->su, &mu, 1));
+		ASSERT_EQ(0, seal_msgs(self->afalg, self->sa, &ma, 1));
+		ASSERT_EQ(mu.ct_len, ma.ct_len) TH_LOG("size %zu", size);
+		EXPECT_EQ(0, memcmp(mu.ct, ma.ct, mu.ct_len))
+			TH_LOG("ciphertexts differ at size %zu", size);
+		EXPECT_EQ(0, memcmp(mu.mac, ma.mac, KC_MAC_LEN))
+			TH_LOG("MACs differ at size %zu", size);
+		EXPECT_TRUE(open_one_as(self->afalg, self->sa, &mu))
+			TH_LOG("afalg cannot open user's, size %zu", size);
+		EXPECT_TRUE(open_one_as(self->user, self->su, &ma))
+			TH_LOG("user cannot open afalg's, size %zu", size);
+		msg_free(&mu, 1);
+		msg_free(&ma, 1);
+	}
+}
+
+/* What both tiers must answer for one piece of bad input. */
+struct bad_case {
+	const char *what;
+	int status;
+	bool mac_ok;
+};
+
+static void open_both(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(tiers) *self, const struct msg *m,
+		      const struct bad_case *want)
+{
+	uint8_t pt[2][96];
+	struct kc_open_req r[2];
+
+	memset(pt, 0xa5, sizeof(pt));
+	r[0] = open_req(self->su, m, pt[0]);
+	r[1] = open_req(self->sa, m, pt[1]);
+	ASSERT_EQ(0, kc_open_batch(self->user, &r[0], 1));
+	ASSERT_EQ(0, kc_open_batch(self->afalg, &r[1], 1));
+	EXPECT_EQ(want->status, r[0].status) TH_LOG("user: %s", want->what);
+	EXPECT_EQ(want->status, r[1].status) TH_LOG("afalg: %s", want->what);
+	EXPECT_EQ(want->mac_ok, r[0].mac_ok) TH_LOG("user: %s", want->what);
+	EXPECT_EQ(want->mac_ok, r[1].mac_ok) TH_LOG("afalg: %s", want->what);
+	EXPECT_EQ(0, r[0].pt_len);
+	EXPECT_EQ(0, r[1].pt_len);
+}
+
+/* Bad MAC, bad padding, bad length and unknown session, tier by tier. */
+TEST_F(tiers, same_failures)
+{
+	static const struct bad_case flip_ct = { "ct bit", -KC_BAD_MAC, false },
+		flip_mac = { "mac bit", -KC_BAD_MAC, false },
+		flip_aad = { "aad bit", -KC_BAD_MAC, false },
+		padding = { "bad padding", -KC_BAD_MAC, true },
+		length = { "ct_len 15", -KC_BAD_MAC, true },
+		empty = { "empty ct", -KC_BAD_MAC, true },
+		unknown = { "unknown session", -KC_UNKNOWN_SESSION, false };
+	uint8_t km[KC_KEY_LEN], block[48];
+	struct kc_iov macced[2];
+	struct msg m, bad;
+
+	msg_init(&m, 40, 7);
+	ASSERT_EQ(0, seal_msgs(self->user, self->su, &m, 1));
+	ASSERT_TRUE(open_one_as(self->afalg, self->sa, &m));
+	msg_twin(&m, &bad);
+	memcpy(bad.ct, m.ct, m.ct_len);
+	bad.ct[5] ^= 0x10;
+	open_both(_metadata, self, &bad, &flip_ct);
+	bad.ct[5] ^= 0x10;
+	bad.mac[31] ^= 0x01;
+	open_both(_metadata, self, &bad, &flip_mac);
+	bad.mac[31] ^= 0x01;
+	bad.aad[0] ^= 0x80;
+	open_both(_metadata, self, &bad, &flip_aad);
+	bad.aad[0] ^= 0x80;
+
+	/* A valid MAC over ciphertext with a bad last padding byte. */
+	ASSERT_EQ(0, kc_derive_km(self->k, km));
+	memset(block, 0x05, sizeof(block));
+	block[47] = 0x04;
+	ASSERT_EQ(48, cbc_raw(self->k, bad.iv, block, 48, bad.ct));
+	macced[0] = (struct kc_iov){ bad.aad, bad.aad_len };
+	macced[1] = (struct kc_iov){ bad.ct, 48 };
+	bad.ct_len = 48;
+	ASSERT_EQ(0, kc_hmac_sha256(km, KC_KEY_LEN, macced, 2, bad.mac));
+	open_both(_metadata, self, &bad, &padding);
+	bad.ct_len = macced[1].len = 15;
+	ASSERT_EQ(0, kc_hmac_sha256(km, KC_KEY_LEN, macced, 2, bad.mac));
+	open_both(_metadata, self, &bad, &length);
+	bad.ct_len = macced[1].len = 0;
+	ASSERT_EQ(0, kc_hmac_sha256(km, KC_KEY_LEN, macced, 2, bad.mac));
+	open_both(_metadata, self, &bad, &empty);
+
+	/* A dropped session in both, the good message in both. */
+	kc_session_drop(self->user, self->su);
+	kc_session_drop(self->afalg, self->sa);
+	open_both(_metadata, self, &m, &unknown);
+	explicit_bzero(km, sizeof(km));
+	msg_free(&m, 1);
+	msg_free(&bad, 1);
+}
+
+/* The same RSA key in both tiers unwraps the same wraps to the same K. */
+TEST_F(tiers, same_unwrap)
+{
+	uint8_t wrapped[KC_RSA_LEN], *der = NULL;
+	kc_handle_t ku, ka, su, sa, su_bad, sa_bad;
+	EVP_PKEY *pkey = NULL;
+	struct msg mu, ma;
+	int len;
+
+	ASSERT_EQ(0, kc_rsa_generate(&pkey));
+	len = pkcs8_der(pkey, &der);
+	ASSERT_LT(0, len);
+	ASSERT_EQ(0, self->user->ops->load_unwrap_key(self->user, der,
+						      (size_t)len, &ku));
+	ASSERT_EQ(0, self->afalg->ops->load_unwrap_key(self->afalg, der,
+						       (size_t)len, &ka));
+	ASSERT_EQ(0, kc_oaep_wrap(pkey, self->k, KC_KEY_LEN, wrapped));
+	ASSERT_EQ(0, kc_session_unwrap(self->user, ku, NULL, wrapped, &su));
+	ASSERT_EQ(0, kc_session_unwrap(self->afalg, ka, NULL, wrapped, &sa));
+	msg_init(&mu, 100, 3);
+	msg_twin(&mu, &ma);
+	ASSERT_EQ(0, seal_msgs(self->user, su, &mu, 1));
+	ASSERT_EQ(0, seal_msgs(self->afalg, sa, &ma, 1));
+	EXPECT_EQ(0, memcmp(mu.ct, ma.ct, mu.ct_len));
+	EXPECT_EQ(0, memcmp(mu.mac, ma.mac, KC_MAC_LEN));
+	EXPECT_TRUE(open_one_as(self->afalg, self->sa, &mu));
+
+	/* A broken wrap: a session with a random K in each, both BAD_MAC. */
+	wrapped[7] ^= 0x01;
+	EXPECT_EQ(-EBADMSG, kc_session_unwrap(self->user, ku, NULL, wrapped,
+					      &su_bad));
+	EXPECT_EQ(-EBADMSG, kc_session_unwrap(self->afalg, ka, NULL, wrapped,
+					      &sa_bad));
+	EXPECT_FALSE(open_one_as(self->user, su_bad, &mu));
+	EXPECT_FALSE(open_one_as(self->afalg, sa_bad, &mu));
+	self->afalg->ops->unload_key(self->afalg, ka);
+	EXPECT_EQ(-ENOENT, kc_session_unwrap(self->afalg, ka, NULL, wrapped,
+					     &sa_bad));
+	msg_free(&mu, 1);
+	msg_free(&ma, 1);
+	OPENSSL_clear_free(der, (size_t)len);
+	EVP_PKEY_free(pkey);
+}
+
+/* kcourier:<sid-hex>:<role> as a logon key, or -1 with errno. */
+static key_serial_t find_logon(key_serial_t ring, const uint8_t *sid,
+			       const char *role, const char *type)
+{
+	char name[KC_KEYNAME_MAX];
+
+	kc_keyring_name(sid, role, name);
+	return (key_serial_t)keyctl_search(ring, type, name, 0);
+}
+
+/* The key is a logon key that user space cannot read back. */
+static void expect_sealed_logon(struct __test_metadata *_metadata,
+				struct kc_keyring *kr, const uint8_t *sid,
+				const char *role)
+{
+	key_serial_t serial = find_logon(kr->ring, sid, role, "logon");
+	char *desc = NULL;
+	uint8_t buf[64];
+
+	ASSERT_LT(0, serial) TH_LOG("%s: %s", role, strerror(errno));
+	ASSERT_LT(0, keyctl_describe_alloc(serial, &desc));
+	EXPECT_EQ(0, strncmp(desc, "logon;", 6)) TH_LOG("%s", desc);
+	free(desc);
+	errno = 0;
+	EXPECT_EQ(-1, keyctl_read(serial, (char *)buf, sizeof(buf)));
+	EXPECT_TRUE(errno == EOPNOTSUPP || errno == EACCES)
+		TH_LOG("%s: keyctl_read: %s", role, strerror(errno));
+	/* And no readable twin of another type. */
+	EXPECT_EQ(-1, find_logon(kr->ring, sid, role, "user"));
+}
+
+/*
+ * afalg keeps K and Km only as logon keys kcourier:<sid>:enc and :mac,
+ * withdrawn with the session and with the tier.
+ */
+TEST(afalg_logon_keys)
+{
+	uint8_t sid[3][KC_SID_LEN], k[KC_KEY_LEN];
+	static const char *const roles[] = { "enc", "mac" };
+	struct kc_keyring kr;
+	struct kc_crypto *c;
+	kc_handle_t s[3];
+	char why[256];
+	struct msg m;
+	int i, r;
+
+	if (kc_crypto_available("afalg", why, sizeof(why)))
+		SKIP(return, "tier afalg is not available: %s", why);
+	ASSERT_EQ(0, kc_keyring_open(&kr));
+	ASSERT_EQ(0, kc_crypto_open("afalg", &c));
+	ASSERT_EQ(0, c->ops->set_keyring(c, &kr, 600));
+	kc_random(k, sizeof(k));
+	for (i = 0; i < 3; i++) {
+		kc_random(sid[i], KC_SID_LEN);
+		ASSERT_EQ(0, kc_session_install(c, sid[i], k, &s[i]));
+	}
+	for (r = 0; r < 2; r++)
+		expect_sealed_logon(_metadata, &kr, sid[0], roles[r]);
+	msg_init(&m, 50, 9);
+	ASSERT_EQ(0, seal_msgs(c, s[0], &m, 1));
+	EXPECT_TRUE(open_one_as(c, s[0], &m));
+
+	kc_session_drop(c, s[0]);
+	for (r = 0; r < 2; r++) {
+		EXPECT_EQ(-1, find_logon(kr.ring, sid[0], roles[r], "logon"));
+		EXPECT_LT(0, find_logon(kr.ring, sid[1], roles[r], "logon"));
+	}
+	kc_crypto_close(c);
+	for (i = 1; i < 3; i++)
+		for (r = 0; r < 2; r++)
+			EXPECT_EQ(-1, find_logon(kr.ring, sid[i], roles[r],
+						 "logon"));
+	explicit_bzero(k, sizeof(k));
+	msg_free(&m, 1);
 }
 
 /* PSS: our signatures verify here and in Python; other salts do not. */

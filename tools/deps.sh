@@ -17,6 +17,7 @@ libjansson-dev
 libgnutls28-dev gnutls-bin
 liburing-dev libsqlite3-dev sqlite3
 libkeyutils-dev keyutils
+libkcapi-dev
 clang-14 libclang-rt-14-dev
 python3 python3-cryptography
 linux-source-6.12

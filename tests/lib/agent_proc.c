@@ -335,9 +335,13 @@ static void spawn(struct agent_proc *a, int log_fd)
 {
 	char workers[16];
 	char *argv[] = { a->bin,  "run",       "--dir", a->dir, "--listen",
-			 a->addr, "--workers", workers, NULL };
+			 a->addr, "--workers", workers, NULL, NULL, NULL };
 
 	snprintf(workers, sizeof(workers), "%u", a->workers);
+	if (a->crypto) {
+		argv[8] = "--crypto";
+		argv[9] = (char *)a->crypto;
+	}
 	/* A test that dies (failed ASSERT, timeout) takes its agent along. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	dup2(log_fd, STDERR_FILENO);

@@ -26,6 +26,7 @@ struct agent_proc {
 	char addr[64];	     /* "127.0.0.1:PORT", chosen at the first start */
 	char pin[65];	     /* CA fingerprint printed by init */
 	unsigned int workers;
+	const char *crypto; /* `run --crypto` value; NULL: the agent's default */
 	pid_t pid; /* 0 when not running */
 };
 

@@ -153,7 +153,7 @@ static int open_with_key(EVP_PKEY *key, const struct open_opts *o,
 	struct kc_crypto *c = NULL;
 	int ret;
 
-	ret = kc_crypto_open("auto", &c);
+	ret = kc_crypto_open("user", &c);
 	if (ret) {
 		cli_err("no crypto backend: %s", strerror(-ret));
 		return ret;

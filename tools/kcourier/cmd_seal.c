@@ -123,7 +123,7 @@ static int seal_message(EVP_PKEY *pub, const struct seal_opts *o,
 	char *json;
 	int ret;
 
-	ret = kc_crypto_open("auto", &c);
+	ret = kc_crypto_open("user", &c);
 	if (ret) {
 		cli_err("no crypto backend: %s", strerror(-ret));
 		return ret;

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The afalg crypto tier (DESIGN.md "Crypto backends", tier 2): AES-256-CBC
+ * as the kernel's cbc(aes) and HMAC-SHA256 as hmac(sha256), over AF_ALG
+ * (afalg.h), keyed from the kernel keyring.
+ *
+ * A session is two logon keys, kcourier:<sid-hex>:enc (K) and :mac (Km),
+ * in the "kcourier" keyring (keyring.h). Logon keys cannot be read back
+ * from user space; the sockets are keyed with ALG_SET_KEY_BY_KEY_SERIAL,
+ * so once installed K and Km exist only in the kernel. This process holds
+ * them briefly while installing: session_install's caller hands K over,
+ * session_unwrap decrypts K with OpenSSL (RSA stays in user space in this
+ * tier) and Km is derived here; every copy is wiped once the keys are in
+ * the keyring. A session without a sid gets a random one for its key names.
+ *
+ * The keyring is the only store: when a key cannot be added (quota full,
+ * EDQUOT) the session is refused, never kept in memory instead. Keys live
+ * as long as the session, or ttl_s (set_keyring; DEFAULT_TTL before that,
+ * so a process that dies leaves no key behind for long) if that ends
+ * first: then the session answers UNKNOWN_SESSION, once a thread has to
+ * key its sockets from them again.
+ *
+ * Handles are (generation << 24 | slot) as in the user tier, so a stale
+ * handle misses the slot's next session. Each session also gets a key id
+ * that is never reused, which is what a thread's sockets remember keying:
+ * consecutive requests of one session re-key nothing, and a dropped
+ * session's key can never be mistaken for a newer one. (A thread's tfm
+ * socket keeps the last key it held, in kernel memory, until it is keyed
+ * again or the thread exits.)
+ *
+ * Locking as in the user tier: a rwlock, batches under the read lock,
+ * session and key changes under the write lock, and every syscall on the
+ * keyring outside it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "afalg.h"
+#include "crypto.h"
+#include "crypto_ops.h"
+#include "keyring.h"
+#include "status.h"
+
+#define SLOT_BITS 24
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define GEN_MASK 0x7fu /* handles stay non-negative */
+#define LIVE 0x80u
+#define MAX_SESSIONS (1u << SLOT_BITS)
+#define DEFAULT_TTL 3600 /* s: the agent's default session_ttl */
+
+struct afalg_session {
+	key_serial_t enc, mac;
+	uint64_t key_id;
+	struct kc_keyring *ring; /* where enc and mac are linked */
+};
+
+struct afalg_crypto {
+	struct kc_crypto base;
+	pthread_rwlock_t lock;
+	struct afalg_session *sessions;
+	uint8_t *state; /* per slot: LIVE | generation */
+	uint32_t *free_slots;
+	uint32_t nfree, used, cap;
+	EVP_PKEY **unwrap_keys; /* NULL entries are free */
+	uint32_t unwrap_cap;
+	struct kc_keyring own_ring;
+	struct kc_keyring *ring; /* own_ring until set_keyring */
+	unsigned int ttl;
+};
+
+static struct afalg_crypto *to_afalg(struct kc_crypto *c)
+{
+	return (struct afalg_crypto *)c;
+}
+
+static int afalg_create(struct kc_crypto **out)
+{
+	struct afalg_crypto *a;
+	pthread_rwlockattr_t attr;
+	int ret;
+
+	*out = NULL;
+	ret = kc_afalg_probe(NULL, 0);
+	if (ret)
+		return ret;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	ret = kc_keyring_open(&a->own_ring);
+	if (ret)
+		goto err_free;
+	a->ring = &a->own_ring;
+	a->ttl = DEFAULT_TTL;
+	/* Batches come back to back; writers must not starve behind them. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	ret = -pthread_rwlock_init(&a->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (ret)
+		goto err_free;
+	a->base.ops = &kc_crypto_afalg_ops;
+	*out = &a->base;
+	return 0;
+err_free:
+	free(a);
+	return ret;
+}
+
+static void keys_unlink(const struct afalg_session *s)
+{
+	kc_keyring_unlink(s->ring, s->enc);
+	kc_keyring_unlink(s->ring, s->mac);
+}
+
+static void afalg_destroy(struct kc_crypto *c)
+{
+	struct afalg_crypto *a;
+	uint32_t i;
+
+	if (!c)
+		return;
+	a = to_afalg(c);
+	for (i = 0; i < a->used; i++)
+		if (a->state[i] & LIVE)
+			keys_unlink(&a->sessions[i]);
+	for (i = 0; i < a->unwrap_cap; i++)
+		EVP_PKEY_free(a->unwrap_keys[i]); /* clears the private BNs */
+	free(a->unwrap_keys);
+	free(a->sessions);
+	free(a->state);
+	free(a->free_slots);
+	pthread_rwlock_destroy(&a->lock);
+	free(a);
+}
+
+/* Unwrap keys: RSA stays in user space (OpenSSL) in this tier. */
+
+static int parse_unwrap_key(const uint8_t *der, size_t len, EVP_PKEY **out)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *key;
+
+	*out = NULL;
+	if (len > LONG_MAX)
+		return -EINVAL;
+	key = d2i_AutoPrivateKey(NULL, &p, (long)len);
+	ERR_clear_error();
+	if (!key || p != der + len || kc_rsa_check(key)) {
+		EVP_PKEY_free(key);
+		return -EINVAL;
+	}
+	*out = key;
+	return 0;
+}
+
+/* Stores key in a free entry, growing the table. Under the write lock. */
+static int unwrap_store(struct afalg_crypto *a, EVP_PKEY *key, uint32_t *out)
+{
+	uint32_t i, cap;
+	EVP_PKEY **keys;
+
+	for (i = 0; i < a->unwrap_cap && a->unwrap_keys[i]; i++)
+		;
+	if (i == a->unwrap_cap) {
+		cap = a->unwrap_cap ? 2 * a->unwrap_cap : 4;
+		if (cap > INT32_MAX)
+			return -ENOSPC;
+		keys = realloc(a->unwrap_keys, cap * sizeof(*keys));
+		if (!keys)
+			return -ENOMEM;
+		memset(keys + a->unwrap_cap, 0,
+		       (cap - a->unwrap_cap) * sizeof(*keys));
+		a->unwrap_keys = keys;
+		a->unwrap_cap = cap;
+	}
+	a->unwrap_keys[i] = key;
+	*out = i;
+	return 0;
+}
+
+static int afalg_load_unwrap_key(struct kc_crypto *c, const uint8_t *pkcs8_der,
+				 size_t len, kc_handle_t *out)
+{
+	struct afalg_crypto *a = to_afalg(c);
+	EVP_PKEY *key;
+	uint32_t idx;
+	int ret;
+
+	ret = parse_unwrap_key(pkcs8_der, len, &key);
+	if (ret)
+		return ret;
+	pthread_rwlock_wrlock(&a->lock);
+	ret = unwrap_store(a, key, &idx);
+	pthread_rwlock_unlock(&a->lock);
+	if (ret) {
+		EVP_PKEY_free(key);
+		return ret;
+	}
+	*out = (kc_handle_t)idx;
+	return 0;
+}
+
+static void afalg_unload_key(struct kc_crypto *c, kc_handle_t key)
+{
+	struct afalg_crypto *a = to_afalg(c);
+
+	pthread_rwlock_wrlock(&a->lock);
+	if (key >= 0 && (uint32_t)key < a->unwrap_cap) {
+		EVP_PKEY_free(a->unwrap_keys[key]);
+		a->unwrap_keys[key] = NULL;
+	}
+	pthread_rwlock_unlock(&a->lock);
+}
+
+/* A counted reference, so an unload during the RSA operation is harmless. */
+static EVP_PKEY *unwrap_key_get(struct afalg_crypto *a, kc_handle_t key)
+{
+	EVP_PKEY *pkey = NULL;
+
+	pthread_rwlock_rdlock(&a->lock);
+	if (key >= 0 && (uint32_t)key < a->unwrap_cap)
+		pkey = a->unwrap_keys[key];
+	if (pkey && !EVP_PKEY_up_ref(pkey))
+		pkey = NULL;
+	pthread_rwlock_unlock(&a->lock);
+	return pkey;
+}
+
+/* Session slots. */
+
+/* Under the write lock: room for one more slot. */
+static int slots_grow(struct afalg_crypto *a)
+{
+	uint32_t cap = a->cap ? 2 * a->cap : 64;
+	struct afalg_session *sessions;
+	uint32_t *free_slots;
+	uint8_t *state;
+
+	if (cap > MAX_SESSIONS)
+		cap = MAX_SESSIONS;
+	if (cap == a->cap)
+		return -ENOSPC;
+	sessions = realloc(a->sessions, cap * sizeof(*sessions));
+	if (sessions)
+		a->sessions = sessions;
+	state = realloc(a->state, cap);
+	if (state)
+		a->state = state;
+	free_slots = realloc(a->free_slots, cap * sizeof(*free_slots));
+	if (free_slots)
+		a->free_slots = free_slots;
+	if (!sessions || !state || !free_slots)
+		return -ENOMEM; /* what did grow is kept, harmlessly */
+	memset(state + a->cap, 0, cap - a->cap);
+	a->cap = cap;
+	return 0;
+}
+
+/* A slot no lookup finds until slot_publish; *ring and *ttl to add keys. */
+static int slot_reserve(struct afalg_crypto *a, uint32_t *idx,
+			struct kc_keyring **ring, unsigned int *ttl)
+{
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&a->lock);
+	if (a->nfree) {
+		*idx = a->free_slots[--a->nfree];
+	} else {
+		if (a->used == a->cap)
+			ret = slots_grow(a);
+		if (!ret)
+			*idx = a->used++;
+	}
+	*ring = a->ring;
+	*ttl = a->ttl;
+	pthread_rwlock_unlock(&a->lock);
+	return ret;
+}
+
+/* Under the write lock. */
+static void slot_free(struct afalg_crypto *a, uint32_t idx)
+{
+	memset(&a->sessions[idx], 0, sizeof(a->sessions[idx]));
+	a->free_slots[a->nfree++] = idx;
+}
+
+static void slot_release(struct afalg_crypto *a, uint32_t idx)
+{
+	pthread_rwlock_wrlock(&a->lock);
+	slot_free(a, idx);
+	pthread_rwlock_unlock(&a->lock);
+}
+
+static kc_handle_t slot_publish(struct afalg_crypto *a, uint32_t idx,
+				const struct afalg_session *s)
+{
+	uint32_t gen;
+
+	pthread_rwlock_wrlock(&a->lock);
+	a->sessions[idx] = *s;
+	gen = (a->state[idx] + 1) & GEN_MASK;
+	a->state[idx] = (uint8_t)(LIVE | gen);
+	pthread_rwlock_unlock(&a->lock);
+	return (kc_handle_t)(gen << SLOT_BITS | idx);
+}
+
+/* Under the lock (either side): the live session, or NULL. */
+static const struct afalg_session *session_find(struct afalg_crypto *a,
+						kc_handle_t h)
+{
+	uint32_t idx = (uint32_t)h & SLOT_MASK;
+	uint32_t gen = (uint32_t)h >> SLOT_BITS;
+
+	if (h < 0 || idx >= a->used || a->state[idx] != (LIVE | gen))
+		return NULL;
+	return &a->sessions[idx];
+}
+
+/* Sessions. */
+
+/* K and Km into the keyring as logon keys; the caller wipes its copies. */
+static int keys_add(struct afalg_session *s, const uint8_t *sid,
+		    unsigned int ttl, const uint8_t k[KC_KEY_LEN],
+		    const uint8_t km[KC_KEY_LEN])
+{
+	int ret;
+
+	ret = kc_keyring_add(s->ring, "logon", sid, "enc", k, KC_KEY_LEN, ttl,
+			     &s->enc);
+	if (ret)
+		return ret;
+	ret = kc_keyring_add(s->ring, "logon", sid, "mac", km, KC_KEY_LEN, ttl,
+			     &s->mac);
+	if (ret)
+		kc_keyring_unlink(s->ring, s->enc);
+	return ret;
+}
+
+static int session_add(struct afalg_crypto *a, const uint8_t *sid,
+		       const uint8_t k[KC_KEY_LEN],
+		       const uint8_t km[KC_KEY_LEN], kc_handle_t *out)
+{
+	struct afalg_session s = { 0 };
+	uint8_t random_sid[KC_SID_LEN];
+	unsigned int ttl;
+	uint32_t idx;
+	int ret;
+
+	if (!sid) {
+		kc_random(random_sid, sizeof(random_sid));
+		sid = random_sid;
+	}
+	ret = slot_reserve(a, &idx, &s.ring, &ttl);
+	if (ret)
+		return ret;
+	ret = keys_add(&s, sid, ttl, k, km);
+	if (ret) {
+		slot_release(a, idx);
+		return ret;
+	}
+	s.key_id = kc_afalg_key_id();
+	*out = slot_publish(a, idx, &s);
+	return 0;
+}
+
+static int afalg_session_install(struct kc_crypto *c, const uint8_t *sid,
+				 const uint8_t k[KC_KEY_LEN], kc_handle_t *out)
+{
+	uint8_t km[KC_KEY_LEN];
+	int ret;
+
+	ret = kc_derive_km(k, km);
+	if (!ret)
+		ret = session_add(to_afalg(c), sid, k, km, out);
+	explicit_bzero(km, sizeof(km));
+	return ret;
+}
+
+static int afalg_session_unwrap(struct kc_crypto *c, kc_handle_t key,
+				const uint8_t *sid,
+				const uint8_t wrapped[KC_RSA_LEN],
+				kc_handle_t *out)
+{
+	struct afalg_crypto *a = to_afalg(c);
+	EVP_PKEY *pkey = unwrap_key_get(a, key);
+	uint8_t k[KC_KEY_LEN], km[KC_KEY_LEN];
+	int unwrapped, ret;
+
+	if (!pkey)
+		return -ENOENT;
+	/* On -EBADMSG K is random: the session exists and fails every MAC. */
+	unwrapped = kc_oaep_unwrap_key(pkey, wrapped, k);
+	if (unwrapped == 0 || unwrapped == -EBADMSG)
+		ret = kc_derive_km(k, km);
+	else
+		ret = unwrapped;
+	if (!ret)
+		ret = session_add(a, sid, k, km, out);
+	if (!ret)
+		ret = unwrapped;
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(km, sizeof(km));
+	EVP_PKEY_free(pkey);
+	return ret;
+}
+
+static void afalg_session_drop(struct kc_crypto *c, kc_handle_t session)
+{
+	struct afalg_crypto *a = to_afalg(c);
+	const struct afalg_session *found;
+	struct afalg_session s = { 0 };
+
+	pthread_rwlock_wrlock(&a->lock);
+	found = session_find(a, session);
+	if (found) {
+		s = *found;
+		a->state[(uint32_t)session & SLOT_MASK] &= ~LIVE;
+		slot_free(a, (uint32_t)session & SLOT_MASK);
+	}
+	pthread_rwlock_unlock(&a->lock);
+	if (found)
+		keys_unlink(&s);
+}
+
+static int afalg_set_keyring(struct kc_crypto *c, struct kc_keyring *kr,
+			     unsigned int ttl_s)
+{
+	struct afalg_crypto *a = to_afalg(c);
+
+	pthread_rwlock_wrlock(&a->lock);
+	a->ring = kr ? kr : &a->own_ring;
+	a->ttl = ttl_s;
+	pthread_rwlock_unlock(&a->lock);
+	return 0;
+}
+
+/* Batches. */
+
+/*
+ * Keys a socket pair for this session unless it holds its key already. A
+ * key gone from the keyring (expired with its TTL, unlinked by an
+ * operator) means the session is gone.
+ */
+static int pair_key(struct kc_alg *pair, key_serial_t serial, uint64_t key_id)
+{
+	int ret;
+
+	if (pair->key_id == key_id)
+		return 0;
+	ret = kc_alg_key_serial(pair, serial, key_id);
+	if (ret == -ENOKEY || ret == -EKEYEXPIRED || ret == -EKEYREVOKED)
+		ret = -KC_UNKNOWN_SESSION;
+	return ret;
+}
+
+/*
+ * PKCS#7 padding of the last block, checked without branching on its
+ * bytes. Returns the plaintext length, or -1.
+ */
+static long unpad(const uint8_t *pt, size_t len)
+{
+	unsigned int pad = pt[len - 1], bad, i;
+
+	bad = ((pad - 1) >> 8) | ((KC_AES_BLOCK - pad) >> 8);
+	for (i = 1; i <= KC_AES_BLOCK; i++) {
+		unsigned int in_pad = (pad - i) >> 8 ^ 1; /* i <= pad */
+
+		bad |= in_pad & (((unsigned int)pt[len - i] ^ pad) + 0xff) >> 8;
+	}
+	return (bad & 1) ? -1 : (long)(len - pad);
+}
+
+static int decrypt(struct kc_afalg_thread *t, const struct afalg_session *s,
+		   struct kc_open_req *r)
+{
+	const struct kc_iov ct = { r->ct, r->ct_len };
+	long len;
+	int ret;
+
+	/* Bad length or padding is the same failure as a bad MAC. */
+	if (!r->ct_len || r->ct_len % KC_AES_BLOCK)
+		return -KC_BAD_MAC;
+	ret = pair_key(&t->cbc, s->enc, s->key_id);
+	if (!ret)
+		ret = kc_alg_cbc(&t->cbc, false, r->iv, &ct, 1, r->pt);
+	if (ret)
+		return ret;
+	len = unpad(r->pt, r->ct_len);
+	if (len < 0) {
+		explicit_bzero(r->pt, r->ct_len);
+		return -KC_BAD_MAC;
+	}
+	r->pt_len = (size_t)len;
+	return 0;
+}
+
+static int open_one(struct kc_afalg_thread *t, const struct afalg_session *s,
+		    struct kc_open_req *r)
+{
+	const struct kc_iov macced[] = {
+		{ r->aad, r->aad_len },
+		{ r->ct, r->ct_len },
+	};
+	uint8_t mac[KC_MAC_LEN];
+	int ret;
+
+	r->pt_len = 0;
+	r->mac_ok = false;
+	if (!s)
+		return -KC_UNKNOWN_SESSION;
+	ret = pair_key(&t->hmac, s->mac, s->key_id);
+	if (!ret)
+		ret = kc_alg_hmac(&t->hmac, macced, 2, mac);
+	if (ret)
+		goto cleanup;
+	/* Encrypt-then-MAC: nothing is decrypted before the tag checks out. */
+	if (!kc_equal_ct(mac, r->mac, KC_MAC_LEN)) {
+		ret = -KC_BAD_MAC;
+		goto cleanup;
+	}
+	r->mac_ok = true;
+	ret = decrypt(t, s, r);
+cleanup:
+	/* The valid tag for attacker-chosen bytes must not linger. */
+	explicit_bzero(mac, sizeof(mac));
+	return ret;
+}
+
+static int seal_one(struct kc_afalg_thread *t, const struct afalg_session *s,
+		    struct kc_seal_req *r)
+{
+	size_t full = r->pt_len - r->pt_len % KC_AES_BLOCK;
+	size_t pad = KC_AES_BLOCK - r->pt_len % KC_AES_BLOCK;
+	uint8_t last[KC_AES_BLOCK];
+	struct kc_iov in[2] = { { r->pt, full }, { last, sizeof(last) } };
+	int ret;
+
+	r->ct_len = 0;
+	if (!s)
+		return -KC_UNKNOWN_SESSION;
+	/* PKCS#7: the kernel's cbc(aes) takes whole blocks only. */
+	if (pad < KC_AES_BLOCK)
+		memcpy(last, r->pt + full, KC_AES_BLOCK - pad);
+	memset(last + KC_AES_BLOCK - pad, (int)pad, pad);
+	ret = pair_key(&t->cbc, s->enc, s->key_id);
+	if (!ret)
+		ret = kc_alg_cbc(&t->cbc, true, r->iv, in, 2, r->ct);
+	explicit_bzero(last, sizeof(last));
+	if (ret)
+		return ret;
+	r->ct_len = full + KC_AES_BLOCK;
+	in[0] = (struct kc_iov){ r->aad, r->aad_len };
+	in[1] = (struct kc_iov){ r->ct, r->ct_len };
+	ret = pair_key(&t->hmac, s->mac, s->key_id);
+	if (!ret)
+		ret = kc_alg_hmac(&t->hmac, in, 2, r->mac);
+	return ret;
+}
+
+static int afalg_open_batch(struct kc_crypto *c, struct kc_open_req *r,
+			    size_t n)
+{
+	struct afalg_crypto *a = to_afalg(c);
+	struct kc_afalg_thread *t;
+	size_t i;
+	int ret;
+
+	if (n && !r)
+		return -EINVAL;
+	t = kc_afalg_thread_get(&ret);
+	if (!t)
+		return ret;
+	pthread_rwlock_rdlock(&a->lock);
+	for (i = 0; i < n; i++)
+		r[i].status = open_one(t, session_find(a, r[i].session), &r[i]);
+	pthread_rwlock_unlock(&a->lock);
+	return 0;
+}
+
+static int afalg_seal_batch(struct kc_crypto *c, struct kc_seal_req *r,
+			    size_t n)
+{
+	struct afalg_crypto *a = to_afalg(c);
+	struct kc_afalg_thread *t;
+	size_t i;
+	int ret;
+
+	if (n && !r)
+		return -EINVAL;
+	t = kc_afalg_thread_get(&ret);
+	if (!t)
+		return ret;
+	pthread_rwlock_rdlock(&a->lock);
+	for (i = 0; i < n; i++)
+		r[i].status = seal_one(t, session_find(a, r[i].session), &r[i]);
+	pthread_rwlock_unlock(&a->lock);
+	return 0;
+}
+
+const struct kc_crypto_ops kc_crypto_afalg_ops = {
+	.name = "afalg",
+	.create = afalg_create,
+	.destroy = afalg_destroy,
+	.load_unwrap_key = afalg_load_unwrap_key,
+	.unload_key = afalg_unload_key,
+	.session_install = afalg_session_install,
+	.session_unwrap = afalg_session_unwrap,
+	.session_drop = afalg_session_drop,
+	.set_keyring = afalg_set_keyring,
+	.open_batch = afalg_open_batch,
+	.seal_batch = afalg_seal_batch,
+};

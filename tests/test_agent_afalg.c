@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourierd on the afalg crypto tier, end to end: `kcourierd run --crypto
+ * afalg` with two workers, a client that opens a session and sends. The
+ * agent unwraps K with OpenSSL, keeps K and Km only as logon keys
+ * kcourier:<sid>:enc/:mac and checks every SEND with the kernel's
+ * hmac(sha256) and cbc(aes); the ACKs (OK, BAD_MAC for a bad tag and for
+ * bad padding) show it did. Then `--crypto auto` logs its measured choice.
+ *
+ * Needs a kernel with AF_ALG and key-by-serial (the VM lab, tests/vm/); a
+ * kernel without them SKIPs with the reason.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/agent_client.h"
+#include "lib/agent_proc.h"
+#include "crypto.h"
+#include "crypto_ops.h"
+#include "keyring.h"
+#include "status.h"
+#include "kselftest_harness.h"
+
+FIXTURE(afalg_agent)
+{
+	struct agent_proc a;
+	struct test_ident alice, bob;
+};
+
+FIXTURE_SETUP(afalg_agent)
+{
+	char why[256];
+	int ret;
+
+	if (kc_crypto_available("afalg", why, sizeof(why)))
+		SKIP(return, "tier afalg is not available: %s", why);
+	ret = agent_proc_init(&self->a, 2);
+	if (ret == -ENOENT)
+		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
+	ASSERT_EQ(0, ret);
+	self->a.crypto = "afalg";
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
+	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
+}
+
+FIXTURE_TEARDOWN(afalg_agent)
+{
+	int rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
+
+	if (rc || _metadata->exit_code)
+		agent_proc_dump_log(&self->a);
+	EXPECT_EQ(0, rc);
+	ti_free(&self->alice);
+	ti_free(&self->bob);
+	agent_proc_destroy(&self->a);
+}
+
+/* Sends one 32-byte message to bob; the ACK's status or a -errno. */
+static int send_one(struct kc_client *c, const struct test_session *s,
+		    uint64_t seq, unsigned int tamper)
+{
+	uint8_t id[KC_MSGID_LEN], inner[32];
+	uint16_t status;
+	int ret;
+
+	memset(id, 0, sizeof(id));
+	id[15] = (uint8_t)seq;
+	memset(inner, (int)seq, sizeof(inner));
+	ret = ts_send(c, s, seq, "bob", id, inner, sizeof(inner), tamper);
+	if (!ret)
+		ret = ts_await_ack(c, s, seq, &status, NULL);
+	return ret ? ret : status;
+}
+
+/* kcourier:<sid>:<role> of `type` in the ring, or -1. */
+static key_serial_t session_key(const struct kc_keyring *kr,
+				const uint8_t *sid, const char *role,
+				const char *type)
+{
+	char name[KC_KEYNAME_MAX];
+
+	kc_keyring_name(sid, role, name);
+	return (key_serial_t)keyctl_search(kr->ring, type, name, 0);
+}
+
+static bool session_keys_gone(const struct kc_keyring *kr, const uint8_t *sid)
+{
+	return session_key(kr, sid, "enc", "logon") < 0 &&
+	       session_key(kr, sid, "mac", "logon") < 0;
+}
+
+TEST_F_TIMEOUT(afalg_agent, sessions_in_logon_keys, 600)
+{
+	static const char *const roles[] = { "enc", "mac" };
+	struct test_session s;
+	struct kc_keyring kr;
+	struct kc_client *c;
+	key_serial_t serial;
+	uint8_t buf[64];
+	int status, i, tries;
+
+	EXPECT_TRUE(agent_proc_log_has(&self->a,
+				       "crypto tier afalg (--crypto)"));
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "crypto tier afalg, keyring"));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	ASSERT_EQ(0, kc_keyring_open(&kr));
+	for (i = 0; i < 2; i++) {
+		serial = session_key(&kr, s.sid, roles[i], "logon");
+		ASSERT_LT(0, serial)
+			TH_LOG("%s: %s", roles[i], strerror(errno));
+		EXPECT_EQ(-1, keyctl_read(serial, (char *)buf, sizeof(buf)));
+		EXPECT_TRUE(errno == EOPNOTSUPP || errno == EACCES);
+		EXPECT_EQ(-1, session_key(&kr, s.sid, roles[i], "user"));
+	}
+	EXPECT_EQ(KC_OK, send_one(c, &s, 1, TS_GOOD));
+	EXPECT_EQ(KC_BAD_MAC, send_one(c, &s, 2, TS_BAD_MAC));
+	EXPECT_EQ(KC_BAD_MAC, send_one(c, &s, 3, TS_BAD_PADDING));
+	EXPECT_EQ(KC_OK, send_one(c, &s, 4, TS_GOOD));
+	kc_client_close(c);
+
+	/* The agent sees the close on its next turn; give it up to 10 s. */
+	for (tries = 0; tries < 100 && !session_keys_gone(&kr, s.sid); tries++)
+		usleep(100 * 1000);
+	EXPECT_TRUE(session_keys_gone(&kr, s.sid));
+
+	/* auto measures both tiers here and logs the numbers. */
+	ASSERT_EQ(0, agent_proc_stop(&self->a));
+	self->a.crypto = "auto";
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "crypto tier auto: "));
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "opens/s"));
+	explicit_bzero(&s, sizeof(s));
+}
+
+TEST_HARNESS_MAIN
