@@ -64,6 +64,11 @@ int kc_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[KC_IV_LE
 int kc_rsa_generate(EVP_PKEY **out);
 /* 0 if key is RSA with a 2048-bit modulus and e = 65537, else -EINVAL. */
 int kc_rsa_check(EVP_PKEY *key);
+/*
+ * An unwrap key from PKCS#8 DER, as the crypto tiers take it: the whole
+ * buffer must be one key, RSA-2048 with e = 65537. 0 or -EINVAL.
+ */
+int kc_rsa_parse_pkcs8(const uint8_t *der, size_t len, EVP_PKEY **out);
 
 /* RSAES-OAEP, SHA-256, MGF1-SHA-256, empty label. out is KC_RSA_LEN bytes. */
 int kc_oaep_wrap(EVP_PKEY *pub, const uint8_t *m, size_t m_len,

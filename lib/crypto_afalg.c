@@ -143,24 +143,6 @@ static void afalg_destroy(struct kc_crypto *c)
 
 /* Unwrap keys: RSA stays in user space (OpenSSL) in this tier. */
 
-static int parse_unwrap_key(const uint8_t *der, size_t len, EVP_PKEY **out)
-{
-	const unsigned char *p = der;
-	EVP_PKEY *key;
-
-	*out = NULL;
-	if (len > LONG_MAX)
-		return -EINVAL;
-	key = d2i_AutoPrivateKey(NULL, &p, (long)len);
-	ERR_clear_error();
-	if (!key || p != der + len || kc_rsa_check(key)) {
-		EVP_PKEY_free(key);
-		return -EINVAL;
-	}
-	*out = key;
-	return 0;
-}
-
 /* Stores key in a free entry, growing the table. Under the write lock. */
 static int unwrap_store(struct afalg_crypto *a, EVP_PKEY *key, uint32_t *out)
 {
@@ -194,7 +176,7 @@ static int afalg_load_unwrap_key(struct kc_crypto *c, const uint8_t *pkcs8_der,
 	uint32_t idx;
 	int ret;
 
-	ret = parse_unwrap_key(pkcs8_der, len, &key);
+	ret = kc_rsa_parse_pkcs8(pkcs8_der, len, &key);
 	if (ret)
 		return ret;
 	pthread_rwlock_wrlock(&a->lock);

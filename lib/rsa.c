@@ -349,3 +349,21 @@ int kc_key_fingerprint(EVP_PKEY *key, char hex[65])
 	OPENSSL_free(der);
 	return hex[0] ? 0 : -EIO;
 }
+
+int kc_rsa_parse_pkcs8(const uint8_t *der, size_t len, EVP_PKEY **out)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *key;
+
+	*out = NULL;
+	if (len > LONG_MAX)
+		return -EINVAL;
+	key = d2i_AutoPrivateKey(NULL, &p, (long)len);
+	ERR_clear_error();
+	if (!key || p != der + len || kc_rsa_check(key)) {
+		EVP_PKEY_free(key);
+		return -EINVAL;
+	}
+	*out = key;
+	return 0;
+}

@@ -146,24 +146,6 @@ int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t c[KC_RSA_LEN],
 
 /* Tier-facing unwrap keys. */
 
-static int parse_pkcs8(const uint8_t *der, size_t len, EVP_PKEY **out)
-{
-	const unsigned char *p = der;
-	EVP_PKEY *key;
-
-	*out = NULL;
-	if (len > LONG_MAX)
-		return -EINVAL;
-	key = d2i_AutoPrivateKey(NULL, &p, (long)len);
-	ERR_clear_error();
-	if (!key || p != der + len || kc_rsa_check(key)) {
-		EVP_PKEY_free(key);
-		return -EINVAL;
-	}
-	*out = key;
-	return 0;
-}
-
 /* Named after its SPKI hash, so operators can tell keys apart. */
 static int to_kernel(struct kc_unwrap_key *k, key_serial_t ring,
 		     const uint8_t *der, size_t len)
@@ -189,7 +171,7 @@ int kc_unwrap_key_load(struct kc_unwrap_key *k, key_serial_t ring,
 	int ret;
 
 	memset(k, 0, sizeof(*k));
-	ret = parse_pkcs8(der, len, &k->pkey);
+	ret = kc_rsa_parse_pkcs8(der, len, &k->pkey);
 	if (ret)
 		return ret;
 	k->why_not_kernel = ring ? to_kernel(k, ring, der, len) : -ENOKEY;
