@@ -18,6 +18,7 @@
 #include "crypto_ops.h"
 #include "daemon.h"
 #include "keyring.h"
+#include "ktls.h"
 #include "listener.h"
 #include "ratelog.h"
 #include "router.h"
@@ -358,8 +359,22 @@ static void block_signals(sigset_t *set)
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * What an operator asks with SIGUSR1 (and gets once more at stop): which
+ * record layer the connections so far ended up on.
+ */
+static void log_stats(void)
+{
+	unsigned long on, off;
+
+	kc_ktls_stats(&on, &off);
+	kc_log("stats: record layer of connections so far: kTLS %lu, GnuTLS %lu",
+	       on, off);
 }
 
 static int run_agent(const struct run_opts *o, struct run *r)
@@ -377,9 +392,11 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	if (start_workers(r))
 		return 1;
 	log_listening(r);
-	sig = wait_for_signal(&set);
+	while ((sig = wait_for_signal(&set)) == SIGUSR1)
+		log_stats();
 	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");
 	stop_workers(r);
+	log_stats();
 	kc_log("stopped");
 	return 0;
 }

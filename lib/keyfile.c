@@ -247,7 +247,7 @@ static int write_bio_to_new_file(const char *path, mode_t mode, BIO *bio)
 
 /* EncryptedPrivateKeyInfo with the PBES2 parameters described on top. */
 static int encrypt_pkcs8(EVP_PKEY *key, const char *pass, size_t pass_len,
-			 X509_SIG **out)
+			 int iter, X509_SIG **out)
 {
 	unsigned char salt[PBKDF2_SALT_LEN];
 	PKCS8_PRIV_KEY_INFO *p8inf;
@@ -261,7 +261,7 @@ static int encrypt_pkcs8(EVP_PKEY *key, const char *pass, size_t pass_len,
 	if (RAND_bytes(salt, sizeof(salt)) != 1)
 		goto cleanup;
 	/* A NULL iv makes OpenSSL draw a random one. */
-	pbe = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), KC_PBKDF2_ITER, salt,
+	pbe = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), iter, salt,
 				sizeof(salt), NULL, NID_hmacWithSHA256);
 	if (!pbe)
 		goto cleanup;
@@ -282,13 +282,21 @@ cleanup:
 int kc_key_save_private(const char *path, EVP_PKEY *key, const char *pass,
 			size_t pass_len)
 {
+	return kc_key_save_private_iter(path, key, pass, pass_len,
+					KC_PBKDF2_ITER);
+}
+
+int kc_key_save_private_iter(const char *path, EVP_PKEY *key,
+			     const char *pass, size_t pass_len,
+			     unsigned int iter)
+{
 	X509_SIG *p8 = NULL;
 	BIO *bio = NULL;
 	int ret;
 
-	if (pass_len == 0 || pass_len > INT_MAX)
+	if (pass_len == 0 || pass_len > INT_MAX || iter == 0 || iter > INT_MAX)
 		return -EINVAL;
-	ret = encrypt_pkcs8(key, pass, pass_len, &p8);
+	ret = encrypt_pkcs8(key, pass, pass_len, (int)iter, &p8);
 	if (ret)
 		return ret;
 	ret = -ENOMEM;

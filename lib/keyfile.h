@@ -49,6 +49,15 @@ int kc_key_parse_public(const char *pem, size_t len, EVP_PKEY **out);
  */
 int kc_key_save_private(const char *path, EVP_PKEY *key, const char *pass,
 			size_t pass_len);
+/*
+ * The same at another PBKDF2 iteration count (readers take the count from
+ * the file). Only the test harness uses it, to make throwaway agent keys
+ * cheap to open in the VM lab; every key the tools write is at
+ * KC_PBKDF2_ITER.
+ */
+int kc_key_save_private_iter(const char *path, EVP_PKEY *key,
+			     const char *pass, size_t pass_len,
+			     unsigned int iter);
 /* SPKI "PUBLIC KEY" PEM, mode 0644, O_EXCL as above. */
 int kc_key_save_public(const char *path, EVP_PKEY *key);
 

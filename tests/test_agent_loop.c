@@ -28,10 +28,31 @@
 #include "lib/agent_proc.h"
 #include "crypto.h"
 #include "keyring.h"
+#include "ktls.h"
 #include "kselftest_harness.h"
 
 /* Setup makes keys and starts an agent: slower than the default 30 s. */
 #define AGENT_TEST(name) TEST_F_TIMEOUT(agent, name, 180)
+
+/*
+ * Where the kernel has kTLS (the VM lab), the agent must have put every
+ * connection whose mode it decided on it: the suite then ran over kTLS.
+ * Elsewhere all of them stay on GnuTLS. Tests that kill the agent leave
+ * no counters; they are not checked.
+ */
+static void check_record_layers(struct __test_metadata *_metadata,
+				const struct agent_proc *a)
+{
+	unsigned long on, off;
+
+	ASSERT_EQ(0, agent_proc_record_layers(a, &on, &off));
+	TH_LOG("record layers: kTLS %lu, GnuTLS %lu", on, off);
+	if (kc_ktls_probe() == 0) {
+		EXPECT_EQ(0, off);
+	} else {
+		EXPECT_EQ(0, on);
+	}
+}
 
 /*
  * A clean SIGTERM stop exits 0 (LeakSanitizer included); after any
@@ -44,6 +65,8 @@ static void stop_agent(struct __test_metadata *_metadata, struct agent_proc *a)
 	if (rc || _metadata->exit_code)
 		agent_proc_dump_log(a);
 	EXPECT_EQ(0, rc);
+	if (!rc)
+		check_record_layers(_metadata, a);
 }
 
 FIXTURE(agent)

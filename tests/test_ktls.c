@@ -27,10 +27,12 @@
  * tests/vm/ runs them under Debian's kernel.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -595,6 +597,28 @@ static const char *mode_line(void)
 			      : "connection alice: kTLS, ";
 }
 
+#define STATS_LINE AGENT_PROC_STATS_LINE
+
+/*
+ * The counters kcourierd logs at stop (and on SIGUSR1): every connection
+ * on the kernel's record layer when it has kTLS, none when it has not.
+ */
+static void check_stats_line(struct __test_metadata *_metadata,
+			     const struct agent_proc *a, bool have)
+{
+	unsigned long on = 0, off = 0;
+
+	ASSERT_EQ(0, agent_proc_record_layers(a, &on, &off));
+	TH_LOG("kTLS %lu, GnuTLS %lu", on, off);
+	if (have) {
+		EXPECT_LE(2, on); /* the REGISTER connection and alice's */
+		EXPECT_EQ(0, off);
+	} else {
+		EXPECT_EQ(0, on);
+		EXPECT_LE(2, off);
+	}
+}
+
 /*
  * Pings over the record layer the log names, then a frame error: the
  * agent answers ERROR and closes with close_notify (from the kernel under
@@ -620,6 +644,12 @@ TEST_F_TIMEOUT(daemon, record_layer_and_close_notify, 300)
 	TH_LOG("%s", kc_tls_client_strerror());
 	kc_client_close(self->c1);
 	self->c1 = NULL;
+	/* SIGUSR1 logs the counters while the agent keeps running. */
+	ASSERT_EQ(0, kill(self->a.pid, SIGUSR1));
+	for (i = 0; i < 500 && !agent_proc_log_has(&self->a, STATS_LINE); i++)
+		usleep(10000);
+	EXPECT_TRUE(agent_proc_log_has(&self->a, STATS_LINE));
+	EXPECT_EQ(0, kill(self->a.pid, 0));
 	ASSERT_EQ(0, agent_proc_stop(&self->a));
 	EXPECT_TRUE(agent_proc_log_has(&self->a, mode_line()));
 	/* REGISTER came without a certificate, on its own connection. */
@@ -627,6 +657,7 @@ TEST_F_TIMEOUT(daemon, record_layer_and_close_notify, 300)
 	/* The registering client's close_notify was taken as such. */
 	EXPECT_FALSE(agent_proc_log_has(&self->a, "Input/output error"));
 	EXPECT_FALSE(agent_proc_log_has(&self->a, "unexpected record"));
+	check_stats_line(_metadata, &self->a, have);
 }
 
 TEST_F_TIMEOUT(daemon, flipped_record_kills_one_connection, 300)

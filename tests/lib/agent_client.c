@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "agent_client.h"
+#include "keycache.h"
 #include "crypto.h"
 #include "keyfile.h"
 #include "tlsclient.h"
@@ -35,15 +36,30 @@ static int sign_enc_key(struct test_ident *ti)
 	return kc_pss_sign(ti->id_key, msg, len, ti->enc_sig);
 }
 
+/* Ids may hold characters a file name may not: the key name is a hash. */
+static int cached_key(const char *id, const char *role, EVP_PKEY **out)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	char name[32];
+	int i;
+
+	if (!EVP_Digest(id, strlen(id), digest, NULL, EVP_sha256(), NULL))
+		return -EIO;
+	for (i = 0; i < 8; i++)
+		snprintf(name + 2 * i, 3, "%02x", digest[i]);
+	snprintf(name + 16, sizeof(name) - 16, ".%s", role);
+	return test_cached_rsa_key(name, out);
+}
+
 int ti_make(struct test_ident *ti, const char *id)
 {
 	int ret;
 
 	memset(ti, 0, sizeof(*ti));
 	snprintf(ti->id, sizeof(ti->id), "%s", id);
-	ret = kc_rsa_generate(&ti->id_key);
+	ret = cached_key(id, "id", &ti->id_key);
 	if (!ret)
-		ret = kc_rsa_generate(&ti->enc_key);
+		ret = cached_key(id, "enc", &ti->enc_key);
 	if (!ret)
 		ret = kc_spki_der(ti->id_key, &ti->id_spki, &ti->id_spki_len);
 	if (!ret)

@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct agent_proc {
@@ -58,5 +59,19 @@ int agent_proc_revoke(struct agent_proc *a, const char *id);
 void agent_proc_dump_log(const struct agent_proc *a);
 /* Whether the running agent's log contains text. */
 bool agent_proc_log_has(const struct agent_proc *a, const char *text);
+/*
+ * The counters of the agent's last "stats:" log line (written at a clean
+ * stop and on SIGUSR1): connections on kernel TLS and on GnuTLS's record
+ * layer. 0, or -ENOENT when the log has no such line.
+ */
+int agent_proc_record_layers(const struct agent_proc *a, unsigned long *ktls,
+			     unsigned long *gnutls);
+#define AGENT_PROC_STATS_LINE "stats: record layer of connections so far: "
+/*
+ * The rest of the line after the last text in the log (at most cap - 1
+ * bytes) into rest; false when text is not there.
+ */
+bool agent_proc_log_after(const struct agent_proc *a, const char *text,
+			  char *rest, size_t cap);
 
 #endif

@@ -14,7 +14,8 @@
 #   KC_VM_MODS     modules to load (default: tls,af_alg,algif_skcipher,
 #                  algif_hash,pkcs8_key_parser)
 #
-# Files (in BUILD/vm/): initramfs.cpio, job.sh (what the guest runs),
+# Files (in BUILD/vm/): initramfs.cpio, build/ (the programs the guest
+# runs, copied from BUILD), job.sh (what the guest runs),
 # console.log (ttyS0), result (ttyS1: "kc-vm-exit=N"), dmesg.log (ttyS2).
 set -euo pipefail
 
@@ -23,6 +24,7 @@ shift
 src=$(pwd)
 build=$(cd "$build" && pwd)
 vm=$build/vm
+snap=$vm/build
 timeout_s=${KC_VM_TIMEOUT:-900}
 mods=${KC_VM_MODS:-tls,af_alg,algif_skcipher,algif_hash,pkcs8_key_parser}
 boot_mods="fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay"
@@ -67,6 +69,19 @@ make_initramfs() {
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$vm/initramfs.cpio"
 }
 
+# The guest runs a copy of the built programs, so a rebuild on the host
+# while a long guest run goes on cannot swap binaries under it.
+snapshot_build() {
+	local f
+
+	rm -rf "$snap"
+	mkdir -p "$snap"
+	for f in "$build"/*; do
+		[ -f "$f" ] && [ -x "$f" ] && cp -p "$f" "$snap/"
+	done
+	cp -pr "$build/tests" "$snap/tests"
+}
+
 # run-tests.sh on the given tests, from the source tree, in the guest.
 write_job() {
 	local t args=""
@@ -77,7 +92,7 @@ cd $(printf '%q' "$src") || exit 125
 export KC_VECTORS=$(printf '%q' "${KC_VECTORS:-}")
 export KC_TEST_TIMEOUT=$(printf '%q' "${KC_TEST_TIMEOUT:-1800}")
 echo "kc-vm: \$(uname -r), \$(nproc) cpus; modules: \$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
-exec tests/run-tests.sh $(printf '%q' "$build")$args
+exec tests/run-tests.sh $(printf '%q' "$snap")$args
 JOB
 }
 
@@ -131,6 +146,7 @@ main() {
 	check_tools
 	mkdir -p "$vm"
 	make_initramfs
+	snapshot_build
 	write_job "$@"
 	echo "run-vm: booting $kver ($(accel_args | cut -d' ' -f2)), timeout ${timeout_s}s"
 	start=$(date +%s)
