@@ -6,6 +6,7 @@
 #   make check-vm   the kernel-path tests in a QEMU guest on Debian's 6.12 kernel
 #   make demo       the guided round trip
 #   make bench      load benchmarks, kcourier beside mosquitto and NATS
+#   make bench-vm   the crypto tiers side by side in the VM lab's guest
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
 #   make deps       installs the Debian packages everything needs
 #   SANITIZE=1      builds and tests under ASan+UBSan (in build/san)
@@ -200,6 +201,15 @@ check-vm: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)KC_VECTORS=$(VECTORS) tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
 
+# The crypto tiers side by side where the kernel has AF_ALG: tier-bench
+# in the VM lab's guest (under TCG only the afalg/user ratios mean
+# anything). TIER_SECONDS per case.
+TIER_SECONDS ?= 2
+bench-vm: deps
+	$(Q)tools/deps.sh vm
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
+	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
+
 # Wycheproof and other public vectors live in the shared folder beside the repo.
 VECTORS ?= $(firstword $(wildcard ../shared/vectors ./vectors))
 
@@ -243,7 +253,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-vm fuzz bench demo deps install format clean
+.PHONY: all tests check check-vm fuzz bench bench-vm demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

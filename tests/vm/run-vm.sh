@@ -9,6 +9,9 @@
 # WARNING, Oops or panic in the console or dmesg fails the run too.
 #
 # Usage: tests/vm/run-vm.sh BUILD [TEST...]
+#        tests/vm/run-vm.sh BUILD --run PROG [ARG...]
+#   --run: run BUILD/PROG (e.g. bench/tier-bench) in the guest instead of
+#   tests; its exit status is the verdict.
 #   KC_VM_TIMEOUT  seconds the whole boot may take (default 900)
 #   KC_VM_TCG_THREAD  single (default) or multi, for TCG
 #   KC_VM_MODS     modules to load (default: tls,af_alg,algif_skcipher,
@@ -80,19 +83,30 @@ snapshot_build() {
 		[ -f "$f" ] && [ -x "$f" ] && cp -p "$f" "$snap/"
 	done
 	cp -pr "$build/tests" "$snap/tests"
+	[ ! -d "$build/bench" ] || cp -pr "$build/bench" "$snap/bench"
 }
 
-# run-tests.sh on the given tests, from the source tree, in the guest.
+# run-tests.sh on the given tests (or, after --run, one program of the
+# build), from the source tree, in the guest.
 write_job() {
-	local t args=""
+	local t args="" run
 
+	if [ "${1:-}" = --run ]; then
+		shift
+		run=${1:?--run needs a program}
+		shift
+		[ -x "$build/$run" ] || die "no $build/$run: build it first"
+		run="exec $(printf '%q' "$snap/$run")"
+	else
+		run="exec tests/run-tests.sh $(printf '%q' "$snap")"
+	fi
 	for t in "$@"; do args+=" $(printf '%q' "$t")"; done
 	cat >"$vm/job.sh" <<JOB
 cd $(printf '%q' "$src") || exit 125
 export KC_VECTORS=$(printf '%q' "${KC_VECTORS:-}")
 export KC_TEST_TIMEOUT=$(printf '%q' "${KC_TEST_TIMEOUT:-1800}")
 echo "kc-vm: \$(uname -r), \$(nproc) cpus; modules: \$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
-exec tests/run-tests.sh $(printf '%q' "$snap")$args
+$run$args
 JOB
 }
 
@@ -162,8 +176,8 @@ main() {
 	status=$(tr -d '\r' <"$vm/result" |
 		sed -n 's/^kc-vm-exit=\([0-9]*\)$/\1/p' | tail -1)
 	[ -n "$status" ] || die "guest gave no exit status (qemu exited $rc)"
-	[ "$status" -eq 0 ] || die "tests in the guest failed (exit $status)"
-	echo "run-vm: guest tests passed"
+	[ "$status" -eq 0 ] || die "the guest's job failed (exit $status)"
+	echo "run-vm: guest job passed"
 }
 
 main "$@"
