@@ -187,14 +187,15 @@ check: deps
 
 # Kernel paths (kTLS, AF_ALG, the keyring) need a kernel that has them:
 # tests/vm/ boots Debian's linux-image-6.12-amd64 over this machine's root
-# and runs these test binaries there (tests/vm/run-vm.sh). test_ktls starts
-# real kcourierd agents too. The whole agent suite (test_agent_loop) runs
-# there as well, but at about 100 s a test under TCG (each test makes and
-# unlocks its agent's keys), so only on demand:
-# make check-vm VM_TESTS="test_ktls test_tls test_agent_loop".
-# test_crypto_ops runs the afalg tier's variants there, test_agent_afalg
-# an agent on it, test_rsa_keyring the seal key in the kernel keyring.
-VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg test_rsa_keyring
+# and runs these test binaries there (tests/vm/run-vm.sh). test_ktls and
+# test_tls: the record layers; test_crypto_ops: the afalg tier's variants;
+# test_agent_afalg: an agent on it; test_rsa_keyring: the seal key in the
+# kernel keyring; test_agent_loop, test_agent_auth, test_kcourierd: the
+# agent suites, which there run over kTLS (test_agent_loop checks that
+# every connection went to the kernel). test_client_e2e stays on the host:
+# its CLI runs PBKDF2 600k at every command, minutes per test under TCG.
+VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
+	    test_rsa_keyring test_agent_loop test_agent_auth test_kcourierd
 
 check-vm: deps
 	$(Q)tools/deps.sh vm

@@ -9,9 +9,17 @@
  * from user space; the sockets are keyed with ALG_SET_KEY_BY_KEY_SERIAL,
  * so once installed K and Km exist only in the kernel. This process holds
  * them briefly while installing: session_install's caller hands K over,
- * session_unwrap decrypts K with OpenSSL (RSA stays in user space in this
- * tier) and Km is derived here; every copy is wiped once the keys are in
- * the keyring. A session without a sid gets a random one for its key names.
+ * session_unwrap decrypts K and Km is derived here; every copy is wiped
+ * once the keys are in the keyring. A session without a sid gets a random
+ * one for its key names.
+ *
+ * The RSA seal keys are in an unwrap_keys.h table, as in the user tier,
+ * but this tier always has a keyring (its own "kcourier" one until
+ * set_keyring), so load_unwrap_key hands the key to the kernel whenever
+ * the kernel takes it (pkcs8_key_parser loaded, rsa_keyring.h): the RSA
+ * is then keyctl pkey_decrypt and no private key stays in this process.
+ * Where the kernel cannot, the key stays with OpenSSL here, and
+ * unwrap_key_serial says why.
  *
  * The keyring is the only store: when a key cannot be added (quota full,
  * EDQUOT) the session is refused, never kept in memory instead. Keys live
@@ -29,24 +37,21 @@
  * again or the thread exits.)
  *
  * Locking as in the user tier: a rwlock, batches under the read lock,
- * session and key changes under the write lock, and every syscall on the
- * keyring outside it.
+ * session changes under the write lock, and every syscall on the keyring
+ * outside it; the unwrap keys have the table's own lock.
  */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include "afalg.h"
 #include "crypto.h"
 #include "crypto_ops.h"
 #include "keyring.h"
+#include "rsa_keyring.h"
 #include "status.h"
+#include "unwrap_keys.h"
 
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -68,8 +73,7 @@ struct afalg_crypto {
 	uint8_t *state; /* per slot: LIVE | generation */
 	uint32_t *free_slots;
 	uint32_t nfree, used, cap;
-	EVP_PKEY **unwrap_keys; /* NULL entries are free */
-	uint32_t unwrap_cap;
+	struct kc_unwrap_keys unwrap_keys;
 	struct kc_keyring own_ring;
 	struct kc_keyring *ring; /* own_ring until set_keyring */
 	unsigned int ttl;
@@ -106,9 +110,14 @@ static int afalg_create(struct kc_crypto **out)
 	pthread_rwlockattr_destroy(&attr);
 	if (ret)
 		goto err_free;
+	ret = kc_unwrap_keys_init(&a->unwrap_keys);
+	if (ret)
+		goto err_lock;
 	a->base.ops = &kc_crypto_afalg_ops;
 	*out = &a->base;
 	return 0;
+err_lock:
+	pthread_rwlock_destroy(&a->lock);
 err_free:
 	free(a);
 	return ret;
@@ -131,9 +140,7 @@ static void afalg_destroy(struct kc_crypto *c)
 	for (i = 0; i < a->used; i++)
 		if (a->state[i] & LIVE)
 			keys_unlink(&a->sessions[i]);
-	for (i = 0; i < a->unwrap_cap; i++)
-		EVP_PKEY_free(a->unwrap_keys[i]); /* clears the private BNs */
-	free(a->unwrap_keys);
+	kc_unwrap_keys_destroy(&a->unwrap_keys);
 	free(a->sessions);
 	free(a->state);
 	free(a->free_slots);
@@ -141,79 +148,29 @@ static void afalg_destroy(struct kc_crypto *c)
 	free(a);
 }
 
-/* Unwrap keys: RSA stays in user space (OpenSSL) in this tier. */
-
-/* Stores key in a free entry, growing the table. Under the write lock. */
-static int unwrap_store(struct afalg_crypto *a, EVP_PKEY *key, uint32_t *out)
-{
-	uint32_t i, cap;
-	EVP_PKEY **keys;
-
-	for (i = 0; i < a->unwrap_cap && a->unwrap_keys[i]; i++)
-		;
-	if (i == a->unwrap_cap) {
-		cap = a->unwrap_cap ? 2 * a->unwrap_cap : 4;
-		if (cap > INT32_MAX)
-			return -ENOSPC;
-		keys = realloc(a->unwrap_keys, cap * sizeof(*keys));
-		if (!keys)
-			return -ENOMEM;
-		memset(keys + a->unwrap_cap, 0,
-		       (cap - a->unwrap_cap) * sizeof(*keys));
-		a->unwrap_keys = keys;
-		a->unwrap_cap = cap;
-	}
-	a->unwrap_keys[i] = key;
-	*out = i;
-	return 0;
-}
+/* Unwrap keys. */
 
 static int afalg_load_unwrap_key(struct kc_crypto *c, const uint8_t *pkcs8_der,
 				 size_t len, kc_handle_t *out)
 {
 	struct afalg_crypto *a = to_afalg(c);
-	EVP_PKEY *key;
-	uint32_t idx;
-	int ret;
+	key_serial_t ring;
 
-	ret = kc_rsa_parse_pkcs8(pkcs8_der, len, &key);
-	if (ret)
-		return ret;
-	pthread_rwlock_wrlock(&a->lock);
-	ret = unwrap_store(a, key, &idx);
+	/* The keyring sessions go to; add_key itself runs outside the lock. */
+	pthread_rwlock_rdlock(&a->lock);
+	ring = a->ring->ring;
 	pthread_rwlock_unlock(&a->lock);
-	if (ret) {
-		EVP_PKEY_free(key);
-		return ret;
-	}
-	*out = (kc_handle_t)idx;
-	return 0;
+	return kc_unwrap_keys_add(&a->unwrap_keys, ring, pkcs8_der, len, out);
 }
 
 static void afalg_unload_key(struct kc_crypto *c, kc_handle_t key)
 {
-	struct afalg_crypto *a = to_afalg(c);
-
-	pthread_rwlock_wrlock(&a->lock);
-	if (key >= 0 && (uint32_t)key < a->unwrap_cap) {
-		EVP_PKEY_free(a->unwrap_keys[key]);
-		a->unwrap_keys[key] = NULL;
-	}
-	pthread_rwlock_unlock(&a->lock);
+	kc_unwrap_keys_remove(&to_afalg(c)->unwrap_keys, key);
 }
 
-/* A counted reference, so an unload during the RSA operation is harmless. */
-static EVP_PKEY *unwrap_key_get(struct afalg_crypto *a, kc_handle_t key)
+static int afalg_unwrap_key_serial(struct kc_crypto *c, kc_handle_t key)
 {
-	EVP_PKEY *pkey = NULL;
-
-	pthread_rwlock_rdlock(&a->lock);
-	if (key >= 0 && (uint32_t)key < a->unwrap_cap)
-		pkey = a->unwrap_keys[key];
-	if (pkey && !EVP_PKEY_up_ref(pkey))
-		pkey = NULL;
-	pthread_rwlock_unlock(&a->lock);
-	return pkey;
+	return kc_unwrap_keys_where(&to_afalg(c)->unwrap_keys, key);
 }
 
 /* Session slots. */
@@ -372,14 +329,16 @@ static int afalg_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 				kc_handle_t *out)
 {
 	struct afalg_crypto *a = to_afalg(c);
-	EVP_PKEY *pkey = unwrap_key_get(a, key);
+	struct kc_unwrap_key ukey;
 	uint8_t k[KC_KEY_LEN], km[KC_KEY_LEN];
 	int unwrapped, ret;
 
-	if (!pkey)
-		return -ENOENT;
+	/* A copy, so an unload during the RSA operation is harmless. */
+	ret = kc_unwrap_keys_get(&a->unwrap_keys, key, &ukey);
+	if (ret)
+		return ret;
 	/* On -EBADMSG K is random: the session exists and fails every MAC. */
-	unwrapped = kc_oaep_unwrap_key(pkey, wrapped, k);
+	unwrapped = kc_unwrap_key_unwrap(&ukey, wrapped, k);
 	if (unwrapped == 0 || unwrapped == -EBADMSG)
 		ret = kc_derive_km(k, km);
 	else
@@ -390,7 +349,7 @@ static int afalg_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 		ret = unwrapped;
 	explicit_bzero(k, sizeof(k));
 	explicit_bzero(km, sizeof(km));
-	EVP_PKEY_free(pkey);
+	kc_unwrap_key_put(&ukey);
 	return ret;
 }
 
@@ -592,6 +551,7 @@ const struct kc_crypto_ops kc_crypto_afalg_ops = {
 	.create = afalg_create,
 	.destroy = afalg_destroy,
 	.load_unwrap_key = afalg_load_unwrap_key,
+	.unwrap_key_serial = afalg_unwrap_key_serial,
 	.unload_key = afalg_unload_key,
 	.session_install = afalg_session_install,
 	.session_unwrap = afalg_session_unwrap,

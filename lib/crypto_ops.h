@@ -73,10 +73,12 @@ struct kc_crypto_ops {
 	void (*destroy)(struct kc_crypto *c);
 	/*
 	 * An RSA-2048 private key (PKCS#8 DER) used for unwrapping; -EINVAL
-	 * if it does not parse or is not RSA-2048 with e = 65537. With a
-	 * keyring set (set_keyring) beforehand, a tier may hand the key to
-	 * the kernel (rsa_keyring.h) and keep no copy; the caller's DER is
-	 * never kept either way, so wipe it once every tier has it.
+	 * if it does not parse or is not RSA-2048 with e = 65537. A tier
+	 * with a keyring hands the key to the kernel (rsa_keyring.h) when the
+	 * kernel takes it, and keeps no copy: user only with one set
+	 * (set_keyring) beforehand, afalg always (its own "kcourier" keyring
+	 * until set_keyring). The caller's DER is never kept either way, so
+	 * wipe it once every tier has it.
 	 */
 	int (*load_unwrap_key)(struct kc_crypto *c, const uint8_t *pkcs8_der,
 			       size_t len, kc_handle_t *out);
@@ -84,9 +86,9 @@ struct kc_crypto_ops {
 	 * Optional (NULL where a tier has no such choice). Where unwraps
 	 * under `key` run: the serial (> 0) of the kernel's asymmetric key
 	 * when the kernel does the RSA and this process holds no private
-	 * key, else -errno for why not: -ENOKEY no keyring was set before
-	 * load_unwrap_key, otherwise kc_rsa_keyring_load's error (-EBADMSG:
-	 * no pkcs8_key_parser). -ENOENT for an unknown handle.
+	 * key, else -errno for why not: -ENOKEY no keyring (user tier: none
+	 * set before load_unwrap_key), otherwise kc_rsa_keyring_load's error
+	 * (-EBADMSG: no pkcs8_key_parser). -ENOENT for an unknown handle.
 	 */
 	int (*unwrap_key_serial)(struct kc_crypto *c, kc_handle_t key);
 	void (*unload_key)(struct kc_crypto *c, kc_handle_t key);

@@ -6,16 +6,17 @@
  * Session handles are (generation << 24 | slot). A slot is reused after
  * session_drop, and the 7-bit generation makes a stale handle miss the new
  * session (until that slot has been reused 128 times) instead of silently
- * opening with its keys. Unwrap-key handles are plain indexes into a table
- * of unwrap keys: each an EVP_PKEY or, when a keyring was set before
+ * opening with its keys. Unwrap keys are in an unwrap_keys.h table, as in
+ * the afalg tier: each an EVP_PKEY or, when a keyring was set before
  * load_unwrap_key and the kernel takes the key, the serial of a kernel
  * asymmetric key (rsa_keyring.h) with no private key left in this process.
  *
  * Locking: one rwlock per instance. open_batch and seal_batch hold it for
  * reading for the whole batch, so any number of worker threads run batches
- * at once; creating and dropping sessions or keys take it for writing. The
- * RSA private operation of session_unwrap runs outside the lock, on a slot
- * that is reserved but not yet live, so a slow unwrap never stalls batches.
+ * at once; creating and dropping sessions take it for writing. The unwrap
+ * keys have the table's own lock. The RSA private operation of
+ * session_unwrap runs outside both, on a slot that is reserved but not yet
+ * live, so a slow unwrap never stalls batches.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@
 #include "rsa_keyring.h"
 #include "secmem.h"
 #include "symm.h"
+#include "unwrap_keys.h"
 
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -50,8 +52,7 @@ struct user_crypto {
 	struct kc_secmem *keys;
 	uint8_t *state; /* per slot: LIVE | generation */
 	uint32_t state_cap;
-	struct kc_unwrap_key *unwrap_keys; /* all-zero entries are free */
-	uint32_t unwrap_cap;
+	struct kc_unwrap_keys unwrap_keys;
 	/* Optional mirror of session keys in the kernel keyring. */
 	struct kc_keyring *keyring;
 	unsigned int keyring_ttl;
@@ -86,9 +87,14 @@ static int user_create(struct kc_crypto **out)
 	pthread_rwlockattr_destroy(&attr);
 	if (ret)
 		goto err_secmem;
+	ret = kc_unwrap_keys_init(&u->unwrap_keys);
+	if (ret)
+		goto err_lock;
 	u->base.ops = &kc_crypto_user_ops;
 	*out = &u->base;
 	return 0;
+err_lock:
+	pthread_rwlock_destroy(&u->lock);
 err_secmem:
 	kc_secmem_destroy(u->keys);
 err_free:
@@ -107,9 +113,7 @@ static void user_destroy(struct kc_crypto *c)
 	for (i = 0; i < u->state_cap; i++)
 		if (u->state[i] & LIVE)
 			keyring_withdraw(u, i);
-	for (i = 0; i < u->unwrap_cap; i++)
-		kc_unwrap_key_free(&u->unwrap_keys[i]);
-	free(u->unwrap_keys);
+	kc_unwrap_keys_destroy(&u->unwrap_keys);
 	kc_secmem_destroy(u->keys); /* wipes every K and Km */
 	free(u->state);
 	free(u->serials);
@@ -119,97 +123,27 @@ static void user_destroy(struct kc_crypto *c)
 
 /* Unwrap keys. */
 
-/* A free index in the key table, growing it if full. Under the write lock. */
-static int unwrap_slot(struct user_crypto *u, uint32_t *out)
-{
-	struct kc_unwrap_key *keys;
-	uint32_t i, cap;
-
-	for (i = 0; i < u->unwrap_cap; i++) {
-		if (!kc_unwrap_key_used(&u->unwrap_keys[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	cap = u->unwrap_cap ? 2 * u->unwrap_cap : 4;
-	if (cap > INT32_MAX)
-		return -ENOSPC;
-	keys = realloc(u->unwrap_keys, cap * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	memset(keys + u->unwrap_cap, 0, (cap - u->unwrap_cap) * sizeof(*keys));
-	u->unwrap_keys = keys;
-	*out = u->unwrap_cap;
-	u->unwrap_cap = cap;
-	return 0;
-}
-
 static int user_load_unwrap_key(struct kc_crypto *c, const uint8_t *pkcs8_der,
 				size_t len, kc_handle_t *out)
 {
 	struct user_crypto *u = to_user(c);
-	struct kc_unwrap_key key;
 	key_serial_t ring;
-	uint32_t idx;
-	int ret;
 
 	/* With a keyring the kernel may take the key (rsa_keyring.h). */
 	pthread_rwlock_rdlock(&u->lock);
 	ring = u->keyring ? u->keyring->ring : 0;
 	pthread_rwlock_unlock(&u->lock);
-	ret = kc_unwrap_key_load(&key, ring, pkcs8_der, len);
-	if (ret)
-		return ret;
-	pthread_rwlock_wrlock(&u->lock);
-	ret = unwrap_slot(u, &idx);
-	if (!ret)
-		u->unwrap_keys[idx] = key;
-	pthread_rwlock_unlock(&u->lock);
-	if (ret) {
-		kc_unwrap_key_free(&key);
-		return ret;
-	}
-	*out = (kc_handle_t)idx;
-	return 0;
+	return kc_unwrap_keys_add(&u->unwrap_keys, ring, pkcs8_der, len, out);
 }
 
 static void user_unload_key(struct kc_crypto *c, kc_handle_t key)
 {
-	struct user_crypto *u = to_user(c);
-
-	pthread_rwlock_wrlock(&u->lock);
-	if (key >= 0 && (uint32_t)key < u->unwrap_cap)
-		kc_unwrap_key_free(&u->unwrap_keys[key]);
-	pthread_rwlock_unlock(&u->lock);
+	kc_unwrap_keys_remove(&to_user(c)->unwrap_keys, key);
 }
 
 static int user_unwrap_key_serial(struct kc_crypto *c, kc_handle_t key)
 {
-	struct user_crypto *u = to_user(c);
-	int ret = -ENOENT;
-
-	pthread_rwlock_rdlock(&u->lock);
-	if (key >= 0 && (uint32_t)key < u->unwrap_cap &&
-	    kc_unwrap_key_used(&u->unwrap_keys[key]))
-		ret = kc_unwrap_key_where(&u->unwrap_keys[key]);
-	pthread_rwlock_unlock(&u->lock);
-	return ret;
-}
-
-/*
- * A copy to unwrap with outside the lock (kc_unwrap_key_get), so an unload
- * during the RSA operation is harmless.
- */
-static int unwrap_key_get(struct user_crypto *u, kc_handle_t key,
-			  struct kc_unwrap_key *copy)
-{
-	int ret = -ENOENT;
-
-	pthread_rwlock_rdlock(&u->lock);
-	if (key >= 0 && (uint32_t)key < u->unwrap_cap)
-		ret = kc_unwrap_key_get(&u->unwrap_keys[key], copy);
-	pthread_rwlock_unlock(&u->lock);
-	return ret;
+	return kc_unwrap_keys_where(&to_user(c)->unwrap_keys, key);
 }
 
 /* Sessions. */
@@ -372,7 +306,8 @@ static int user_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 	uint32_t idx;
 	int unwrapped, ret;
 
-	ret = unwrap_key_get(u, key, &ukey);
+	/* A copy, so an unload during the RSA operation is harmless. */
+	ret = kc_unwrap_keys_get(&u->unwrap_keys, key, &ukey);
 	if (ret)
 		return ret;
 	ret = session_reserve(u, &idx, &keys);

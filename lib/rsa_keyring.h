@@ -8,10 +8,10 @@
  * (oaep_decode.h). Once loaded, the caller can wipe and free its own copy:
  * user space never holds the private key again.
  *
- * Crypto tiers use the kc_unwrap_key API at the end, which takes the
- * kernel path when it can and stays with OpenSSL when it cannot; the user
- * tier does so when it was given a keyring before load_unwrap_key
- * (crypto_ops.h).
+ * Crypto tiers use the kc_unwrap_key API at the end (through their
+ * unwrap_keys.h table), which takes the kernel path when it can and stays
+ * with OpenSSL when it cannot: the afalg tier with its own keyring, the
+ * user tier when it was given one before load_unwrap_key (crypto_ops.h).
  *
  * Keys are named "kcourier:rsa:<tag>:<pid>.<n>" (unique per load, so
  * tier instances in one process never replace each other's key), are
@@ -84,7 +84,7 @@ int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t c[KC_RSA_LEN],
 /*
  * For crypto tiers: the seal key of a tier's load_unwrap_key, in the kernel
  * when a keyring is given and the kernel takes it, else an EVP_PKEY here.
- * Tiers keep these by value in their key tables; all zero is a free slot.
+ * Tiers keep these by value in an unwrap_keys.h table; all zero is free.
  * Exactly one of pkey and serial is set in a loaded key.
  */
 struct kc_unwrap_key {

@@ -2,7 +2,9 @@
 /*
  * kcourierd on the afalg crypto tier, end to end: `kcourierd run --crypto
  * afalg` with two workers, a client that opens a session and sends. The
- * agent unwraps K with OpenSSL, keeps K and Km only as logon keys
+ * agent unwraps K (through the kernel's RSA where the seal key could go
+ * into the keyring; test_rsa_keyring checks that), keeps K and Km only as
+ * logon keys
  * kcourier:<sid>:enc/:mac and checks every SEND with the kernel's
  * hmac(sha256) and cbc(aes); the ACKs (OK, BAD_MAC for a bad tag and for
  * bad padding) show it did. Then `--crypto auto` logs its measured choice.

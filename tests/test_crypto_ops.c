@@ -26,10 +26,12 @@
 #include <openssl/x509.h>
 
 #include "kselftest_harness.h"
+#include "lib/kernel_keys.h"
 
 #include "crypto.h"
 #include "crypto_ops.h"
 #include "keyring.h"
+#include "rsa_keyring.h"
 
 #define PYTHON "/usr/bin/python3"
 #define AAD_MAX KC_SEQ_AAD_MAX
@@ -687,6 +689,111 @@ TEST_F(ops, bad_wrap_gives_bad_mac_session)
 	EXPECT_EQ(-KC_BAD_MAC, r.status);
 	EXPECT_FALSE(same_seal(self->c, s_bad, s_short));
 	msg_free(&m, 1);
+	EVP_PKEY_free(pkey);
+}
+
+/* The kernel's key for the seal key: asymmetric, named, unreadable. */
+static void expect_kernel_seal_key(struct __test_metadata *_metadata,
+				   key_serial_t ring, key_serial_t serial)
+{
+	char *desc = NULL;
+
+	EXPECT_TRUE(test_ring_links(ring, serial));
+	ASSERT_LT(0, keyctl_describe_alloc(serial, &desc));
+	EXPECT_EQ(0, strncmp(desc, "asymmetric;", 11)) TH_LOG("%s", desc);
+	EXPECT_NE(NULL, strstr(desc, ";kcourier:rsa:")) TH_LOG("%s", desc);
+	free(desc);
+	EXPECT_GT(0, keyctl_read_alloc(serial, (void **)&desc));
+}
+
+/* OAEP(pub, K) made by Python's cryptography, not by the code under test. */
+static int python_wrap(EVP_PKEY *pkey, const uint8_t k[KC_KEY_LEN],
+		       uint8_t wrapped[KC_RSA_LEN])
+{
+	char *hspki = NULL, *hk = NULL, *args = NULL, line[1024];
+	uint8_t *spki = NULL;
+	size_t spki_len;
+	int ret = kc_spki_der(pkey, &spki, &spki_len);
+
+	if (!ret) {
+		hspki = hex_dup(spki, spki_len);
+		hk = hex_dup(k, KC_KEY_LEN);
+		ret = -ENOMEM;
+	}
+	if (hspki && hk && asprintf(&args, "wrap %s %s", hspki, hk) > 0)
+		ret = python_line(PY_KEYS, args, line, sizeof(line));
+	if (!ret && unhex(line, wrapped, KC_RSA_LEN) != KC_RSA_LEN)
+		ret = -EPROTO;
+	free(args);
+	free(hk);
+	free(hspki);
+	OPENSSL_free(spki);
+	return ret;
+}
+
+/*
+ * Where the seal key lives (unwrap_key_serial), tier by tier. The user
+ * tier is given the keyring first; afalg always has its own "kcourier"
+ * keyring, so it is given none. Where the kernel has pkcs8_key_parser the
+ * key is an asymmetric key in that keyring and the kernel's RSA unwraps;
+ * elsewhere the tier says why not and OpenSSL does. Either way a wrap of
+ * a known K gives that K, and after unload the handle is gone, and the
+ * kernel's key with it.
+ */
+TEST_F(ops, unwrap_key_where)
+{
+	uint8_t wrapped[KC_RSA_LEN], em[KC_RSA_LEN];
+	kc_handle_t key, s = KC_HANDLE_NONE, s_bad = KC_HANDLE_NONE;
+	const struct kc_crypto_ops *ops = self->c->ops;
+	struct kc_keyring kr;
+	EVP_PKEY *pkey = NULL;
+	int serial;
+
+	ASSERT_TRUE(ops->unwrap_key_serial != NULL ? 1 : 0);
+	ASSERT_EQ(0, kc_keyring_open(&kr));
+	if (!strcmp(ops->name, "user"))
+		ASSERT_EQ(0, ops->set_keyring(self->c, &kr, 600));
+	key = load_seal_key(_metadata, self->c, &pkey);
+	ASSERT_NE(KC_HANDLE_NONE, key);
+	serial = ops->unwrap_key_serial(self->c, key);
+	ksft_print_msg("tier %s: seal key %s%d (%s)\n", ops->name,
+		       serial > 0 ? "in the kernel, serial " : "with OpenSSL, ",
+		       serial, serial > 0 ? "pkey_decrypt" : strerror(-serial));
+	if (serial > 0) {
+		expect_kernel_seal_key(_metadata, kr.ring, serial);
+	} else {
+		/* A reason, and only where the kernel cannot take the key. */
+		EXPECT_NE(-ENOENT, serial);
+		EXPECT_NE(-ENOKEY, serial); /* both tiers had a keyring */
+		EXPECT_FALSE(test_parser_module_loaded())
+			TH_LOG("pkcs8_key_parser is loaded, yet: %s",
+			       strerror(-serial));
+		if (!test_kernel_lacks_parser(serial))
+			TH_LOG("not the no-parser answer: %s",
+			       strerror(-serial));
+	}
+
+	ASSERT_EQ(0, python_wrap(pkey, self->k, wrapped))
+		TH_LOG("python3 with cryptography is needed");
+	ASSERT_EQ(0, kc_session_unwrap(self->c, key, NULL, wrapped, &s));
+	EXPECT_TRUE(same_seal(self->c, self->s, s));
+	/* One bit off: -EBADMSG, and a session under some other K. */
+	wrapped[KC_RSA_LEN / 2] ^= 0x08;
+	ASSERT_EQ(-EBADMSG,
+		  kc_session_unwrap(self->c, key, NULL, wrapped, &s_bad));
+	ASSERT_NE(KC_HANDLE_NONE, s_bad);
+	EXPECT_FALSE(same_seal(self->c, self->s, s_bad));
+	wrapped[KC_RSA_LEN / 2] ^= 0x08;
+
+	ops->unload_key(self->c, key);
+	EXPECT_EQ(-ENOENT, ops->unwrap_key_serial(self->c, key));
+	EXPECT_EQ(-ENOENT, kc_session_unwrap(self->c, key, NULL, wrapped, &s));
+	if (serial > 0) {
+		EXPECT_FALSE(test_ring_links(kr.ring, serial));
+		EXPECT_GT(0, kc_rsa_keyring_raw(serial, wrapped, em));
+	}
+	ops->unload_key(self->c, key); /* twice is harmless */
+	explicit_bzero(em, sizeof(em));
 	EVP_PKEY_free(pkey);
 }
 

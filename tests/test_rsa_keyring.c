@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 
+#include "lib/kernel_keys.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
 #include "crypto.h"
@@ -513,19 +514,6 @@ TEST(decode_every_byte_flip)
 
 /* ---- kernel: add_key("asymmetric") + pkey_decrypt enc=raw ---- */
 
-/* Errors that mean "no PKCS#8 key parser / asymmetric keys here". */
-static bool kernel_lacks_parser(int err)
-{
-	return err == -EBADMSG || err == -ENODEV || err == -ENOPKG ||
-	       err == -EOPNOTSUPP || err == -ENOSYS;
-}
-
-/* Where the module is loaded (the VM lab), refusing is a real failure. */
-static bool parser_module_loaded(void)
-{
-	return access("/sys/module/pkcs8_key_parser", F_OK) == 0;
-}
-
 #define SKIP_NO_PARSER(ret)                                                   \
 	SKIP(return,                                                          \
 	     "add_key(\"asymmetric\", PKCS#8 RSA key): %s (errno %d): this "  \
@@ -551,7 +539,7 @@ FIXTURE_SETUP(kernel)
 	ASSERT_EQ(0, kc_keyring_open(&self->kr));
 	ret = kc_rsa_keyring_load(self->kr.ring, "wycheproof", self->vs.pkcs8,
 				  self->vs.pkcs8_len, &self->key);
-	if (kernel_lacks_parser(ret) && !parser_module_loaded())
+	if (test_kernel_lacks_parser(ret) && !test_parser_module_loaded())
 		SKIP_NO_PARSER(ret);
 	ASSERT_EQ(0, ret) TH_LOG("kc_rsa_keyring_load: %s", strerror(-ret));
 }
@@ -560,18 +548,6 @@ FIXTURE_TEARDOWN(kernel)
 {
 	kc_rsa_keyring_unload(self->kr.ring, self->key);
 	vecs_free(&self->vs);
-}
-
-static bool ring_has(key_serial_t ring, key_serial_t key)
-{
-	key_serial_t *ids = NULL;
-	long n = keyctl_read_alloc(ring, (void **)&ids);
-	bool found = false;
-
-	for (long i = 0; i < n / (long)sizeof(*ids); i++)
-		found |= ids[i] == key;
-	free(ids);
-	return found;
 }
 
 TEST_F(kernel, key_in_keyring)
@@ -584,7 +560,7 @@ TEST_F(kernel, key_in_keyring)
 	EXPECT_EQ(0, strncmp(desc, "asymmetric;", 11));
 	EXPECT_NE(NULL, strstr(desc, ";kcourier:rsa:wycheproof:"));
 	free(desc);
-	EXPECT_TRUE(ring_has(self->kr.ring, self->key));
+	EXPECT_TRUE(test_ring_links(self->kr.ring, self->key));
 	ASSERT_EQ(0, keyctl_pkey_query(self->key, "enc=raw", &q));
 	EXPECT_EQ(2048, q.key_size);
 	EXPECT_TRUE(q.supported_ops & KEYCTL_SUPPORTS_DECRYPT);
@@ -703,7 +679,7 @@ TEST_F(kernel, unload_forgets)
 	EXPECT_NE(self->key, again); /* a second load is a key of its own */
 	ASSERT_EQ(0, kc_rsa_keyring_raw(again, self->vs.v[0].ct, em));
 	kc_rsa_keyring_unload(self->kr.ring, again);
-	EXPECT_FALSE(ring_has(self->kr.ring, again));
+	EXPECT_FALSE(test_ring_links(self->kr.ring, again));
 	EXPECT_GT(0, kc_rsa_keyring_raw(again, self->vs.v[0].ct, em));
 	/* The first key does not notice. */
 	EXPECT_EQ(0, kc_rsa_keyring_raw(self->key, self->vs.v[0].ct, em));
@@ -820,16 +796,16 @@ TEST_F(tier, kernel_holds_the_key)
 	ASSERT_EQ(0, self->c->ops->load_unwrap_key(self->c, self->vs.pkcs8,
 						   self->vs.pkcs8_len, &key));
 	serial = self->c->ops->unwrap_key_serial(self->c, key);
-	if (kernel_lacks_parser(serial) && !parser_module_loaded())
+	if (test_kernel_lacks_parser(serial) && !test_parser_module_loaded())
 		SKIP_NO_PARSER(serial);
 	/* The kernel holds it: the tier keeps no private key of its own. */
 	ASSERT_LT(0, serial) TH_LOG("%s", strerror(-serial));
-	EXPECT_TRUE(ring_has(self->kr.ring, serial));
+	EXPECT_TRUE(test_ring_links(self->kr.ring, serial));
 	check_unwraps(_metadata, self, key);
 	/* Unloading takes the key out of the kernel too. */
 	ASSERT_EQ(0, kc_oaep_wrap(self->vs.key, self->k, KC_KEY_LEN, wrapped));
 	self->c->ops->unload_key(self->c, key);
-	EXPECT_FALSE(ring_has(self->kr.ring, serial));
+	EXPECT_FALSE(test_ring_links(self->kr.ring, serial));
 	EXPECT_EQ(-ENOENT, self->c->ops->unwrap_key_serial(self->c, key));
 	EXPECT_EQ(-ENOENT, kc_session_unwrap(self->c, key, NULL, wrapped, &s));
 }
@@ -935,7 +911,8 @@ FIXTURE(agent)
 
 /*
  * One variant per tier that keeps its seal key through rsa_keyring.h's
- * kc_unwrap_key (the user tier; a kernel tier joins once it does too).
+ * kc_unwrap_key (unwrap_keys.h): user, and afalg where the kernel has
+ * AF_ALG (the VM lab; elsewhere it SKIPs with the reason).
  */
 FIXTURE_VARIANT(agent)
 {
@@ -947,10 +924,20 @@ FIXTURE_VARIANT_ADD(agent, user)
 	.tier = "user",
 };
 
+FIXTURE_VARIANT_ADD(agent, afalg)
+{
+	.tier = "afalg",
+};
+
 FIXTURE_SETUP(agent)
 {
-	int ret = agent_proc_init(&self->a, 2);
+	char why[256];
+	int ret;
 
+	if (kc_crypto_available(variant->tier, why, sizeof(why)))
+		SKIP(return, "tier %s is not available: %s", variant->tier,
+		     why);
+	ret = agent_proc_init(&self->a, 2);
 	if (ret == -ENOENT)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
@@ -981,9 +968,9 @@ TEST_F_TIMEOUT(agent, open_session_end_to_end, 900)
 	int probe = kernel_probe(), status;
 	bool in_kernel = probe == 0;
 
-	if (!in_kernel && !kernel_lacks_parser(probe))
+	if (!in_kernel && !test_kernel_lacks_parser(probe))
 		TH_LOG("probe: %s", strerror(-probe));
-	ASSERT_TRUE(in_kernel || !parser_module_loaded());
+	ASSERT_TRUE(in_kernel || !test_parser_module_loaded());
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	if (in_kernel) {
 		EXPECT_TRUE(agent_proc_log_has(&self->a, "seal key: asymmetric "
