@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "kselftest_harness.h"
+#include "lib/hex.h"
 #include "lib/kernel_keys.h"
 
 #include "crypto.h"
@@ -79,21 +80,6 @@ static char *hex_dup(const uint8_t *p, size_t n)
 	if (out)
 		kc_hex(p, n, out);
 	return out;
-}
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex) / 2, i;
-	unsigned int byte;
-
-	if (n > cap)
-		return (size_t)-1;
-	for (i = 0; i < n; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			return (size_t)-1;
-		out[i] = (uint8_t)byte;
-	}
-	return n;
 }
 
 /*
@@ -410,7 +396,7 @@ TEST(km_known_answer)
 		kc_hex(k, sizeof(k), hk + 1);
 		strcat(hk, "'");
 		ASSERT_EQ(0, python_line(PY_KM, hk, line, sizeof(line)));
-		ASSERT_EQ(KC_KEY_LEN, unhex(line, want, sizeof(want)));
+		ASSERT_EQ(KC_KEY_LEN, test_unhex(line, want, sizeof(want)));
 		ASSERT_EQ(0, kc_derive_km(k, km));
 		EXPECT_EQ(0, memcmp(km, want, KC_KEY_LEN)) TH_LOG("K %s", hk);
 	}
@@ -635,7 +621,7 @@ TEST_F(ops, unwrap_equals_install)
 	hk = hex_dup(self->k, KC_KEY_LEN);
 	ASSERT_LT(0, asprintf(&args, "wrap %s %s", hspki, hk));
 	ASSERT_EQ(0, python_line(PY_KEYS, args, line, sizeof(line)));
-	ASSERT_EQ(KC_RSA_LEN, unhex(line, wrapped, sizeof(wrapped)));
+	ASSERT_EQ(KC_RSA_LEN, test_unhex(line, wrapped, sizeof(wrapped)));
 	ASSERT_EQ(0, kc_session_unwrap(self->c, key, NULL, wrapped, &s2));
 	EXPECT_TRUE(same_seal(self->c, self->s, s2));
 
@@ -722,7 +708,7 @@ static int python_wrap(EVP_PKEY *pkey, const uint8_t k[KC_KEY_LEN],
 	}
 	if (hspki && hk && asprintf(&args, "wrap %s %s", hspki, hk) > 0)
 		ret = python_line(PY_KEYS, args, line, sizeof(line));
-	if (!ret && unhex(line, wrapped, KC_RSA_LEN) != KC_RSA_LEN)
+	if (!ret && test_unhex(line, wrapped, KC_RSA_LEN) != KC_RSA_LEN)
 		ret = -EPROTO;
 	free(args);
 	free(hk);

@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 
+#include "lib/hex.h"
 #include "lib/kernel_keys.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
@@ -67,30 +68,6 @@ struct vecs {
 	EVP_PKEY *key;
 };
 
-/* Hex field of obj, malloc'ed (at least 1 byte so empty is not NULL). */
-static uint8_t *hex_field(json_t *obj, const char *name, size_t *len)
-{
-	const char *hex = json_string_value(json_object_get(obj, name));
-	size_t n, i;
-	uint8_t *out;
-
-	if (!hex || strlen(hex) % 2)
-		return NULL;
-	n = strlen(hex) / 2;
-	out = malloc(n + 1);
-	for (i = 0; out && i < n; i++) {
-		unsigned int byte;
-
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
-			free(out);
-			return NULL;
-		}
-		out[i] = (uint8_t)byte;
-	}
-	*len = n;
-	return out;
-}
-
 static bool has_flag(json_t *test, const char *flag)
 {
 	json_t *f;
@@ -109,9 +86,9 @@ static int vec_parse(json_t *test, struct vec *v)
 	v->id = (int)json_integer_value(json_object_get(test, "tcId"));
 	v->valid = result && !strcmp(result, "valid");
 	v->padding_flag = has_flag(test, "InvalidOaepPadding");
-	v->ct = hex_field(test, "ct", &v->ct_len);
-	v->msg = hex_field(test, "msg", &v->msg_len);
-	v->label = hex_field(test, "label", &v->label_len);
+	v->ct = test_json_hex(test, "ct", &v->ct_len);
+	v->msg = test_json_hex(test, "msg", &v->msg_len);
+	v->label = test_json_hex(test, "label", &v->label_len);
 	/* No "acceptable" vectors in this file: anything else is a bug. */
 	if (!result || (!v->valid && strcmp(result, "invalid")))
 		return -EINVAL;
@@ -126,7 +103,7 @@ static int vecs_group(json_t *group, struct vecs *vs)
 
 	free(vs->pkcs8);
 	EVP_PKEY_free(vs->key);
-	vs->pkcs8 = hex_field(group, "privateKeyPkcs8", &vs->pkcs8_len);
+	vs->pkcs8 = test_json_hex(group, "privateKeyPkcs8", &vs->pkcs8_len);
 	if (!vs->pkcs8)
 		return -EINVAL;
 	p = vs->pkcs8;

@@ -26,6 +26,7 @@
 
 #include "kselftest_harness.h"
 
+#include "lib/hex.h"
 #include "crypto.h"
 
 struct tally {
@@ -51,34 +52,10 @@ typedef bool (*check_fn)(struct __test_metadata *_metadata,
 			 const struct vector *v, struct tally *t);
 typedef EVP_PKEY *(*group_key_fn)(json_t *group);
 
-/* Hex field of obj, malloc'ed (at least 1 byte so empty is not NULL). */
-static uint8_t *hex_field(json_t *obj, const char *name, size_t *len)
-{
-	const char *hex = json_string_value(json_object_get(obj, name));
-	size_t n, i;
-	uint8_t *out;
-
-	if (!hex || strlen(hex) % 2)
-		return NULL;
-	n = strlen(hex) / 2;
-	out = malloc(n + 1);
-	for (i = 0; out && i < n; i++) {
-		unsigned int byte;
-
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
-			free(out);
-			return NULL;
-		}
-		out[i] = (uint8_t)byte;
-	}
-	*len = n;
-	return out;
-}
-
 static EVP_PKEY *oaep_group_key(json_t *group)
 {
 	size_t len = 0;
-	uint8_t *der = hex_field(group, "privateKeyPkcs8", &len);
+	uint8_t *der = test_json_hex(group, "privateKeyPkcs8", &len);
 	const unsigned char *p = der;
 	EVP_PKEY *key = NULL;
 
@@ -91,7 +68,7 @@ static EVP_PKEY *oaep_group_key(json_t *group)
 static EVP_PKEY *pss_group_key(json_t *group)
 {
 	size_t len = 0;
-	uint8_t *der = hex_field(group, "publicKeyDer", &len);
+	uint8_t *der = test_json_hex(group, "publicKeyDer", &len);
 	EVP_PKEY *key = NULL;
 
 	if (der && kc_spki_parse(der, len, &key))
@@ -150,9 +127,9 @@ static bool check_oaep(struct __test_metadata *_metadata,
 		       const struct vector *v, struct tally *t)
 {
 	size_t ct_len = 0, msg_len = 0, label_len = 0, m_len = 0;
-	uint8_t *ct = hex_field(v->test, "ct", &ct_len);
-	uint8_t *msg = hex_field(v->test, "msg", &msg_len);
-	uint8_t *label = hex_field(v->test, "label", &label_len);
+	uint8_t *ct = test_json_hex(v->test, "ct", &ct_len);
+	uint8_t *msg = test_json_hex(v->test, "msg", &msg_len);
+	uint8_t *label = test_json_hex(v->test, "label", &label_len);
 	uint8_t m[KC_RSA_LEN];
 	bool ok = false, expect_ok;
 	int ret;
@@ -197,8 +174,8 @@ static bool check_pss(struct __test_metadata *_metadata,
 		      const struct vector *v, struct tally *t)
 {
 	size_t msg_len = 0, sig_len = 0;
-	uint8_t *msg = hex_field(v->test, "msg", &msg_len);
-	uint8_t *sig = hex_field(v->test, "sig", &sig_len);
+	uint8_t *msg = test_json_hex(v->test, "msg", &msg_len);
+	uint8_t *sig = test_json_hex(v->test, "sig", &sig_len);
 	bool ok = false;
 	int ret;
 
@@ -244,10 +221,10 @@ static bool check_cbc(struct __test_metadata *_metadata,
 		      const struct vector *v, struct tally *t)
 {
 	size_t key_len = 0, iv_len = 0, msg_len = 0, ct_len = 0, pt_len;
-	uint8_t *key = hex_field(v->test, "key", &key_len);
-	uint8_t *iv = hex_field(v->test, "iv", &iv_len);
-	uint8_t *msg = hex_field(v->test, "msg", &msg_len);
-	uint8_t *ct = hex_field(v->test, "ct", &ct_len);
+	uint8_t *key = test_json_hex(v->test, "key", &key_len);
+	uint8_t *iv = test_json_hex(v->test, "iv", &iv_len);
+	uint8_t *msg = test_json_hex(v->test, "msg", &msg_len);
+	uint8_t *ct = test_json_hex(v->test, "ct", &ct_len);
 	uint8_t *pt = malloc(ct_len + 1);
 	bool ok = false;
 
@@ -277,9 +254,9 @@ static bool check_hmac(struct __test_metadata *_metadata,
 		       const struct vector *v, struct tally *t)
 {
 	size_t key_len = 0, msg_len = 0, tag_len = 0;
-	uint8_t *key = hex_field(v->test, "key", &key_len);
-	uint8_t *msg = hex_field(v->test, "msg", &msg_len);
-	uint8_t *tag = hex_field(v->test, "tag", &tag_len);
+	uint8_t *key = test_json_hex(v->test, "key", &key_len);
+	uint8_t *msg = test_json_hex(v->test, "msg", &msg_len);
+	uint8_t *tag = test_json_hex(v->test, "tag", &tag_len);
 	json_int_t bits = json_integer_value(json_object_get(v->group, "tagSize"));
 	uint8_t mac[KC_MAC_LEN];
 	struct kc_iov iov = { msg, msg_len };
