@@ -57,6 +57,15 @@ int kc_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[KC_IV_LE
 		   const uint8_t *ct, size_t ct_len, uint8_t *pt, size_t *pt_len);
 
 /*
+ * The PKCS#7 padding (RFC 5652 section 6.3) of a decrypted CBC plaintext of
+ * len bytes (a non-zero multiple of 16): the pad length n in 1..16 when the
+ * last n bytes all equal n, else 0. Every byte of the last block is looked
+ * at the same way whatever n is, so the time taken does not depend on
+ * where the padding goes wrong. Both crypto tiers check padding with it.
+ */
+size_t kc_pkcs7_pad_len(const uint8_t *pt, size_t len);
+
+/*
  * RSA-2048, e = 65537. The OAEP and PSS functions below take any RSA key
  * with a 2048-bit modulus (-EINVAL otherwise); the exponent policy is
  * kc_rsa_check's, for whoever accepts a key from outside.

@@ -402,28 +402,11 @@ static int pair_key(struct kc_alg *pair, key_serial_t serial, uint64_t key_id)
 	return ret;
 }
 
-/*
- * PKCS#7 padding of the last block, checked without branching on its
- * bytes. Returns the plaintext length, or -1.
- */
-static long unpad(const uint8_t *pt, size_t len)
-{
-	unsigned int pad = pt[len - 1], bad, i;
-
-	bad = ((pad - 1) >> 8) | ((KC_AES_BLOCK - pad) >> 8);
-	for (i = 1; i <= KC_AES_BLOCK; i++) {
-		unsigned int in_pad = (pad - i) >> 8 ^ 1; /* i <= pad */
-
-		bad |= in_pad & (((unsigned int)pt[len - i] ^ pad) + 0xff) >> 8;
-	}
-	return (bad & 1) ? -1 : (long)(len - pad);
-}
-
 static int decrypt(struct kc_afalg_thread *t, const struct afalg_session *s,
 		   struct kc_open_req *r)
 {
 	const struct kc_iov ct = { r->ct, r->ct_len };
-	long len;
+	size_t pad;
 	int ret;
 
 	/* Bad length or padding is the same failure as a bad MAC. */
@@ -434,12 +417,12 @@ static int decrypt(struct kc_afalg_thread *t, const struct afalg_session *s,
 		ret = kc_alg_cbc(&t->cbc, false, r->iv, &ct, 1, r->pt);
 	if (ret)
 		return ret;
-	len = unpad(r->pt, r->ct_len);
-	if (len < 0) {
+	pad = kc_pkcs7_pad_len(r->pt, r->ct_len);
+	if (!pad) {
 		explicit_bzero(r->pt, r->ct_len);
 		return -KC_BAD_MAC;
 	}
-	r->pt_len = (size_t)len;
+	r->pt_len = r->ct_len - pad;
 	return 0;
 }
 

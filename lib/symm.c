@@ -213,13 +213,7 @@ fail:
 	return -EIO;
 }
 
-/*
- * PKCS#7 (RFC 5652 section 6.3): the last byte n is in 1..16 and the last n
- * bytes all equal n. Returns n, or 0 for bad padding. Every byte of the
- * last block is looked at the same way whatever n is, so the time taken
- * does not depend on where the padding goes wrong.
- */
-static size_t pkcs7_pad_len(const uint8_t *pt, size_t len)
+size_t kc_pkcs7_pad_len(const uint8_t *pt, size_t len)
 {
 	const uint8_t *last = pt + len - AES_BLOCK;
 	unsigned int n = last[AES_BLOCK - 1];
@@ -257,7 +251,7 @@ int kc_symm_cbc_decrypt(struct kc_symm *s, const uint8_t *key, size_t key_len,
 		explicit_bzero(pt, ct_len);
 		return -EIO;
 	}
-	pad = pkcs7_pad_len(pt, ct_len);
+	pad = kc_pkcs7_pad_len(pt, ct_len);
 	if (!pad) {
 		explicit_bzero(pt, ct_len);
 		return -EBADMSG;

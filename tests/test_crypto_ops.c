@@ -314,7 +314,14 @@ FIXTURE_TEARDOWN(ops)
 static const size_t sizes[] = { 0, 1, 15, 16, 17, 4096 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
-TEST_F(ops, roundtrip_mixed_sizes)
+/*
+ * The VM lab runs these under TCG, 4-25 times slower, and some start
+ * Python for every message: the harness's 30 s default is too short there.
+ */
+#define OPS_TEST(name) TEST_F_TIMEOUT(ops, name, 300)
+#define TIERS_TEST(name) TEST_F_TIMEOUT(tiers, name, 300)
+
+OPS_TEST(roundtrip_mixed_sizes)
 {
 	struct msg m[NSIZES];
 	struct kc_open_req r[NSIZES];
@@ -361,7 +368,7 @@ static int python_open(const uint8_t k[KC_KEY_LEN], const struct msg *m,
 }
 
 /* The seal output is standard AES-256-CBC and HMAC-SHA256 under Km. */
-TEST_F(ops, seal_matches_python)
+OPS_TEST(seal_matches_python)
 {
 	struct msg m[NSIZES];
 	char line[2 * 4096 + 64], *want;
@@ -407,7 +414,7 @@ TEST(km_known_answer)
  * any decryption (pt untouched), and the good requests around it in the
  * same batch still open.
  */
-TEST_F(ops, bit_flips)
+OPS_TEST(bit_flips)
 {
 	struct msg m[3], bad;
 	uint8_t pt[3][64];
@@ -483,7 +490,7 @@ static size_t cbc_raw(const uint8_t *k, const uint8_t *iv, const uint8_t *in,
  * A correct MAC over a ciphertext whose padding is wrong, whose length is
  * not a multiple of 16, or that is empty: the same BAD_MAC as a bad tag.
  */
-TEST_F(ops, bad_padding_is_bad_mac)
+OPS_TEST(bad_padding_is_bad_mac)
 {
 	uint8_t km[KC_KEY_LEN], block[32], ct[32], pt[32];
 	static const uint8_t last[] = { 0x00, 0x11, 0xff, 0x02 };
@@ -521,7 +528,7 @@ TEST_F(ops, bad_padding_is_bad_mac)
 	explicit_bzero(km, sizeof(km));
 }
 
-TEST_F(ops, unknown_and_dropped_handles)
+OPS_TEST(unknown_and_dropped_handles)
 {
 	struct msg m[2], scratch;
 	uint8_t pt[4][64];
@@ -601,7 +608,7 @@ static bool same_seal(struct kc_crypto *c, kc_handle_t a, kc_handle_t b)
 	return same;
 }
 
-TEST_F(ops, unwrap_equals_install)
+OPS_TEST(unwrap_equals_install)
 {
 	uint8_t wrapped[KC_RSA_LEN], *spki = NULL;
 	char *hspki, *hk, *args = NULL, line[1024];
@@ -639,7 +646,7 @@ TEST_F(ops, unwrap_equals_install)
  * A wrap that does not give 32 bytes still makes a session (random K), and
  * messages sealed under the real K then fail as BAD_MAC.
  */
-TEST_F(ops, bad_wrap_gives_bad_mac_session)
+OPS_TEST(bad_wrap_gives_bad_mac_session)
 {
 	uint8_t wrapped[KC_RSA_LEN], short_key[16], pt[64];
 	kc_handle_t key, s_bad, s_short;
@@ -726,7 +733,7 @@ static int python_wrap(EVP_PKEY *pkey, const uint8_t k[KC_KEY_LEN],
  * a known K gives that K, and after unload the handle is gone, and the
  * kernel's key with it.
  */
-TEST_F(ops, unwrap_key_where)
+OPS_TEST(unwrap_key_where)
 {
 	uint8_t wrapped[KC_RSA_LEN], em[KC_RSA_LEN];
 	kc_handle_t key, s = KC_HANDLE_NONE, s_bad = KC_HANDLE_NONE;
@@ -784,7 +791,7 @@ TEST_F(ops, unwrap_key_where)
 }
 
 /* Only RSA-2048 / 65537 PKCS#8 is accepted as an unwrap key. */
-TEST_F(ops, load_unwrap_key_policy)
+OPS_TEST(load_unwrap_key_policy)
 {
 	EVP_PKEY *small = rsa_keygen(1024, 65537);
 	uint8_t *der = NULL, junk[64];
@@ -804,7 +811,7 @@ TEST_F(ops, load_unwrap_key_policy)
 }
 
 /* Tens of thousands of live sessions: handles stay valid as the table grows. */
-TEST_F(ops, many_sessions)
+OPS_TEST(many_sessions)
 {
 	enum { N = 20000 };
 	kc_handle_t *h = calloc(N, sizeof(*h));
@@ -880,7 +887,7 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-TEST_F(ops, threads)
+OPS_TEST(threads)
 {
 	struct worker w[4];
 	pthread_t t[4];
@@ -1017,7 +1024,7 @@ static const size_t tier_sizes[] = {
 };
 #define NTIER_SIZES (sizeof(tier_sizes) / sizeof(tier_sizes[0]))
 
-TEST_F(tiers, same_bytes_and_cross_open)
+TIERS_TEST(same_bytes_and_cross_open)
 {
 	struct msg mu, ma;
 	size_t i, size;
@@ -1070,7 +1077,7 @@ static void open_both(struct __test_metadata *_metadata,
 }
 
 /* Bad MAC, bad padding, bad length and unknown session, tier by tier. */
-TEST_F(tiers, same_failures)
+TIERS_TEST(same_failures)
 {
 	static const struct bad_case flip_ct = { "ct bit", -KC_BAD_MAC, false },
 		flip_mac = { "mac bit", -KC_BAD_MAC, false },
@@ -1125,7 +1132,7 @@ TEST_F(tiers, same_failures)
 }
 
 /* The same RSA key in both tiers unwraps the same wraps to the same K. */
-TEST_F(tiers, same_unwrap)
+TIERS_TEST(same_unwrap)
 {
 	uint8_t wrapped[KC_RSA_LEN], *der = NULL;
 	kc_handle_t ku, ka, su, sa, su_bad, sa_bad;
