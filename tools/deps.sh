@@ -29,7 +29,7 @@ linux-source-6.12
 VM_PACKAGES="
 linux-image-6.12-amd64
 qemu-system-x86
-busybox-static
+busybox-static cpio
 "
 
 # The brokers kcourier is measured against, their C client libraries for
