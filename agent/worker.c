@@ -407,12 +407,6 @@ static void log_unwrap_path(struct kc_worker *w, kc_handle_t key)
 
 	if (w->index)
 		return;
-	if (!ops->unwrap_key_serial) {
-		kc_log("seal key: unwrap in this process (crypto tier %s has "
-		       "no kernel keyring path)",
-		       ops->name);
-		return;
-	}
 	serial = ops->unwrap_key_serial(w->crypto, key);
 	if (serial > 0)
 		kc_log("seal key: asymmetric key %d in keyring %s, unwrap by "

@@ -83,12 +83,12 @@ struct kc_crypto_ops {
 	int (*load_unwrap_key)(struct kc_crypto *c, const uint8_t *pkcs8_der,
 			       size_t len, kc_handle_t *out);
 	/*
-	 * Optional (NULL where a tier has no such choice). Where unwraps
-	 * under `key` run: the serial (> 0) of the kernel's asymmetric key
-	 * when the kernel does the RSA and this process holds no private
-	 * key, else -errno for why not: -ENOKEY no keyring (user tier: none
-	 * set before load_unwrap_key), otherwise kc_rsa_keyring_load's error
-	 * (-EBADMSG: no pkcs8_key_parser). -ENOENT for an unknown handle.
+	 * Where unwraps under `key` run: the serial (> 0) of the kernel's
+	 * asymmetric key when the kernel does the RSA and this process holds
+	 * no private key, else -errno for why not: -ENOKEY no keyring (user
+	 * tier: none set before load_unwrap_key), otherwise
+	 * kc_rsa_keyring_load's error (-EBADMSG: no pkcs8_key_parser).
+	 * -ENOENT for an unknown handle.
 	 */
 	int (*unwrap_key_serial)(struct kc_crypto *c, kc_handle_t key);
 	void (*unload_key)(struct kc_crypto *c, kc_handle_t key);
