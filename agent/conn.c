@@ -205,6 +205,22 @@ void kc_conn_finish(struct kc_conn *c)
 	kc_worker_mark_flush(c->w, c);
 }
 
+void kc_conn_peer_done(struct kc_conn *c, bool eof)
+{
+	if (eof)
+		c->rx_eof = true;
+	if (c->state == KC_CONN_LINGER && c->rx_eof) {
+		kc_conn_fail(c, NULL); /* our side is out too: done */
+		return;
+	}
+	if (c->state == KC_CONN_HANDSHAKE && eof) {
+		kc_conn_fail(c, NULL);
+		return;
+	}
+	c->peer_done = true;
+	kc_worker_mark_dirty(c->w, c);
+}
+
 static void check_deadline(struct kc_conn *c, uint64_t now, uint64_t at,
 			   const char *why)
 {

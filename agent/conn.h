@@ -9,6 +9,10 @@
  *              or register-only (no certificate: one REGISTER allowed)
  *   DRAINING   no more input is handled; the output still queued (an
  *              ERROR, say) is sent, then the write side is shut
+ * When the peer ends its side (close_notify, EOF, or a reset), every
+ * whole frame it sent before that is still handled (peer_done), and only
+ * then does the connection move to DRAINING: a DELIVERED written just
+ * before a client's close_notify is not lost.
  *   LINGER     write side shut; waits for the peer's EOF (or a deadline)
  *              so the last frames are not lost to a reset
  *   CLOSING    socket shut down; waits for the recv and any send still in
@@ -71,6 +75,8 @@ struct kc_conn {
 	bool send_inflight; /* wire is in the kernel: do not touch it */
 	bool cancel_sent;
 	bool bye_sent; /* close_notify queued (DRAINING) */
+	bool peer_done; /* peer sent close_notify or EOF: no more input */
+	bool rx_eof;	/* the socket's read side ended: no recv to wait for */
 
 	uint64_t accepted_ms, last_rx_ms, linger_until_ms;
 
@@ -107,6 +113,12 @@ int kc_conn_accept(struct kc_worker *w, int fd);
 void kc_conn_fail(struct kc_conn *c, const char *why);
 /* Send what is queued (an ERROR, say), then close. */
 void kc_conn_finish(struct kc_conn *c);
+/*
+ * The peer will send no more (close_notify, EOF or reset; eof: the
+ * socket's read side is over too). Frames already received are still
+ * handled in the turn's processing step, which then finishes.
+ */
+void kc_conn_peer_done(struct kc_conn *c, bool eof);
 /* Deadlines and session expiry, once per tick. */
 void kc_conn_tick(struct kc_conn *c, uint64_t now_ms);
 /* Frees the slot once the kernel holds nothing of the connection. */

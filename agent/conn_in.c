@@ -65,9 +65,12 @@ static void on_recv_end(struct kc_conn *c, int res)
 {
 	if (kc_conn_ktls_recv_end(c, res))
 		return;
-	/* EOF or a reset: the peer is done; neither is worth a log line. */
+	/*
+	 * EOF or a reset: the peer is done; neither is worth a log line.
+	 * What it sent before is in the TLS engine and still handled.
+	 */
 	if (res == 0 || res == -ECONNRESET)
-		kc_conn_fail(c, NULL);
+		kc_conn_peer_done(c, true);
 	else if (res != -ECANCELED)
 		kc_conn_fail(c, strerror(-res));
 }
@@ -86,8 +89,8 @@ void kc_conn_on_recv(struct kc_conn *c, int res, uint32_t flags)
 	}
 	/* Out of buffers is flow control: the turn returns them, re-arm. */
 	if (res > 0 || res == -ENOBUFS || res == -EAGAIN || res == -EINTR) {
-		if (!c->recv_armed && c->state != KC_CONN_CLOSING &&
-		    c->state != KC_CONN_FREE)
+		if (!c->recv_armed && !c->rx_eof &&
+		    c->state != KC_CONN_CLOSING && c->state != KC_CONN_FREE)
 			kc_conn_arm_recv(c);
 	} else {
 		on_recv_end(c, res);
@@ -149,7 +152,7 @@ static void read_plaintext(struct kc_conn *c)
 		if (n == -EAGAIN)
 			return;
 		if (n == 0)
-			kc_conn_finish(c); /* close_notify */
+			c->peer_done = true; /* close_notify */
 		else
 			kc_conn_fail(c, kc_tls_reason(c->tls));
 		return;
@@ -199,4 +202,9 @@ void kc_conn_process(struct kc_conn *c)
 		kc_handle_frame(c, kc_bytebuf_data(&c->in), (size_t)n);
 		kc_bytebuf_consume(&c->in, (size_t)n);
 	}
+	/* Every whole frame before the peer's end is handled: now close. */
+	if (c->peer_done && c->state == KC_CONN_HANDSHAKE)
+		kc_conn_fail(c, NULL);
+	else if (c->peer_done)
+		kc_conn_finish(c);
 }

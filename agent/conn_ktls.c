@@ -88,7 +88,7 @@ static void on_alert(struct kc_conn *c, const uint8_t *p, ssize_t n)
 		return;
 	}
 	if (p[1] == KC_TLS_ALERT_CLOSE_NOTIFY) {
-		kc_conn_finish(c);
+		kc_conn_peer_done(c, false);
 		return;
 	}
 	kc_log_peer("connection %s: peer sent alert %s", peer_name(c),
@@ -123,7 +123,7 @@ static void read_control(struct kc_conn *c)
 
 	n = kc_ktls_recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT, &type);
 	if (n == 0) {
-		kc_conn_fail(c, NULL); /* EOF without close_notify */
+		kc_conn_peer_done(c, true); /* EOF without close_notify */
 		return;
 	}
 	if (n < 0 && n != -EAGAIN) {
@@ -134,7 +134,7 @@ static void read_control(struct kc_conn *c)
 		on_control(c, type, buf, n);
 		explicit_bzero(buf, (size_t)n);
 	}
-	if (!c->recv_armed && c->state != KC_CONN_CLOSING &&
+	if (!c->recv_armed && !c->rx_eof && c->state != KC_CONN_CLOSING &&
 	    c->state != KC_CONN_FREE)
 		kc_conn_arm_recv(c);
 }

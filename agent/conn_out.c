@@ -192,6 +192,8 @@ static void drain_step(struct kc_conn *c)
 	}
 	shutdown(c->fd, SHUT_WR);
 	c->state = KC_CONN_LINGER;
+	if (c->rx_eof) /* the peer's EOF came first: nothing to wait for */
+		kc_conn_fail(c, NULL);
 }
 
 void kc_conn_flush(struct kc_conn *c)

@@ -341,3 +341,32 @@ bool kc_client_event_ready(struct kc_client *c)
 	return kc_frame_peek(c->rx + c->rx_start, c->rx_end - c->rx_start,
 			     KC_CLIENT_MAX_FRAME) != 0;
 }
+
+/*
+ * The agent handles every frame that came before our close_notify, then
+ * answers with its own close_notify and FIN. Waiting for that (bounded)
+ * is how a DELIVERED, which has no answer, is known to have arrived; the
+ * socket is then empty when closed, so no reset can throw away what we
+ * sent. Events read meanwhile stay queued for kc_client_next_event().
+ */
+int kc_client_shutdown(struct kc_client *c, unsigned int bound_ms)
+{
+	uint64_t deadline = kc_deadline(bound_ms ? bound_ms : 1);
+	const uint8_t *frame;
+	size_t len;
+	int ret;
+
+	begin_call(c);
+	ret = kc_tls_client_bye(c->tls);
+	if (ret)
+		return fail_tls(c, ret);
+	for (;;) {
+		ret = read_frame(c, deadline, &frame, &len);
+		if (ret == -ECONNRESET && c->rx_start == c->rx_end)
+			return 0; /* the agent's close_notify, or its FIN */
+		if (ret)
+			return ret;
+		if (is_event(frame[4]) && enqueue(c, frame, len))
+			return -ENOMEM;
+	}
+}

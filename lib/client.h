@@ -40,6 +40,14 @@ int kc_client_connect(const char *addr_port, const char *pin_hex,
 		      const struct kc_tls_client_cred *cred,
 		      unsigned int timeout_ms, struct kc_client **out);
 void kc_client_close(struct kc_client *c);
+/*
+ * The orderly end before kc_client_close: close_notify after every frame
+ * sent so far, then a wait of at most bound_ms for the agent's own close,
+ * which it sends once it has handled all of them. DELIVER and RECEIPT
+ * read meanwhile are queued for kc_client_next_event(). 0 when the agent
+ * closed in time, -ETIMEDOUT when not, other -errno on failure.
+ */
+int kc_client_shutdown(struct kc_client *c, unsigned int bound_ms);
 
 /* The TLS connection under it (peer chain, pinned CA certificate). */
 struct kc_tls_client *kc_client_tls(struct kc_client *c);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -44,6 +45,7 @@ struct kc_tls_client {
 	int pinned;    /* index of the pinned certificate in the chain, or -1 */
 	int verify_rc; /* what the verify callback decided */
 	bool ktls;     /* the kernel has the record layer: use kstream */
+	bool bye_sent; /* close_notify and FIN are out: nothing more to send */
 	struct kc_ktls_stream kstream;
 };
 
@@ -655,6 +657,40 @@ size_t kc_tls_client_pending(struct kc_tls_client *c)
 	return gnutls_record_check_pending(c->session);
 }
 
+static int send_bye(gnutls_session_t session)
+{
+	int ret;
+
+	do
+		ret = gnutls_bye(session, GNUTLS_SHUT_WR);
+	while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
+	return ret ? -EPIPE : 0;
+}
+
+/*
+ * close_notify (RFC 8446 6.1) goes out after every byte sent before it;
+ * the FIN behind it tells the agent at the TCP level too. The alert is
+ * two bytes, so the blocking send cannot wait on a full socket for long.
+ */
+int kc_tls_client_bye(struct kc_tls_client *c)
+{
+	int ret;
+
+	if (c->bye_sent)
+		return 0;
+	if (c->ktls)
+		ret = kc_ktls_send_alert(c->fd, KC_TLS_ALERT_WARNING,
+					 KC_TLS_ALERT_CLOSE_NOTIFY, 0);
+	else
+		ret = send_bye(c->session);
+	if (ret)
+		return fail(ret, "cannot send close_notify");
+	c->bye_sent = true;
+	if (shutdown(c->fd, SHUT_WR))
+		return fail(-errno, "shutdown: %s", strerror(errno));
+	return 0;
+}
+
 /* Never blocks: close_notify goes out only if the socket takes it now. */
 void kc_tls_client_close(struct kc_tls_client *c)
 {
@@ -662,7 +698,7 @@ void kc_tls_client_close(struct kc_tls_client *c)
 
 	if (!c)
 		return;
-	if (c->session) {
+	if (c->session && !c->bye_sent) {
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 		/* Under kTLS, GnuTLS's record layer must not write. */
 		if (c->ktls)
@@ -670,8 +706,9 @@ void kc_tls_client_close(struct kc_tls_client *c)
 					   KC_TLS_ALERT_CLOSE_NOTIFY, 0);
 		else
 			gnutls_bye(c->session, GNUTLS_SHUT_WR);
-		gnutls_deinit(c->session);
 	}
+	if (c->session)
+		gnutls_deinit(c->session);
 	if (c->ktls)
 		kc_ktls_stream_fini(&c->kstream);
 	if (c->fd >= 0)

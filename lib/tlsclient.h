@@ -93,7 +93,17 @@ ssize_t kc_tls_client_recv(struct kc_tls_client *c, void *p, size_t cap,
 /* Plaintext already decrypted and waiting: recv returns it at once. */
 size_t kc_tls_client_pending(struct kc_tls_client *c);
 
-/* Sends close_notify (best effort), closes the socket, frees. NULL is ok. */
+/*
+ * The orderly end of our side: close_notify after everything sent so
+ * far, then shutdown(SHUT_WR). Receiving still works until the agent
+ * ends its side (recv returns 0). 0 or -errno.
+ */
+int kc_tls_client_bye(struct kc_tls_client *c);
+
+/*
+ * Sends close_notify (best effort, unless kc_tls_client_bye did), closes
+ * the socket, frees. NULL is ok.
+ */
 void kc_tls_client_close(struct kc_tls_client *c);
 
 /*

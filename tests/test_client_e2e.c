@@ -1075,6 +1075,42 @@ TEST_F_TIMEOUT(cli, offline_then_recv_with_receipts, 300)
 	result_free(&r);
 }
 
+/*
+ * The race behind a flaky `make demo`: `recv --count 1` printed the
+ * message, wrote its DELIVERED and exited; the agent dropped a frame that
+ * arrived with the connection's end, and the sender's RECEIPT never came.
+ * Every short run must now leave its DELIVERED with the agent.
+ */
+TEST_F_TIMEOUT(cli, receipt_after_every_short_recv, 600)
+{
+	char id[80], want[160], text[32];
+	struct result s, r;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(text, sizeof(text), "short run %d", i);
+		ASSERT_EQ(0, send_text(self, self->alice, "bob", text, &s));
+		ASSERT_EQ(0, s.status) TH_LOG("%s", s.err);
+		ASSERT_EQ(1, read_lines(s.out, &id, 1));
+		result_free(&s);
+		ASSERT_EQ(0, run(&r, NULL, "kcourier", "--home", self->bob,
+				 "recv", "--count", "1", "--timeout", "5", NULL));
+		ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+		snprintf(want, sizeof(want), "%s\n", text);
+		ASSERT_STREQ(want, r.out);
+		result_free(&r);
+		/* The receipt is waiting for alice when she next connects. */
+		ASSERT_EQ(0, run(&r, NULL, "kcourier", "--home", self->alice,
+				 "recv", "--timeout", "1", NULL));
+		EXPECT_EQ(0, r.status);
+		snprintf(want, sizeof(want), "receipt: msg %.32s delivered to bob",
+			 id);
+		ASSERT_NE(NULL, strstr(r.err, want))
+			TH_LOG("round %d: %s", i, r.err);
+		result_free(&r);
+	}
+}
+
 TEST_F_TIMEOUT(cli, thousand_in_order, 600)
 {
 	char from[80], id[80], want[32], (*ids)[80];

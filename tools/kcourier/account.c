@@ -258,6 +258,11 @@ int account_connect(struct account *a)
 	return ret ? -1 : 0;
 }
 
+int account_hang_up(struct account *a)
+{
+	return a->conn ? kc_client_shutdown(a->conn, HANGUP_BOUND_MS) : 0;
+}
+
 /* State. */
 
 int account_load_state(struct account *a, const char *name)

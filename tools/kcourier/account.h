@@ -54,6 +54,13 @@ void account_close(struct account *a);
 
 /* TLS with the CA pin and our client certificate. */
 int account_connect(struct account *a);
+/*
+ * The orderly end (kc_client_shutdown): close_notify, then the agent's
+ * close, which says it handled everything sent before. Events read
+ * meanwhile stay queued on a->conn. 0, -ETIMEDOUT, or -errno.
+ */
+#define HANGUP_BOUND_MS 5000
+int account_hang_up(struct account *a);
 
 /*
  * Takes the lock of one state half (KC_HOME_STATE_OUT or _IN), then loads

@@ -365,6 +365,29 @@ static int step(struct receiver *r)
 	return on_deliver(r, &f.u.deliver);
 }
 
+/*
+ * A printed message's DELIVERED has no answer: only the agent's own close,
+ * which comes after it handled everything we sent, says it arrived.
+ * RECEIPTs that came meanwhile are still reported; DELIVERs that came
+ * are not answered and so come again next time.
+ */
+static int hang_up(struct receiver *r)
+{
+	struct kc_frame f;
+	int ret = account_hang_up(&r->a);
+
+	while (kc_client_event_ready(r->a.conn) &&
+	       !kc_client_next_event(r->a.conn, 1, &f))
+		if (f.type == KC_T_RECEIPT)
+			on_receipt(&f.u.receipt);
+	if (ret == -ETIMEDOUT)
+		cli_err("the agent did not confirm the end of the connection within %u s; messages it did not get DELIVERED for come again",
+			HANGUP_BOUND_MS / 1000);
+	else if (ret)
+		account_report(&r->a, ret, "closing");
+	return ret ? -1 : 0;
+}
+
 static int receive(struct receiver *r)
 {
 	int ret = 0;
@@ -376,6 +399,8 @@ static int receive(struct receiver *r)
 			ret = -1;
 	}
 	if (ret >= 0 && flush_batch(r))
+		ret = -1;
+	if (ret >= 0 && hang_up(r))
 		ret = -1;
 	return ret < 0 ? -1 : 0;
 }
