@@ -169,10 +169,11 @@ $(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
 TEST_CFLAGS := -O0 -Wno-sign-compare
 TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
 
+# vectors.c finds tests/vectors/ through KC_SRC, else this tree.
 $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -Itests -DKC_TEST_SRC_DIR='"$(CURDIR)"' $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBKC)
 	$(call say,LD,$@)
@@ -183,7 +184,7 @@ tests: $(TESTS) $(TOOLS)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)KC_BUILD=$(BUILD) KC_VECTORS=$(VECTORS) tests/run-tests.sh $(BUILD)
+	$(Q)KC_BUILD=$(BUILD) tests/run-tests.sh $(BUILD)
 
 # Kernel paths (kTLS, AF_ALG, the keyring) need a kernel that has them:
 # tests/vm/ boots Debian's linux-image-6.12-amd64 over this machine's root
@@ -203,7 +204,7 @@ VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 check-vm: deps
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory all tests
-	$(Q)KC_VECTORS=$(VECTORS) tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
+	$(Q)tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
 
 # The crypto tiers side by side where the kernel has AF_ALG: tier-bench
 # in the VM lab's guest (under TCG only the afalg/user ratios mean
@@ -213,9 +214,6 @@ bench-vm: deps
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
-
-# Wycheproof and other public vectors live in the shared folder beside the repo.
-VECTORS ?= $(firstword $(wildcard ../shared/vectors ./vectors))
 
 # Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

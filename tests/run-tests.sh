@@ -13,10 +13,6 @@ shift
 export KC_BUILD=${KC_BUILD:-$build}
 export KC_BIN=$(cd "$build" && pwd)
 export KC_SRC=$(pwd)
-if [ -n "${KC_VECTORS:-}" ] && [ -d "$KC_VECTORS" ]; then
-	KC_VECTORS=$(cd "$KC_VECTORS" && pwd)
-	export KC_VECTORS
-fi
 
 if [ $# -gt 0 ]; then
 	bins=()

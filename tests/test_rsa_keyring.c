@@ -37,6 +37,7 @@
 
 #include "lib/hex.h"
 #include "lib/kernel_keys.h"
+#include "lib/vectors.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
 #include "crypto.h"
@@ -47,7 +48,6 @@
 
 #define VECTOR_FILE "rsa_oaep_2048_sha256_mgf1sha256_test.json"
 #define DB_LEN (KC_RSA_LEN - KC_OAEP_HASH_LEN - 1)
-#define NO_VECTORS "KC_VECTORS is not set (the shared vectors folder)"
 
 /* ---- Wycheproof vectors ---- */
 
@@ -123,22 +123,20 @@ static int vecs_group(json_t *group, struct vecs *vs)
 	return 0;
 }
 
-/* All vectors of the file; -ENOENT when KC_VECTORS is not set. */
+/* All vectors of the file. */
 static int vecs_load(struct vecs *vs)
 {
-	const char *dir = getenv("KC_VECTORS");
 	json_t *root, *group;
-	char path[4096];
+	char why[900];
 	int ret = 0;
 	size_t i;
 
 	memset(vs, 0, sizeof(*vs));
-	if (!dir || !*dir)
-		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/wycheproof/%s", dir, VECTOR_FILE);
-	root = json_load_file(path, 0, NULL);
-	if (!root)
+	root = wycheproof_load(VECTOR_FILE, why, sizeof(why));
+	if (!root) {
+		fprintf(stderr, "# %s\n", why);
 		return -EIO;
+	}
 	vs->expected = (long)json_integer_value(
 		json_object_get(root, "numberOfTests"));
 	json_array_foreach(json_object_get(root, "testGroups"), i, group)
@@ -310,8 +308,6 @@ FIXTURE_SETUP(decode)
 {
 	int ret = vecs_load(&self->vs);
 
-	if (ret == -ENOENT)
-		SKIP(return, NO_VECTORS);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(self->vs.expected, (long)self->vs.n);
 }
@@ -510,8 +506,6 @@ FIXTURE_SETUP(kernel)
 	int ret = vecs_load(&self->vs);
 
 	self->key = 0;
-	if (ret == -ENOENT)
-		SKIP(return, NO_VECTORS);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, kc_keyring_open(&self->kr));
 	ret = kc_rsa_keyring_load(self->kr.ring, "wycheproof", self->vs.pkcs8,
@@ -698,8 +692,6 @@ FIXTURE_SETUP(tier)
 	int ret = vecs_load(&self->vs);
 
 	self->c = NULL;
-	if (ret == -ENOENT)
-		SKIP(return, NO_VECTORS);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, kc_keyring_open(&self->kr));
 	ASSERT_EQ(0, kc_crypto_open("user", &self->c));

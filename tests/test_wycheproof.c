@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Wycheproof vectors (github.com/google/wycheproof, v0.9) through the
+ * Wycheproof vectors (tests/vectors/wycheproof/README.md) through the
  * primitives of crypto.h: RSA-OAEP-2048 SHA-256, RSA-PSS-2048 SHA-256 salt
  * 32, AES-CBC-PKCS5 (all key sizes), HMAC-SHA256. One variant per file,
  * and the symmetric files once more through the kernel's AF_ALG sockets
@@ -31,6 +31,7 @@
 
 #include "lib/hex.h"
 #include "lib/sym_engine.h"
+#include "lib/vectors.h"
 #include "crypto.h"
 
 struct tally {
@@ -357,9 +358,7 @@ FIXTURE_VARIANT_ADD(wycheproof, hmac_afalg)
 
 FIXTURE_SETUP(wycheproof)
 {
-	const char *dir = getenv("KC_VECTORS");
-	char path[4096], why[256];
-	json_error_t err;
+	char why[900];
 
 	memset(&self->tally, 0, sizeof(self->tally));
 	self->root = NULL;
@@ -367,12 +366,8 @@ FIXTURE_SETUP(wycheproof)
 	if (engine == &sym_engine_kernel &&
 	    sym_engine_kernel_init(why, sizeof(why)))
 		SKIP(return, "%s; runs in the VM lab (make check-vm)", why);
-	if (!dir || !*dir)
-		SKIP(return, "KC_VECTORS is not set (the shared vectors folder)");
-	snprintf(path, sizeof(path), "%s/wycheproof/%s", dir, variant->file);
-	self->root = json_load_file(path, 0, &err);
-	ASSERT_NE(NULL, self->root)
-		TH_LOG("%s: %s (line %d)", path, err.text, err.line);
+	self->root = wycheproof_load(variant->file, why, sizeof(why));
+	ASSERT_NE(NULL, self->root) TH_LOG("%s", why);
 }
 
 FIXTURE_TEARDOWN(wycheproof)

@@ -103,7 +103,6 @@ write_job() {
 	for t in "$@"; do args+=" $(printf '%q' "$t")"; done
 	cat >"$vm/job.sh" <<JOB
 cd $(printf '%q' "$src") || exit 125
-export KC_VECTORS=$(printf '%q' "${KC_VECTORS:-}")
 export KC_TEST_TIMEOUT=$(printf '%q' "${KC_TEST_TIMEOUT:-1800}")
 echo "kc-vm: \$(uname -r), \$(nproc) cpus; modules: \$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 $run$args
