@@ -11,6 +11,8 @@
 #   make deps       installs the Debian packages everything needs
 #   SANITIZE=1      builds and tests under ASan+UBSan (in build/san)
 #   V=1             shows full commands
+#   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS are the user's (dpkg-buildflags'):
+#                   added after the flags the build needs, never instead
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -33,13 +35,17 @@ Q := @
 say = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
-PKGS     := libcrypto jansson gnutls sqlite3 liburing
-CPPFLAGS += -Ilib -Iuapi -D_GNU_SOURCE
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS)
-CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs libcrypto jansson gnutls 2>/dev/null || echo -lcrypto -ljansson -lgnutls) -lkeyutils -lkcapi
+# KC_* are what the build needs; the user's CPPFLAGS, CFLAGS, LDFLAGS and
+# LDLIBS come after them in every command, so "make CFLAGS=-O0" changes
+# the optimisation and keeps -std, the warnings, -MMD and pkg-config's
+# include paths (a command-line CFLAGS would override any "CFLAGS +=").
+PKGS        := libcrypto jansson gnutls sqlite3 liburing
+CFLAGS      ?= -O2 -g
+KC_CPPFLAGS := -Ilib -Iuapi -D_GNU_SOURCE
+KC_CFLAGS   := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS) \
+	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+KC_LDFLAGS  := $(SANFLAGS)
+KC_LDLIBS   := $(shell pkg-config --libs libcrypto jansson gnutls 2>/dev/null || echo -lcrypto -ljansson -lgnutls) -lkeyutils -lkcapi
 
 # kselftest_harness.h comes from Debian's linux-source-6.12 at build time.
 KSRC_TAR    ?= /usr/src/linux-source-6.12.tar.xz
@@ -91,7 +97,7 @@ all: $(LIBKC) $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBKC): $(LIB_OBJS)
 	$(call say,AR,$@)
@@ -99,7 +105,7 @@ $(LIBKC): $(LIB_OBJS)
 
 $(BUILD)/kcourier: $(CLI_OBJS) $(LIBKC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 $(LOADKIT_LIB): $(LOADKIT_OBJS)
 	$(call say,AR,$@)
@@ -107,36 +113,36 @@ $(LOADKIT_LIB): $(LOADKIT_OBJS)
 
 # The load tool reads a local agent's kcourierd.conf with the agent's own
 # parser (agent/config.c), so it links that part of libagent.a.
-$(BUILD)/obj/tools/kcourier-load/%.o: CPPFLAGS += -Itools/loadkit -Iagent
+$(BUILD)/obj/tools/kcourier-load/%.o: KC_CPPFLAGS += -Itools/loadkit -Iagent
 $(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(AGENT_LIB) $(LIBKC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -lpthread -lm $(LDLIBS)
 
-$(BUILD)/obj/bench/peers/%.o: CPPFLAGS += -Itools/loadkit
+$(BUILD)/obj/bench/peers/%.o: KC_CPPFLAGS += -Itools/loadkit
 # What both drivers share: the command line and the run (windows, report).
 PEER_KIT_OBJS := $(BUILD)/obj/bench/peers/peer_cli.o $(BUILD)/obj/bench/peers/peer_run.o
 $(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm $(LDLIBS)
 
 $(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm $(LDLIBS)
 
 # The crypto floor the agent's CPU per message is held against (issue 4).
 FLOOR_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/crypto_floor*.c))
 $(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 # The crypto tiers side by side (issue 5): ops/s per tier, afalg/user.
 $(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
@@ -145,7 +151,7 @@ $(AGENT_LIB): $(AGENT_OBJS)
 
 $(BUILD)/kcourierd: $(BUILD)/obj/agent/main.o $(AGENT_LIB) $(LIBKC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(AGENT_LIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
 
 # Tests: one binary per tests/test_*.c, on kselftest_harness.h.
 $(HARNESS):
@@ -160,24 +166,26 @@ $(HARNESS):
 $(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit $(CPPFLAGS) \
+		$(KC_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
-# Test objects build at -O0: kselftest_harness.h keeps fork()'s result in a
-# non-volatile local across setjmp/longjmp, so an optimised build may lose
-# it when an ASSERT fails in the child (gcc's -Wclobbered points at this).
-# The code under test is in libkcourier and keeps its own -O2.
+# Test objects build at -O0 (after the user's CFLAGS, so it stays):
+# kselftest_harness.h keeps fork()'s result in a non-volatile local across
+# setjmp/longjmp, so an optimised build may lose it when an ASSERT fails
+# in the child (gcc's -Wclobbered points at this). The code under test is
+# in libkcourier and keeps its own -O2.
 TEST_CFLAGS := -O0 -Wno-sign-compare
 TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
 
 $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) -Itests $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(AGENT_LIBS) -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) -lm $(LDLIBS)
 
 tests: $(TESTS) $(TOOLS)
 
@@ -223,7 +231,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-saniti
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*.h)
 	$(call say,FUZZCC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)clang-14 $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	$(Q)clang-14 $(KC_CPPFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(KC_LDLIBS) $(LDLIBS)
 
 fuzz: deps $(FUZZERS)
 	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
