@@ -13,6 +13,12 @@
 #   V=1             shows full commands
 #   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS are the user's (dpkg-buildflags'):
 #                   added after the flags the build needs, never instead
+#
+# check, check-vm, demo, bench, bench-vm and fuzz install what they need
+# first (tools/deps.sh) and only then build, in a make of their own: the
+# pkg-config answers below are taken when make reads this file, so they
+# must be read after the packages exist, and under -j a prerequisite
+# "deps" would run beside the compiles it is meant to precede.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -189,7 +195,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),
 
 tests: $(TESTS) $(TOOLS)
 
-check: deps
+check:
+	$(Q)tools/deps.sh
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)KC_BUILD=$(BUILD) KC_VECTORS=$(VECTORS) tests/run-tests.sh $(BUILD)
 
@@ -208,7 +215,8 @@ VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
 	    test_agent_auth test_kcourierd
 
-check-vm: deps
+check-vm:
+	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)KC_VECTORS=$(VECTORS) tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
@@ -217,7 +225,8 @@ check-vm: deps
 # in the VM lab's guest (under TCG only the afalg/user ratios mean
 # anything). TIER_SECONDS per case.
 TIER_SECONDS ?= 2
-bench-vm: deps
+bench-vm:
+	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
@@ -233,22 +242,37 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)clang-14 $(KC_CPPFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(KC_LDLIBS) $(LDLIBS)
 
-fuzz: deps $(FUZZERS)
+fuzzers: $(FUZZERS)
+
+fuzz:
+	$(Q)tools/deps.sh
+	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 # Benchmarks: kcourier and its peers (mosquitto, NATS) side by side on
 # loopback; results in $(BUILD)/bench/, the table on standard output.
 # BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run.
-bench: deps
+bench:
+	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor $(BUILD)/bench/tier-bench
 	$(Q)bench/run-bench.sh $(BUILD)
 
-demo: deps all
+demo:
+	$(Q)tools/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh $(BUILD)
 
 deps:
 	$(Q)tools/deps.sh
+
+# The goals above that install packages and then recurse run one after
+# the other when several are given ("make -j8 clean check" must not
+# delete what check builds); each one's own make still builds in
+# parallel, as the jobserver goes down to it.
+ifneq ($(filter check check-vm bench bench-vm demo fuzz,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 
 DOCDIR  ?= $(PREFIX)/share/doc/kcourier
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -265,7 +289,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-vm fuzz bench bench-vm demo deps install format clean
+.PHONY: all tests check check-vm fuzz fuzzers bench bench-vm demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
