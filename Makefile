@@ -9,6 +9,8 @@
 #   make bench-vm   the crypto tiers side by side in the VM lab's guest
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
 #   make deps       installs the Debian packages everything needs
+#   make install    the tools, man pages, docs and the systemd unit under
+#                   $(DESTDIR)$(PREFIX) (PREFIX=/usr as a package would)
 #   SANITIZE=1      builds and tests under ASan+UBSan (in build/san)
 #   V=1             shows full commands
 #   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS are the user's (dpkg-buildflags'):
@@ -23,6 +25,14 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/kcourier
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Where the unit keeps the agent's passphrase and state: outside PREFIX,
+# as Debian has them for /usr and /usr/local alike.
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build/san
@@ -274,14 +284,30 @@ ifneq ($(filter check check-vm bench bench-vm demo fuzz,$(MAKECMDGOALS)),)
 .NOTPARALLEL:
 endif
 
-DOCDIR  ?= $(PREFIX)/share/doc/kcourier
-UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Man pages go to man<section> by their suffix, gzip'ed as dh_compress
+# would (-n: no name or time stamp, so two installs are byte-identical).
+MANPAGES := $(wildcard docs/man/*.[1-8])
+MANSECTS := $(sort $(patsubst .%,man%,$(suffix $(MANPAGES))))
+
+# The unit is made from its template at install time, not at build time,
+# so that it names the directories of this install (BINDIR, DOCDIR, ...)
+# however PREFIX was given. DESTDIR is only where the files are staged: it
+# is never part of a path the unit names.
+UNIT_SUBST := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	      -e 's|@MANDIR@|$(MANDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	      -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g'
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(addprefix $(DESTDIR)$(MANDIR)/,$(MANSECTS))
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
-	install -m 0644 agent/kcourierd.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	for m in $(MANPAGES); do \
+		gz=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}.gz; \
+		gzip -9n <$$m >$$gz && chmod 0644 $$gz || exit; \
+	done
+	sed $(UNIT_SUBST) agent/kcourierd.service.in >$(DESTDIR)$(UNITDIR)/kcourierd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kcourierd.service
 
 format:
 	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CLI_SRCS) $(wildcard tools/kcourier/*.h)
