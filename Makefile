@@ -205,10 +205,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),
 
 tests: $(TESTS) $(TOOLS)
 
+# KC_SANITIZE: test_install runs "make install" on this very build.
 check:
 	$(Q)tools/deps.sh
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)KC_BUILD=$(BUILD) KC_VECTORS=$(VECTORS) tests/run-tests.sh $(BUILD)
+	$(Q)KC_BUILD=$(BUILD) KC_SANITIZE=$(SANITIZE) KC_VECTORS=$(VECTORS) \
+		tests/run-tests.sh $(BUILD)
 
 # Kernel paths (kTLS, AF_ALG, the keyring) need a kernel that has them:
 # tests/vm/ boots Debian's linux-image-6.12-amd64 over this machine's root
