@@ -243,8 +243,8 @@ bench-vm:
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
 
-# Wycheproof and other public vectors live in the shared folder beside the repo.
-VECTORS ?= $(firstword $(wildcard ../shared/vectors ./vectors))
+# Wycheproof and other public vectors, where the repository has them.
+VECTORS ?= $(firstword $(wildcard ./vectors))
 
 # Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
