@@ -9,12 +9,30 @@
 #   make bench-vm   the crypto tiers side by side in the VM lab's guest
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
 #   make deps       installs the Debian packages everything needs
+#   make install    the tools, man pages, docs and the systemd unit under
+#                   $(DESTDIR)$(PREFIX) (PREFIX=/usr as a package would)
 #   SANITIZE=1      builds and tests under ASan+UBSan (in build/san)
 #   V=1             shows full commands
+#   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS are the user's (dpkg-buildflags'):
+#                   added after the flags the build needs, never instead
+#
+# check, check-vm, demo, bench, bench-vm and fuzz install what they need
+# first (tools/deps.sh) and only then build, in a make of their own: the
+# pkg-config answers below are taken when make reads this file, so they
+# must be read after the packages exist, and under -j a prerequisite
+# "deps" would run beside the compiles it is meant to precede.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/kcourier
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Where the unit keeps the agent's passphrase and state: outside PREFIX,
+# as Debian has them for /usr and /usr/local alike.
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build/san
@@ -33,13 +51,17 @@ Q := @
 say = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
-PKGS     := libcrypto jansson gnutls sqlite3 liburing
-CPPFLAGS += -Ilib -Iuapi -D_GNU_SOURCE
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS)
-CFLAGS   += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs libcrypto jansson gnutls 2>/dev/null || echo -lcrypto -ljansson -lgnutls) -lkeyutils -lkcapi
+# KC_* are what the build needs; the user's CPPFLAGS, CFLAGS, LDFLAGS and
+# LDLIBS come after them in every command, so "make CFLAGS=-O0" changes
+# the optimisation and keeps -std, the warnings, -MMD and pkg-config's
+# include paths (a command-line CFLAGS would override any "CFLAGS +=").
+PKGS        := libcrypto jansson gnutls sqlite3 liburing
+CFLAGS      ?= -O2 -g
+KC_CPPFLAGS := -Ilib -Iuapi -D_GNU_SOURCE
+KC_CFLAGS   := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS) \
+	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+KC_LDFLAGS  := $(SANFLAGS)
+KC_LDLIBS   := $(shell pkg-config --libs libcrypto jansson gnutls 2>/dev/null || echo -lcrypto -ljansson -lgnutls) -lkeyutils -lkcapi
 
 # kselftest_harness.h comes from Debian's linux-source-6.12 at build time.
 KSRC_TAR    ?= /usr/src/linux-source-6.12.tar.xz
@@ -91,7 +113,7 @@ all: $(LIBKC) $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBKC): $(LIB_OBJS)
 	$(call say,AR,$@)
@@ -99,7 +121,7 @@ $(LIBKC): $(LIB_OBJS)
 
 $(BUILD)/kcourier: $(CLI_OBJS) $(LIBKC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 $(LOADKIT_LIB): $(LOADKIT_OBJS)
 	$(call say,AR,$@)
@@ -107,36 +129,36 @@ $(LOADKIT_LIB): $(LOADKIT_OBJS)
 
 # The load tool reads a local agent's kcourierd.conf with the agent's own
 # parser (agent/config.c), so it links that part of libagent.a.
-$(BUILD)/obj/tools/kcourier-load/%.o: CPPFLAGS += -Itools/loadkit -Iagent
+$(BUILD)/obj/tools/kcourier-load/%.o: KC_CPPFLAGS += -Itools/loadkit -Iagent
 $(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(AGENT_LIB) $(LIBKC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -lpthread -lm $(LDLIBS)
 
-$(BUILD)/obj/bench/peers/%.o: CPPFLAGS += -Itools/loadkit
+$(BUILD)/obj/bench/peers/%.o: KC_CPPFLAGS += -Itools/loadkit
 # What both drivers share: the command line and the run (windows, report).
 PEER_KIT_OBJS := $(BUILD)/obj/bench/peers/peer_cli.o $(BUILD)/obj/bench/peers/peer_run.o
 $(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm $(LDLIBS)
 
 $(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm $(LDLIBS)
 
 # The crypto floor the agent's CPU per message is held against (issue 4).
 FLOOR_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/crypto_floor*.c))
 $(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 # The crypto tiers side by side (issue 5): ops/s per tier, afalg/user.
 $(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
@@ -145,7 +167,7 @@ $(AGENT_LIB): $(AGENT_OBJS)
 
 $(BUILD)/kcourierd: $(BUILD)/obj/agent/main.o $(AGENT_LIB) $(LIBKC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(AGENT_LIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
 
 # Tests: one binary per tests/test_*.c, on kselftest_harness.h.
 $(HARNESS):
@@ -160,12 +182,14 @@ $(HARNESS):
 $(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit $(CPPFLAGS) \
+		$(KC_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
-# Test objects build at -O0: kselftest_harness.h keeps fork()'s result in a
-# non-volatile local across setjmp/longjmp, so an optimised build may lose
-# it when an ASSERT fails in the child (gcc's -Wclobbered points at this).
-# The code under test is in libkcourier and keeps its own -O2.
+# Test objects build at -O0 (after the user's CFLAGS, so it stays):
+# kselftest_harness.h keeps fork()'s result in a non-volatile local across
+# setjmp/longjmp, so an optimised build may lose it when an ASSERT fails
+# in the child (gcc's -Wclobbered points at this). The code under test is
+# in libkcourier and keeps its own -O2.
 TEST_CFLAGS := -O0 -Wno-sign-compare
 TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
 
@@ -173,18 +197,20 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
 $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Itests -DKC_TEST_SRC_DIR='"$(CURDIR)"' $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) -Itests -DKC_TEST_SRC_DIR='"$(CURDIR)"' $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBKC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(AGENT_LIBS) -lm
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) -lm $(LDLIBS)
 
 tests: $(TESTS) $(TOOLS)
 
-check: deps
+# KC_SANITIZE: test_install runs "make install" on this very build.
+check:
+	$(Q)tools/deps.sh
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)KC_BUILD=$(BUILD) tests/run-tests.sh $(BUILD)
+	$(Q)KC_BUILD=$(BUILD) KC_SANITIZE=$(SANITIZE) tests/run-tests.sh $(BUILD)
 
 # Kernel paths (kTLS, AF_ALG, the keyring) need a kernel that has them:
 # tests/vm/ boots Debian's linux-image-6.12-amd64 over this machine's root
@@ -201,7 +227,8 @@ VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
 	    test_agent_auth test_kcourierd
 
-check-vm: deps
+check-vm:
+	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
@@ -210,7 +237,8 @@ check-vm: deps
 # in the VM lab's guest (under TCG only the afalg/user ratios mean
 # anything). TIER_SECONDS per case.
 TIER_SECONDS ?= 2
-bench-vm: deps
+bench-vm:
+	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
@@ -221,33 +249,64 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-saniti
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*.h)
 	$(call say,FUZZCC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)clang-14 $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	$(Q)clang-14 $(KC_CPPFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(KC_LDLIBS) $(LDLIBS)
 
-fuzz: deps $(FUZZERS)
+fuzzers: $(FUZZERS)
+
+fuzz:
+	$(Q)tools/deps.sh
+	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 # Benchmarks: kcourier and its peers (mosquitto, NATS) side by side on
 # loopback; results in $(BUILD)/bench/, the table on standard output.
 # BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run.
-bench: deps
+bench:
+	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor $(BUILD)/bench/tier-bench
 	$(Q)bench/run-bench.sh $(BUILD)
 
-demo: deps all
+demo:
+	$(Q)tools/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh $(BUILD)
 
 deps:
 	$(Q)tools/deps.sh
 
-DOCDIR  ?= $(PREFIX)/share/doc/kcourier
-UNITDIR ?= $(PREFIX)/lib/systemd/system
+# The goals above that install packages and then recurse run one after
+# the other when several are given ("make -j8 clean check" must not
+# delete what check builds); each one's own make still builds in
+# parallel, as the jobserver goes down to it.
+ifneq ($(filter check check-vm bench bench-vm demo fuzz,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+
+# Man pages go to man<section> by their suffix, gzip'ed as dh_compress
+# would (-n: no name or time stamp, so two installs are byte-identical).
+MANPAGES := $(wildcard docs/man/*.[1-8])
+MANSECTS := $(sort $(patsubst .%,man%,$(suffix $(MANPAGES))))
+
+# The unit is made from its template at install time, not at build time,
+# so that it names the directories of this install (BINDIR, DOCDIR, ...)
+# however PREFIX was given. DESTDIR is only where the files are staged: it
+# is never part of a path the unit names.
+UNIT_SUBST := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	      -e 's|@MANDIR@|$(MANDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	      -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g'
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(addprefix $(DESTDIR)$(MANDIR)/,$(MANSECTS))
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
-	install -m 0644 agent/kcourierd.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	for m in $(MANPAGES); do \
+		gz=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}.gz; \
+		gzip -9n <$$m >$$gz && chmod 0644 $$gz || exit; \
+	done
+	sed $(UNIT_SUBST) agent/kcourierd.service.in >$(DESTDIR)$(UNITDIR)/kcourierd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kcourierd.service
 
 format:
 	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CLI_SRCS) $(wildcard tools/kcourier/*.h)
@@ -255,7 +314,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-vm fuzz bench bench-vm demo deps install format clean
+.PHONY: all tests check check-vm fuzz fuzzers bench bench-vm demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

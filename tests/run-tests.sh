@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Runs every kselftest-harness binary in BUILD/tests, shows their TAP output
-# and ends with one line: "N passed, N failed, N skipped". Exits non-zero
-# if any test failed or any binary died without a summary.
+# Runs every kselftest-harness binary in BUILD/tests, then every shell test
+# tests/test_*.sh (TAP in the harness's form, tests/lib/tap.sh), shows their
+# TAP output and ends with one line: "N passed, N failed, N skipped". Exits
+# non-zero if any test failed or any test died without a summary.
 #
-# Usage: tests/run-tests.sh BUILD [TEST-NAME...]
+# Usage: tests/run-tests.sh BUILD [TEST-NAME...]   (test_foo: the binary,
+#        else tests/test_foo.sh)
 set -u
 
 build=${1:?usage: run-tests.sh BUILD [TEST...]}
@@ -16,9 +18,15 @@ export KC_SRC=$(pwd)
 
 if [ $# -gt 0 ]; then
 	bins=()
-	for t in "$@"; do bins+=("$build/tests/$t"); done
+	for t in "$@"; do
+		if [ ! -e "$build/tests/$t" ] && [ -e "tests/$t.sh" ]; then
+			bins+=("tests/$t.sh")
+		else
+			bins+=("$build/tests/$t")
+		fi
+	done
 else
-	bins=("$build"/tests/test_*)
+	bins=("$build"/tests/test_* tests/test_*.sh)
 fi
 
 pass=0 fail=0 skip=0 broken=0
@@ -27,7 +35,7 @@ trap 'rm -f "$log"' EXIT
 
 for bin in "${bins[@]}"; do
 	[ -x "$bin" ] || continue
-	name=$(basename "$bin")
+	name=$(basename "$bin" .sh)
 	echo "# ===== $name"
 	timeout --signal=KILL "${KC_TEST_TIMEOUT:-900}" "$bin" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}

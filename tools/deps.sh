@@ -10,6 +10,7 @@
 #        tools/deps.sh bench  the peers `make bench` compares with
 set -eu
 
+# groff-base: test_manpages renders the man pages with groff.
 PACKAGES="
 build-essential pkg-config xz-utils ca-certificates
 libssl-dev openssl
@@ -21,6 +22,7 @@ libkcapi-dev
 clang-14 libclang-rt-14-dev
 python3 python3-cryptography
 linux-source-6.12
+groff-base
 "
 
 # The VM lab boots Debian's own 6.12 kernel over the host's root, so the
