@@ -214,8 +214,9 @@ bench-vm: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
 
-# Wycheproof and other public vectors live in the shared folder beside the repo.
-VECTORS ?= $(firstword $(wildcard ../shared/vectors ./vectors))
+# Public test vectors (Wycheproof JSON in VECTORS/wycheproof/): ./vectors when
+# it exists, else none (the tests that need them SKIP); VECTORS=DIR for others.
+VECTORS ?= $(wildcard vectors)
 
 # Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
