@@ -2,8 +2,8 @@
 /*
  * kcourierd revoke: marks a client revoked in the store. Its certificate
  * stays valid as X.509 says, but the agent checks the store whenever a
- * connection authenticates (PROTOCOL.md section 3: "registered, unrevoked
- * id"), so the client is refused from then on.
+ * connection authenticates (delivery.c: the id must be registered and not
+ * revoked), so the client is refused from its next connection on.
  */
 #include <errno.h>
 #include <getopt.h>

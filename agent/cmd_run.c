@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kcourierd run: loads the state directory, opens the store, starts the
- * workers (DESIGN.md "Run-time architecture") and waits for SIGTERM or
- * SIGINT. Then no new connection is accepted, each worker finishes its
+ * workers (docs/DESIGN.md "Run-time architecture") and waits for SIGTERM
+ * or SIGINT. Then no new connection is accepted, each worker finishes its
  * turn (including the group commit: nothing acknowledged is lost), gives
  * its connections a moment for their last frames and exits.
  */

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Group commit (DESIGN.md "Loop turn", step 3): every SEND that reached
- * PROTOCOL.md step 7 during one loop turn, every DELIVERED and every
- * receipt written to a connection goes into one store transaction, made
- * durable with one fsync. Only then do the held ACKs get their status:
- * OK for stored (or already stored) messages, NOT_FOUND for a recipient
- * that went away, TRY_LATER for everything when the commit failed.
- *
- * This is also the one place where a message's stage times are all known
- * (received, opened, stored, acknowledged; delivered is when DELIVERED
- * arrives): the USDT probe kcourier:msg_done goes here.
+ * Group commit (docs/DESIGN.md "Loop turn", step 4): every SEND that
+ * reached step 7 of PROTOCOL.md's SEND checks during one loop turn, every
+ * DELIVERED and every receipt written to a connection goes into one store
+ * transaction, made durable with one fsync. Only then do the held ACKs
+ * get their status: OK for stored (or already stored) messages, NOT_FOUND
+ * for a recipient that went away, TRY_LATER for everything when the
+ * commit failed.
  */
 #ifndef KC_COMMIT_H
 #define KC_COMMIT_H
@@ -23,7 +20,13 @@
 
 struct kc_store;
 
-/* Stage times of one message, monotonic ns (for the latency probe). */
+/*
+ * Stage times of one message, monotonic ns, collected as it passes:
+ * received (send.c, when its SEND is handled), opened (when it joins the
+ * group, its checks passed), stored and acked (both the same instant,
+ * right after the group's commit in worker.c, whatever its outcome).
+ * Nothing reads them yet.
+ */
 struct kc_msg_times {
 	uint64_t received_ns, opened_ns, stored_ns, acked_ns;
 };

@@ -5,15 +5,21 @@
  * at most once; an unknown key, a repeated key or a bad value is an error
  * that names the line.
  *
- *   key                default      meaning
- *   listen             127.0.0.1:7411  IPv4 "A.B.C.D:PORT" or IPv6
- * "[ADDR]:PORT" max_frame          1048576      largest frame accepted, bytes
- * (len field) max_message        max_frame - 1024  largest `inner` a SEND may
- * carry session_ttl        3600         seconds an OPEN_SESSION key lives
- *   token_ttl          86400        default lifetime of `kcourierd token`
- *   max_connections    10000        open connections, all workers together
- *   handshake_timeout  10           seconds from accept to the first frame
- *   idle_timeout       300          seconds without traffic before closing
+ *   key                default           meaning
+ *   listen             127.0.0.1:7411    IPv4 "A.B.C.D:PORT" or IPv6
+ *                                        "[ADDR]:PORT"
+ *   max_frame          1048576           largest frame accepted, bytes
+ *                                        (len field)
+ *   max_message        max_frame - 1024  largest `inner` a SEND may carry
+ *   session_ttl        3600              seconds an OPEN_SESSION key lives
+ *   token_ttl          86400             default lifetime of `kcourierd
+ *                                        token`
+ *   max_connections    10000             open connections, all workers
+ *                                        together
+ *   handshake_timeout  10                seconds from accept to the first
+ *                                        frame
+ *   idle_timeout       300               seconds without receiving a byte
+ *                                        before closing
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id

@@ -21,7 +21,7 @@
  * user_data and of every cross-worker note, so anything addressed to an
  * earlier connection in the same slot is dropped.
  *
- * Ordering rule (DESIGN.md "Loop turn"): answers leave in request order.
+ * Ordering rule (docs/DESIGN.md "Loop turn"): answers leave in request order.
  * When a SEND waits for the group commit, hold_from marks where the held
  * part of `out` starts; nothing from there on is encrypted or sent until
  * the commit has patched the ACK status and released the hold.

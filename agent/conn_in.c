@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Connection input: multishot recv into provided buffers, the TLS
- * handshake and record layer, frame assembly (PROTOCOL.md section 3).
+ * handshake and record layer, frame assembly (PROTOCOL.md sections 3-4).
  */
 #include <errno.h>
 #include <string.h>
@@ -193,7 +193,7 @@ void kc_conn_process(struct kc_conn *c)
 		if (n == 0)
 			break;
 		if (n < 0) {
-			/* Framing is lost: answer, then close (section 3). */
+			/* Framing is lost: answer, then close (section 4). */
 			kc_conn_error(c, status_of(n), frame_error_text(n));
 			kc_conn_finish(c);
 			break;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What every worker of one `kcourierd run` shares (DESIGN.md "Run-time
- * architecture"). Filled by cmd_run.c before the workers start and
- * read-only afterwards, except where a lock is named:
+ * What every worker of one `kcourierd run` shares (docs/DESIGN.md
+ * "Run-time architecture"). Filled by cmd_run.c before the workers start
+ * and read-only afterwards, except where a lock is named:
  *   store       one SQLite connection; every call under store_lock, which
  *               is also held while committed messages are routed, so
  *               notifications leave in seq (= ACK) order;
@@ -39,9 +39,9 @@ struct kc_daemon {
 	struct kc_store *store;
 	pthread_mutex_t store_lock;
 	/*
-	 * Where the store lives, for each worker's own read-only connection
-	 * (WAL lets it read while another connection commits, so the check
-	 * on every SEND never waits for a group commit's fsync).
+	 * Where the store lives, for each worker's own connection, used for
+	 * reads only (WAL lets it read while another connection commits, so
+	 * the check on every SEND never waits for a group commit's fsync).
 	 */
 	char store_path[PATH_MAX];
 

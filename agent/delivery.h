@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Delivery to an authenticated connection (PROTOCOL.md section 4,
- * "Delivery"): on authentication the connection joins the router FIRST,
- * then loads its stored queue and pending receipts. The queue is loaded
- * in chunks, the next one only when the connection's backlog is small
- * (conn_out.c), so a client with a long queue is not cut as a slow reader.
+ * "Delivery and receipts"): on authentication the connection joins the
+ * router FIRST, then loads its stored queue and pending receipts. The
+ * queue is loaded in chunks, the next one only when the connection's
+ * backlog is small (conn_out.c), so a client with a long queue is not cut
+ * as a slow reader.
  */
 #ifndef KC_DELIVERY_H
 #define KC_DELIVERY_H

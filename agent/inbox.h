@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Notifications for connections on another worker (DESIGN.md "Router"):
+ * Notifications for connections on another worker (docs/DESIGN.md "Router"):
  * a DELIVER or RECEIPT frame, encoded once, shared by reference between
  * every connection it goes to, and queued on the target worker's inbox.
  *

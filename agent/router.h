@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Presence and routing (DESIGN.md "Router").
+ * Presence and routing (docs/DESIGN.md "Router").
  *
  * Presence: client id -> every authenticated connection of that client,
  * as (worker, slot, generation), behind one mutex. A connection joins

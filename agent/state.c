@@ -9,7 +9,7 @@
 
 #include "state_int.h"
 
-/* DESIGN.md order: the agent's own variable before the client's. */
+/* docs/DESIGN.md "Keys": the agent's own variable before the client's. */
 static const char *const agent_pass_env[] = {
 	"KCOURIERD_PASSPHRASE",
 	"KCOURIER_PASSPHRASE",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The agent's durable store (DESIGN.md "Storage") on SQLite 3: registered
+ * The agent's durable store (docs/DESIGN.md "Storage") on SQLite 3: registered
  * clients, enrollment tokens, the message queue, the (sender, msg_id)
  * pairs already seen, and pending receipts.
  *

@@ -32,7 +32,7 @@
  * -ENOBUFS and changes nothing; output GnuTLS generates on its own
  * (KeyUpdate answers) beyond the output cap is a fatal -ENOBUFS.
  *
- * Kernel TLS later: kc_tls_set_passthrough() switches a connection, after
+ * Kernel TLS (ktls.h): kc_tls_set_passthrough() switches a connection, after
  * its handshake, to moving plain bytes (feed -> read, write -> pending
  * output unchanged), which is what the ring carries once the traffic keys
  * sit in the kernel. The protocol code keeps calling the same functions.

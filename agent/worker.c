@@ -241,8 +241,8 @@ static void process_flush(struct kc_worker *w)
 
 /*
  * Nothing is acknowledged unless committed: a failed group turns every
- * held ACK into TRY_LATER (commit.c). USDT kcourier:msg_done goes here,
- * where each message's stage times are complete.
+ * held ACK into TRY_LATER (commit.c). Each message's stage times are
+ * complete here (commit.h, struct kc_msg_times).
  */
 static void patch_acks(struct kc_worker *w, uint64_t acked_ns)
 {
@@ -376,10 +376,13 @@ static int ring_init(struct kc_worker *w)
 }
 
 /*
- * Session keys appear in the "kcourier" keyring for operators (DESIGN.md
- * "Keys"). Each worker keeps its own kc_keyring (same ring) because its
- * quota counters are not shared state. Without a keyring the sessions
- * still work, from locked memory.
+ * The tier gets the agent's "kcourier" keyring (docs/DESIGN.md "Keys"):
+ * the user tier mirrors each session's K and Km there as "user" keys for
+ * operators, the afalg tier keeps them there as "logon" keys, its only
+ * store. Each worker keeps its own kc_keyring (same ring) because its
+ * quota counters are not shared state. Without the agent's keyring the
+ * user tier keeps sessions and the seal key in this process only; the
+ * afalg tier keeps using the "kcourier" keyring it opened itself.
  */
 static void mirror_keys(struct kc_worker *w)
 {

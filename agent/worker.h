@@ -3,8 +3,9 @@
  * A worker thread: its own io_uring, SO_REUSEPORT listener, provided
  * buffer ring, connection table, crypto tier instance and inbox.
  *
- * Loop turn (DESIGN.md "Run-time architecture"):
- *   1. submit and wait (at most one tick), reap every CQE;
+ * Loop turn (docs/DESIGN.md "Loop turn"):
+ *   1. submit and wait (at most one tick; not at all while a group is
+ *      pending), reap every CQE;
  *   2. connections that got bytes: TLS, frames, handlers;
  *   3. notes from other workers;
  *   4. the group commit of this turn's SENDs and DELIVEREDs, ACK patching,
@@ -47,7 +48,7 @@ struct kc_worker {
 	struct kc_session_ctx sctx;
 	struct kc_inbox inbox;
 	struct kc_commit batch;
-	struct kc_store *reader; /* own read-only connection; NULL: use d->store */
+	struct kc_store *reader; /* own connection, reads only; NULL: d->store */
 
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
 	size_t scratch_len;

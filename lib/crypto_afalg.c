@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The afalg crypto tier (DESIGN.md "Crypto backends", tier 2): AES-256-CBC
- * as the kernel's cbc(aes) and HMAC-SHA256 as hmac(sha256), over AF_ALG
- * (afalg.h), keyed from the kernel keyring.
+ * The afalg crypto tier (docs/DESIGN.md "Crypto backends", tier 2):
+ * AES-256-CBC as the kernel's cbc(aes) and HMAC-SHA256 as hmac(sha256),
+ * over AF_ALG (afalg.h), keyed from the kernel keyring.
  *
  * A session is two logon keys, kcourier:<sid-hex>:enc (K) and :mac (Km),
  * in the "kcourier" keyring (keyring.h). Logon keys cannot be read back

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The crypto-ops interface: the work the agent and the client hand to a
- * backend tier (DESIGN.md, "Crypto backends"). Three tiers share it:
- *   kmod   /dev/kcourier (kcourier.ko)
+ * backend tier (docs/DESIGN.md "Crypto backends"). Two tiers implement it:
  *   afalg  AF_ALG (crypto_afalg.c), keyed from the kernel keyring
- *   user   OpenSSL in this process
+ *   user   OpenSSL in this process (crypto_user.c)
+ * The name "kmod" (a kernel module) is reserved: no such tier is built,
+ * and kc_crypto_open and kc_crypto_available answer -ENOENT for it.
  *
  * Keys are referred to by handle, never passed around as bytes after they
- * are installed: a kernel tier holds them in the keyring or the module and
- * user space never sees them again. Bulk work comes in batches so a kernel
- * tier pays one crossing per batch, not per message.
+ * are installed: the afalg tier holds them in the keyring, and user space
+ * never sees them again; the user tier holds them in locked memory. Bulk
+ * work comes in batches, so a tier takes its lock once per batch (the
+ * afalg tier still makes its system calls per message; the agent opens
+ * each SEND as a batch of one).
  *
  * A session holds K (AES-256 key) and Km (its MAC key, derived on install).
  * Opening is encrypt-then-MAC: MAC over aad || ct checked in constant time
@@ -114,8 +117,9 @@ struct kc_crypto_ops {
 	/*
 	 * Publishes every later session that has a sid in the kernel keyring
 	 * as kcourier:<sid-hex>:enc / :mac with timeout ttl_s (keyring.h),
-	 * withdrawn again on session_drop. Kernel tiers key their sockets from
-	 * these keys; the user tier mirrors them so operators can see them.
+	 * withdrawn again on session_drop. The afalg tier keys its sockets
+	 * from these keys (and gives a session without a sid a random one);
+	 * the user tier mirrors them so operators can see them.
 	 */
 	int (*set_keyring)(struct kc_crypto *c, struct kc_keyring *kr,
 			   unsigned int ttl_s);

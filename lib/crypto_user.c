@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The user crypto tier (DESIGN.md "Crypto backends", tier 3): OpenSSL in
- * this process, session keys in locked memory (secmem.h).
+ * The user crypto tier (docs/DESIGN.md "Crypto backends", tier 3):
+ * OpenSSL in this process, session keys in locked memory (secmem.h), and
+ * with a keyring set (set_keyring) a readable copy of each sid-named
+ * session's K and Km there as "user" keys, for operators only: the
+ * crypto always works on the copy in locked memory.
  *
  * Session handles are (generation << 24 | slot). A slot is reused after
  * session_drop, and the 7-bit generation makes a stale handle miss the new

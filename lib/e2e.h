@@ -8,7 +8,8 @@
  *             KC_E2E_ROTATE_MSGS messages or KC_E2E_ROTATE_MS of age.
  *   incoming  keyed by (sender, sid): K and the highest seq accepted.
  * plus the recent (sender, msg_id) pairs seen, so redelivered messages are
- * dropped (section 4, "Redelivery after a reconnect is allowed").
+ * dropped (PROTOCOL.md section 4, "Delivery and receipts": a message may
+ * be delivered again after a reconnect).
  *
  * K lives in locked memory (secmem.h) and in the crypto tier, which does
  * every CBC and MAC; it leaves only through kc_e2e_state_*() (e2e_state.c)

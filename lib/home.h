@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The client home directory (DESIGN.md "Keys": ~/.config/kcourier/<id>/,
- * mode 0700):
+ * The client home directory (docs/DESIGN.md "Keys"): by default
+ * $XDG_CONFIG_HOME/kcourier/<id>/ (else ~/.config/kcourier/<id>/), mode
+ * 0700:
  *
  *   config.json           {"v":1, "id", "agent" (ADDR:PORT), "ca_pin"}
  *   id.key.pem            id key, encrypted PKCS#8 (keyfile.h)

@@ -46,8 +46,9 @@ static void note_quota_miss(struct kc_keyring *kr)
 		return;
 	kr->quota_logged = true;
 	fprintf(stderr,
-		"kcourier: key quota full (EDQUOT): session keys now kept in "
-		"locked memory only; raise kernel.keys.maxkeys/maxbytes "
+		"kcourier: key quota full (EDQUOT): new sessions' keys are "
+		"kept in locked memory only (crypto tier user) or the "
+		"sessions refused (afalg); raise kernel.keys.maxkeys/maxbytes "
 		"(docs/OPERATIONS.md)\n");
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Session keys in the kernel keyring (DESIGN.md, "Keys").
+ * Session keys in the kernel keyring (docs/DESIGN.md "Keys").
  *
  * The agent keeps one keyring named "kcourier" linked into its user
  * keyring. Each live session has two keys in it, "kcourier:<sid-hex>:enc"
@@ -10,8 +10,10 @@
  * is asynchronous in the kernel and the quota is returned only later, which
  * under load reads as a leak.
  *
- * Type "user" when only user space needs the bytes; "logon" when a kernel
- * tier uses the key by serial (logon keys cannot be read back).
+ * Type "user" for the user tier's readable mirror (its crypto works on its
+ * own copy in locked memory); "logon" for the afalg tier, which keys its
+ * sockets from the key by serial and has no other copy (logon keys cannot
+ * be read back).
  */
 #ifndef KC_KEYRING_H
 #define KC_KEYRING_H
@@ -28,7 +30,7 @@
 
 struct kc_keyring {
 	key_serial_t ring;
-	unsigned long quota_misses; /* keys kept only in memory after EDQUOT */
+	unsigned long quota_misses; /* keys add_key refused with EDQUOT */
 	bool quota_logged;
 };
 
@@ -38,7 +40,8 @@ int kc_keyring_open(struct kc_keyring *kr);
 /*
  * Adds kcourier:<sid-hex>:<role> of `type` with a timeout of ttl_s seconds.
  * Returns 0 with *serial set, -EDQUOT when the user's key quota is full
- * (counted and logged once: the caller keeps the key in locked memory),
+ * (counted, and logged once per struct kc_keyring: the user tier then
+ * keeps the session in locked memory only, the afalg tier refuses it),
  * or another -errno.
  */
 int kc_keyring_add(struct kc_keyring *kr, const char *type,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The layer sealed to the agent (PROTOCOL.md section 4, "Sealed to the
- * agent"): OPEN_SESSION with K wrapped to the agent's seal key, then SEND
- * records under K and Km, seq counting from 1, each answered by one ACK.
+ * The layer sealed to the agent (PROTOCOL.md section 4, "Sessions with
+ * the agent and SEND"): OPEN_SESSION with K wrapped to the agent's seal
+ * key, then SEND records under K and Km, seq counting from 1, each
+ * answered by one ACK.
  *
  * A session belongs to the connection that opened it and lives ttl_s at
  * most; kc_outer_expiring() tells a long-lived sender to open a new one.

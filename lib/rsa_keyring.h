@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * RSA-2048 unwrap keys held by the kernel (DESIGN.md, "Keys"): the PKCS#8
- * private key goes into the kernel keyring as an "asymmetric" key (which
- * needs the pkcs8_key_parser module), the RSA private operation is
+ * RSA-2048 unwrap keys held by the kernel (docs/DESIGN.md "Keys"): the
+ * PKCS#8 private key goes into the kernel keyring as an "asymmetric" key
+ * (which needs the pkcs8_key_parser module), the RSA private operation is
  * `keyctl pkey_decrypt` with "enc=raw" (mainline has no OAEP encoding), and
  * the OAEP padding is checked in user space in constant time
  * (oaep_decode.h). Once loaded, the caller can wipe and free its own copy:

@@ -608,7 +608,11 @@ AGENT_TEST(kill9_keeps_acknowledged_messages)
 	kc_client_close(cb);
 }
 
-/* A live session's K and Km are in the "kcourier" keyring (DESIGN.md). */
+/*
+ * A live session's K and Km are in the "kcourier" keyring as "user" keys:
+ * the user tier's mirror (docs/DESIGN.md "Keys"). The agent runs on its
+ * default tier, auto, so this expects auto to have picked user.
+ */
 AGENT_TEST(session_keys_in_keyring)
 {
 	char name[KC_KEYNAME_MAX];

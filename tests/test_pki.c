@@ -670,7 +670,7 @@ SHAPE(no_digital_signature, "erin_x", RSA, 2048, GNUTLS_KEY_KEY_ENCIPHERMENT,
       CLIENT, false, 30, BAD);
 SHAPE(ca_true, "erin_x", RSA, 2048, SIGN, CLIENT, true, 30, BAD);
 SHAPE(cn_not_an_id, "Erin Example", RSA, 2048, SIGN, CLIENT, false, 30, BAD);
-/* ... and "erin" as a PrintableString: PROTOCOL.md wants UTF8String. */
+/* ... and "erin" as a PrintableString: pki_verify.c wants UTF8String. */
 SHAPE(cn_printable_string, "erin", RSA, 2048, SIGN, CLIENT, false, 30, BAD);
 
 FIXTURE_SETUP(shape)

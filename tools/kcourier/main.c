@@ -29,8 +29,9 @@ static const struct kc_cmdtab table = {
 		    "Commands:\n",
 	.footer = "\n"
 		  "Options:\n"
-		  "  --home HOME   client state directory (default:\n"
-		  "                ~/.config/kcourier)\n"
+		  "  --home HOME   client state directory (default: the one\n"
+		  "                identity under ~/.config/kcourier; for\n"
+		  "                register, ~/.config/kcourier/ID)\n"
 		  "  -h, --help    this text ('kcourier COMMAND --help': one "
 		  "command)\n"
 		  "  --version     print the version\n",
