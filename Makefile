@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # kcourier: one top-level build.
-#   make            libkcourier.a and the tools into $(BUILD)/
+#   make            lib/'s libraries and the tools into $(BUILD)/
 #   make check      unit, codec, crypto and interop tests (TAP, then a summary line)
 #   make check-vm   the kernel-path tests in a QEMU guest on Debian's 6.12 kernel
 #   make demo       the guided round trip
@@ -68,9 +68,22 @@ KSRC_TAR    ?= /usr/src/linux-source-6.12.tar.xz
 HARNESS_DIR := build/harness
 HARNESS     := $(HARNESS_DIR)/kselftest_harness.h
 
-LIB_SRCS  := $(wildcard lib/*.c)
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIBKC     := $(BUILD)/libkcourier.a
+# lib/: one static library per concern, each allowed to include only the
+# ones before it (tools/check-layers.py holds the tree to this order).
+#   base       bytes, files, base64, locked memory, status codes, options
+#   wire       the frame and record codec (docs/PROTOCOL.md)
+#   crypto     primitives, the crypto tiers, keyring, key files, X.509 checks
+#   tls        TCP and the TLS client, kernel TLS
+#   agentconf  an agent's kcourierd.conf and state file names
+#   client     the client: connection, enrollment, E2E sessions, home
+LIB_DIRS  := base wire crypto tls agentconf client
+LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard lib/$(d)/*.c))
+lib_a      = $(foreach d,$(1),$(BUILD)/lib/libkc$(d).a)
+lib_objs   = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/$(1)/*.c))
+# Link lines name libraries highest first.
+LIBS_AGENT  := $(call lib_a,agentconf tls crypto wire base)
+LIBS_CLIENT := $(call lib_a,client tls crypto wire base)
+LIBS_ALL    := $(call lib_a,client agentconf tls crypto wire base)
 
 CLI_SRCS  := $(wildcard tools/kcourier/*.c)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -108,18 +121,22 @@ FUZZERS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_LIB_SRCS := $(LIB_SRCS)
 
-all: $(LIBKC) $(TOOLS)
+all: $(LIBS_ALL) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_CPPFLAGS) $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIBKC): $(LIB_OBJS)
+# A library's members are its folder's objects (second expansion: $$* is
+# known only once the pattern matched).
+.SECONDEXPANSION:
+$(BUILD)/lib/libkc%.a: $$(call lib_objs,$$*)
 	$(call say,AR,$@)
+	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kcourier: $(CLI_OBJS) $(LIBKC)
+$(BUILD)/kcourier: $(CLI_OBJS) $(LIBS_CLIENT)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
@@ -127,35 +144,34 @@ $(LOADKIT_LIB): $(LOADKIT_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# The load tool reads a local agent's kcourierd.conf with the agent's own
-# parser (agent/config.c), so it links that part of libagent.a.
-$(BUILD)/obj/tools/kcourier-load/%.o: KC_CPPFLAGS += -Itools/loadkit -Iagent
-$(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(AGENT_LIB) $(LIBKC)
+# The load tool reads a local agent's kcourierd.conf (lib/agentconf).
+$(BUILD)/obj/tools/kcourier-load/%.o: KC_CPPFLAGS += -Itools/loadkit
+$(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(LIBS_ALL)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -lpthread -lm $(LDLIBS)
 
 $(BUILD)/obj/bench/peers/%.o: KC_CPPFLAGS += -Itools/loadkit
 # What both drivers share: the command line and the run (windows, report).
 PEER_KIT_OBJS := $(BUILD)/obj/bench/peers/peer_cli.o $(BUILD)/obj/bench/peers/peer_run.o
-$(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
+$(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB) $(call lib_a,base)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm $(LDLIBS)
 
-$(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB)
+$(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB) $(call lib_a,base)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm $(LDLIBS)
 
 # The crypto floor the agent's CPU per message is held against (issue 4).
 FLOOR_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/crypto_floor*.c))
-$(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBKC)
+$(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBS_CLIENT)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
 # The crypto tiers side by side (issue 5): ops/s per tier, afalg/user.
-$(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBKC)
+$(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBS_CLIENT)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
@@ -165,7 +181,7 @@ $(AGENT_LIB): $(AGENT_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kcourierd: $(BUILD)/obj/agent/main.o $(AGENT_LIB) $(LIBKC)
+$(BUILD)/kcourierd: $(BUILD)/obj/agent/main.o $(AGENT_LIB) $(LIBS_AGENT)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
 
@@ -189,7 +205,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
 # kselftest_harness.h keeps fork()'s result in a non-volatile local across
 # setjmp/longjmp, so an optimised build may lose it when an ASSERT fails
 # in the child (gcc's -Wclobbered points at this). The code under test is
-# in libkcourier and keeps its own -O2.
+# in lib/ and agent/ and keeps its own -O2.
 TEST_CFLAGS := -O0 -Wno-sign-compare
 TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
 
@@ -199,7 +215,7 @@ $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_CPPFLAGS) -Itests -DKC_TEST_SRC_DIR='"$(CURDIR)"' $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBKC)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBS_ALL)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) -lm $(LDLIBS)
@@ -246,7 +262,7 @@ bench-vm:
 # Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*.h)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*/*.h)
 	$(call say,FUZZCC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)clang-14 $(KC_CPPFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(KC_LDLIBS) $(LDLIBS)
@@ -309,7 +325,7 @@ install: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/kcourierd.service
 
 format:
-	clang-format -i $(LIB_SRCS) $(wildcard lib/*.h) $(CLI_SRCS) $(wildcard tools/kcourier/*.h)
+	clang-format -i $(LIB_SRCS) $(wildcard lib/*/*.h) $(CLI_SRCS) $(wildcard tools/kcourier/*.h)
 
 clean:
 	rm -rf build

@@ -7,7 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cmd.h"
+#include "kcourierd_cmd.h"
 #include "state.h"
 
 static const char init_usage[] =

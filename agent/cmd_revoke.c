@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "kcourierd_cmd.h"
 
 static const char revoke_usage[] =
 	"usage: kcourierd revoke --dir DIR ID\n"

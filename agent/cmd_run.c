@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "crypto_ops.h"
+#include "kcourierd_cmd.h"
+#include "crypto/crypto_ops.h"
 #include "daemon.h"
-#include "keyring.h"
-#include "ktls.h"
+#include "crypto/keyring.h"
+#include "tls_ktls.h"
 #include "listener.h"
 #include "ratelog.h"
 #include "router.h"

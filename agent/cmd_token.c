@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
+#include "kcourierd_cmd.h"
 
 #define TOKEN_COUNT_MAX 1000
 #define TOKEN_TTL_MAX (365u * 86400)
@@ -131,7 +131,7 @@ int cmd_token(void *ctx, int argc, char **argv)
 		free(texts);
 		return 1;
 	}
-	now = kcd_now_ms();
+	now = kc_wall_ms();
 	ret = make_tokens(st, now, count, ttl, texts);
 	kc_store_close(st);
 	if (ret)

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd.h"
+#include "base/clock.h"
+#include "kcourierd_cmd.h"
 #include "state.h"
 
 int kcd_need_dir(const char *cmd, const char *usage, const char *dir)
@@ -74,10 +75,3 @@ int kcd_open_store(const char *cmd, const char *dir, struct kc_store **out)
 	return ret;
 }
 
-int64_t kcd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "tls.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 struct kc_store;
 

@@ -36,7 +36,7 @@
 #include "bytebuf.h"
 #include "sessions.h"
 #include "tls.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 struct kc_worker;
 struct kc_payload;

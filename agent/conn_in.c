@@ -9,7 +9,7 @@
 #include "conn.h"
 #include "delivery.h"
 #include "handlers.h"
-#include "ktls.h"
+#include "tls_ktls.h"
 #include "ratelog.h"
 #include "udata.h"
 #include "worker.h"

@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 
 #include "conn.h"
-#include "ktls.h"
+#include "tls_ktls.h"
 #include "ratelog.h"
 #include "worker.h"
-#include "../lib/ktls.h"
+#include "tls/ktls.h"
 
 /* A control record is two bytes (an alert) or one handshake message. */
 #define CONTROL_MAX (16u * 1024)

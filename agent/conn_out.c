@@ -10,7 +10,7 @@
 #include "conn.h"
 #include "delivery.h"
 #include "inbox.h"
-#include "ktls.h"
+#include "tls_ktls.h"
 #include "udata.h"
 #include "worker.h"
 

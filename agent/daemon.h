@@ -19,9 +19,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "agentconf/agentconf.h"
 #include "state.h"
 #include "tls.h"
+#include "base/clock.h"
 
 struct kc_keyring;
 struct kc_store;
@@ -56,8 +57,5 @@ struct kc_daemon {
 	atomic_uint nconns;
 };
 
-/* Wall clock in ms since the epoch (PROTOCOL.md times) and monotonic ms. */
-int64_t kc_now_ms(void);
-uint64_t kc_mono_ms(void);
 
 #endif

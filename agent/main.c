@@ -3,7 +3,7 @@
  * kcourierd: the agent. This file holds only the command table; each
  * command lives in its own cmd_<name>.c, the dispatch in lib/cmdtab.c.
  */
-#include "cmd.h"
+#include "kcourierd_cmd.h"
 
 static const struct kc_cmd commands[] = {
 	{ "init", cmd_init, "create a state directory: CA, keys, store, config" },

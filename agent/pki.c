@@ -10,8 +10,8 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 
-#include "crypto.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "pki.h"
 #include "gnutls_util.h"
 

@@ -32,7 +32,7 @@
 #include <gnutls/x509.h>
 #include <openssl/evp.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 #define KC_PKI_CA_CN "kcourier agent CA"
 #define KC_PKI_TLS_CN "kcourier agent"

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 #include "gnutls_util.h"
 #include "pki.h"
 

@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "gnutls_util.h"
 #include "pki.h"
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "ratelog.h"
 
 #define BURST 20
@@ -36,18 +37,10 @@ void kc_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Under log_lock: whether this line may go out, and how many were lost. */
 static bool take_token(unsigned long *was_dropped)
 {
-	double t = now_s();
+	double t = kc_mono_s();
 
 	tokens += (t - last_s) * PER_SECOND;
 	if (tokens > BURST)

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 
 #include "conn.h"
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "handlers.h"
 #include "ratelog.h"
 #include "store.h"

@@ -16,8 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "conn.h"
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "handlers.h"
 #include "store.h"
 #include "worker.h"
@@ -25,14 +26,6 @@
 #define ACK_STATUS_OFF (KC_FRAME_HDR_LEN + KC_SID_LEN + 8 + KC_MSGID_LEN)
 
 static const uint8_t zero_msg_id[KC_MSGID_LEN];
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void ack(struct kc_conn *c, const struct kc_send *s,
 		const uint8_t *msg_id, enum kc_status status)
@@ -134,7 +127,7 @@ static void queue_for_commit(struct kc_conn *c, const struct kc_send *s,
 		.gen = c->gen,
 		.status_off = kc_bytebuf_size(&c->out) + ACK_STATUS_OFF,
 		.inner_len = sp->inner.len,
-		.t = { .received_ns = received_ns, .opened_ns = mono_ns() },
+		.t = { .received_ns = received_ns, .opened_ns = kc_mono_ns() },
 	};
 
 	strcpy(m.sender, c->id);
@@ -168,7 +161,7 @@ static void deliver_plaintext(struct kc_conn *c, const struct kc_send *s,
 
 void kc_handle_send(struct kc_conn *c, const struct kc_send *s)
 {
-	uint64_t received_ns = mono_ns();
+	uint64_t received_ns = kc_mono_ns();
 	size_t pt_len = 0;
 	int status;
 

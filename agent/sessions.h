@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "crypto_ops.h"
+#include "crypto/crypto_ops.h"
 
 struct kc_sid_set;
 

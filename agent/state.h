@@ -6,7 +6,8 @@
  *   tls.crt  tls.key    agent TLS certificate, ECDSA P-256
  *   seal.crt seal.key   seal key, RSA-2048 (OPEN_SESSION unwraps)
  *   store.db            SQLite store (+ store.db-wal, store.db-shm)
- *   kcourierd.conf      configuration (config.h)
+ *   kcourierd.conf      configuration (agentconf/agentconf.h)
+ * The names are in agentconf/statedir.h, for tools on the same host too.
  *
  * Private keys are encrypted PKCS#8 PEM, mode 0600 (keyfile.h);
  * certificates PEM, mode 0644. kcourierd.conf is written last by init, so
@@ -26,18 +27,11 @@
 #include <gnutls/x509.h>
 #include <openssl/evp.h>
 
-#include "config.h"
-#include "passphrase.h"
+#include "agentconf/agentconf.h"
+#include "agentconf/statedir.h"
+#include "base/passphrase.h"
 #include "pki.h"
 
-#define KC_STATE_CA_CRT "ca.crt"
-#define KC_STATE_CA_KEY "ca.key"
-#define KC_STATE_TLS_CRT "tls.crt"
-#define KC_STATE_TLS_KEY "tls.key"
-#define KC_STATE_SEAL_CRT "seal.crt"
-#define KC_STATE_SEAL_KEY "seal.key"
-#define KC_STATE_STORE "store.db"
-#define KC_STATE_CONFIG "kcourierd.conf"
 
 #define KC_STATE_ERR_MAX 512
 

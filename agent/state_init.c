@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "fileio.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "base/fileio.h"
+#include "crypto/keyfile.h"
 #include "state_int.h"
 #include "store.h"
 

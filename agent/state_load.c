@@ -11,8 +11,8 @@
 
 #include <openssl/crypto.h>
 
-#include "crypto.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "state_int.h"
 
 static int load_config(struct state_ctx *c, struct kc_agent_config *cfg)

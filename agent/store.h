@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 /* Token text: 32 random bytes in lowercase hex. */
 #define KC_TOKEN_BYTES 32

@@ -15,7 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "store_int.h"
 
 #define HASH_HEX_LEN 64

@@ -12,7 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "tls_peer.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define OID_TEXT_MAX 128
 

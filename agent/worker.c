@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "ratelog.h"
 #include "router.h"
 #include "store.h"
@@ -22,22 +23,6 @@
 #define PRUNE_EVERY_MS (3600u * 1000)
 /* Time connections get at shutdown to take their last frames. */
 #define STOP_GRACE_MS 3000
-
-int64_t kc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t kc_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct io_uring_sqe *kc_worker_sqe(struct kc_worker *w)
 {
@@ -259,14 +244,6 @@ static void patch_acks(struct kc_worker *w, uint64_t acked_ns)
 	}
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void group_commit(struct kc_worker *w)
 {
 	struct kc_daemon *d = w->d;
@@ -279,7 +256,7 @@ static void group_commit(struct kc_worker *w)
 	if (ret)
 		kc_log("group commit failed (%s): %zu SENDs answered TRY_LATER",
 		       strerror(-ret), w->batch.nmsgs);
-	patch_acks(w, mono_ns());
+	patch_acks(w, kc_mono_ns());
 	kc_router_route_commit(w, &w->batch);
 	pthread_mutex_unlock(&d->store_lock);
 	kc_commit_reset(&w->batch);
@@ -334,7 +311,7 @@ static void turn(struct kc_worker *w)
 		ts.tv_sec = 0;
 	io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
 	w->mono_ms = kc_mono_ms();
-	w->now_ms = kc_now_ms();
+	w->now_ms = kc_wall_ms();
 	reap(w);
 	if (!w->stopping && atomic_load(&w->stop))
 		begin_stop(w);

@@ -29,7 +29,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "inbox.h"
-#include "keyring.h"
+#include "crypto/keyring.h"
 #include "sessions.h"
 
 struct kc_worker {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "crypto_floor_msg.h"
 #include "crypto_floor_sizes.h"
 

@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "crypto_floor_tls.h"
-#include "crypto_ops.h"
-#include "wire.h"
+#include "crypto/crypto_ops.h"
+#include "wire/wire.h"
 
 /*
  * Client ids as long as the load tool's ("load-" and 12 hex digits), so

@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#include "crypto.h"
-#include "wire.h"
+#include "crypto/crypto.h"
+#include "wire/wire.h"
 
 #define CF_STR_HDR 2  /* str: u16 length */
 #define CF_BLOB_HDR 4 /* blob: u32 length */

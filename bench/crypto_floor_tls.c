@@ -12,7 +12,7 @@
 
 #include <openssl/err.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "crypto_floor_sizes.h"
 #include "crypto_floor_tls.h"
 

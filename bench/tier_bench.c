@@ -27,8 +27,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "crypto.h"
-#include "crypto_ops.h"
+#include "base/clock.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
 
 #define PROG "tier-bench"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -67,14 +68,6 @@ struct bench {
 	kc_handle_t rsa_h;
 	uint8_t wrapped[KC_RSA_LEN];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int install_sessions(struct bench *b)
 {
@@ -148,12 +141,12 @@ static int time_case(struct bench *b, const struct bench_case *bc,
 	int ret;
 
 	ret = round(b, bc->batch); /* warm-up: sockets, caches */
-	start = now_s();
+	start = kc_mono_s();
 	do {
 		if (!ret)
 			ret = round(b, bc->batch);
 		ops += bc->batch;
-		elapsed = now_s() - start;
+		elapsed = kc_mono_s() - start;
 	} while (!ret && elapsed < seconds);
 	*ops_per_s = ops / elapsed;
 	return ret;

@@ -18,10 +18,10 @@
 
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "keyring.h"
-#include "status.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "crypto/keyring.h"
+#include "base/status.h"
 #include "kselftest_harness.h"
 
 FIXTURE(afalg_agent)

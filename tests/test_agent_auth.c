@@ -16,7 +16,7 @@
 
 #include "kselftest_harness.h"
 
-#include "keyring.h"
+#include "crypto/keyring.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../agent/config.h"
+#include "agentconf/agentconf.h"
 #include "kselftest_harness.h"
 
 static int parse(const char *text, struct kc_agent_config *cfg, char *err,

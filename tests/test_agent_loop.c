@@ -26,9 +26,9 @@
 
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
-#include "crypto.h"
-#include "keyring.h"
-#include "ktls.h"
+#include "crypto/crypto.h"
+#include "crypto/keyring.h"
+#include "tls/ktls.h"
 #include "kselftest_harness.h"
 
 /* Setup makes keys and starts an agent: slower than the default 30 s. */

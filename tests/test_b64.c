@@ -12,8 +12,8 @@
 
 #include "kselftest_harness.h"
 
-#include "b64.h"
-#include "crypto.h"
+#include "base/b64.h"
+#include "crypto/crypto.h"
 
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -43,16 +43,16 @@
 #endif
 #include "kselftest_harness.h"
 
-#include "b64.h"
-#include "certcheck.h"
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "e2e.h"
-#include "home.h"
-#include "keyfile.h"
+#include "base/b64.h"
+#include "crypto/certcheck.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "client/e2e.h"
+#include "client/home.h"
+#include "crypto/keyfile.h"
 #include "lib/run_cmd.h"
 #include "lib/testpki.h"
-#include "peer.h"
+#include "client/peer.h"
 
 enum { ALICE, BOB, CAROL, N_IDENT };
 static const char *const names[N_IDENT] = { "alice", "bob", "carol" };

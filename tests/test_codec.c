@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_FRAME KC_MAX_FRAME_DEFAULT
 #define BYTES(s) { (const uint8_t *)(s), sizeof(s) - 1 }

@@ -22,13 +22,13 @@
 
 #include "../agent/tls.h"
 #include "../bench/crypto_floor_sizes.h"
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "e2e.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "client/e2e.h"
 #include "kselftest_harness.h"
 #include "lib/tls_echo.h"
 #include "lib/tls_mem.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define SENDER "alice"
 #define RECIPIENT "bob"

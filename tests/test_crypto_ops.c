@@ -29,10 +29,10 @@
 #include "lib/hex.h"
 #include "lib/kernel_keys.h"
 
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "keyring.h"
-#include "rsa_keyring.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "crypto/keyring.h"
+#include "crypto/rsa_keyring.h"
 
 #define PYTHON "/usr/bin/python3"
 #define AAD_MAX KC_SEQ_AAD_MAX

@@ -19,9 +19,9 @@
 
 #include "kselftest_harness.h"
 
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "e2e.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "client/e2e.h"
 
 static const char *const senders[] = { "alice", "bob", "carol" };
 #define N_SENDERS (sizeof(senders) / sizeof(senders[0]))

@@ -20,11 +20,11 @@
 
 #include "kselftest_harness.h"
 
-#include "b64.h"
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "envelope.h"
-#include "keyfile.h"
+#include "base/b64.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "client/envelope.h"
+#include "crypto/keyfile.h"
 
 #define BASE_LEN 20 /* two CBC blocks, so ct has one '=' of padding */
 #define CT_MAX 4096

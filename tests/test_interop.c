@@ -25,7 +25,7 @@
 
 #include "kselftest_harness.h"
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 
 #define PYTHON "/usr/bin/python3"
 #define OPENSSL "openssl"

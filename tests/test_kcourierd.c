@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "../agent/state.h"
 #include "../agent/store.h"
 #include "kselftest_harness.h"
@@ -105,14 +106,6 @@ static bool is_hex_line(const char *s, size_t hex_len)
 		if (!strchr("0123456789abcdef", s[i]) || !s[i])
 			return false;
 	return s[hex_len] == '\n';
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void shared_setup(void)
@@ -367,11 +360,11 @@ TEST_F(kcd, token_prints_working_tokens)
 
 	/* Another connection holds the store open, as a running agent would. */
 	ASSERT_EQ(0, open_store(&st));
-	before = now_ms();
+	before = kc_wall_ms();
 	ASSERT_EQ(0, kcd(r, self->tmp, "", "token --dir '%s' --count 3",
 			 shared.dir))
 	TH_LOG("%s", r->err);
-	after = now_ms();
+	after = kc_wall_ms();
 	ASSERT_TRUE(split_tokens(r->out, &t));
 	ASSERT_EQ(3, t.n);
 	EXPECT_STRNE(t.text[0], t.text[1]);
@@ -393,10 +386,10 @@ TEST_F(kcd, token_prints_working_tokens)
 	kc_store_close(st);
 
 	/* One token by default, and --ttl overrides the configuration. */
-	before = now_ms();
+	before = kc_wall_ms();
 	ASSERT_EQ(0, kcd(r, self->tmp, "", "token --dir '%s' --ttl 120",
 			 shared.dir));
-	after = now_ms();
+	after = kc_wall_ms();
 	ASSERT_TRUE(split_tokens(r->out, &t));
 	ASSERT_EQ(1, t.n);
 	EXPECT_NE(NULL, strstr(r->err, "1 token, valid until"));
@@ -451,8 +444,8 @@ TEST_F(kcd, revoke)
 	struct kc_client c;
 
 	ASSERT_EQ(0, open_store(&st));
-	ASSERT_EQ(0, kc_store_token_new(st, now_ms(), 60, token));
-	ASSERT_EQ(0, kc_store_register(st, text_of(token), now_ms(), &reg));
+	ASSERT_EQ(0, kc_store_token_new(st, kc_wall_ms(), 60, token));
+	ASSERT_EQ(0, kc_store_register(st, text_of(token), kc_wall_ms(), &reg));
 
 	EXPECT_EQ(0, kcd(r, self->tmp, "", "revoke --dir '%s' revokee",
 			 shared.dir))

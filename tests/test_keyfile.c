@@ -20,8 +20,8 @@
 
 #include "kselftest_harness.h"
 
-#include "crypto.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 
 #define PASS "correct horse battery staple"
 

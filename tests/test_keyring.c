@@ -11,9 +11,9 @@
 
 #include "kselftest_harness.h"
 
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "keyring.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "crypto/keyring.h"
 
 /* Finds kcourier:<sid>:<role> in the ring; returns its serial or -1. */
 static key_serial_t find_key(struct kc_keyring *kr, const uint8_t *sid,

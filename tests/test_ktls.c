@@ -37,16 +37,16 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "../agent/ktls.h"
+#include "../agent/tls_ktls.h"
 #include "../agent/tls.h"
-#include "../lib/ktls.h"
+#include "tls/ktls.h"
 #include "kselftest_harness.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
 #include "lib/tls_echo.h"
 #include "lib/tls_mem.h"
 #include "lib/tls_proxy.h"
-#include "tlsclient.h"
+#include "tls/tlsclient.h"
 
 #define BIG (1024 * 1024)
 #define ROUNDS 64

@@ -1006,7 +1006,7 @@ TEST(proc_cpu_missing_pid)
 
 TEST(now_ns_is_monotonic)
 {
-	uint64_t a = kc_now_ns(), b = kc_now_ns();
+	uint64_t a = kc_mono_ns(), b = kc_mono_ns();
 
 	EXPECT_LT(0, a);
 	EXPECT_LE(a, b);

@@ -27,8 +27,8 @@
 
 #include "../agent/pki.h"
 #include "../agent/state.h"
-#include "crypto.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "kselftest_harness.h"
 #include "lib/testpki.h"
 

@@ -40,11 +40,11 @@
 #include "lib/vectors.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "keyring.h"
-#include "oaep_decode.h"
-#include "rsa_keyring.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "crypto/keyring.h"
+#include "crypto/oaep_decode.h"
+#include "crypto/rsa_keyring.h"
 
 #define VECTOR_FILE "rsa_oaep_2048_sha256_mgf1sha256_test.json"
 #define DB_LEN (KC_RSA_LEN - KC_OAEP_HASH_LEN - 1)

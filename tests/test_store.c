@@ -25,7 +25,7 @@
 #include <sqlite3.h>
 
 #include "../agent/store.h"
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "kselftest_harness.h"
 
 #define T0 1700000000000LL /* a fixed "now", ms */

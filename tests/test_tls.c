@@ -42,7 +42,7 @@
 #include "lib/testpki.h"
 #include "lib/tls_echo.h"
 #include "lib/tls_mem.h"
-#include "tlsclient.h"
+#include "tls/tlsclient.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -30,10 +30,10 @@
 
 #include "lib/kernel_keys.h"
 #include "lib/keycache.h"
-#include "crypto.h"
-#include "keyring.h"
-#include "rsa_keyring.h"
-#include "unwrap_keys.h"
+#include "crypto/crypto.h"
+#include "crypto/keyring.h"
+#include "crypto/rsa_keyring.h"
+#include "crypto/unwrap_keys.h"
 
 #define NKEYS 3
 

@@ -32,7 +32,7 @@
 #include "lib/hex.h"
 #include "lib/sym_engine.h"
 #include "lib/vectors.h"
-#include "crypto.h"
+#include "crypto/crypto.h"
 
 struct tally {
 	int total;

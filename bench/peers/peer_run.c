@@ -127,7 +127,7 @@ bool peer_sender_finished(const struct peer_sender *s)
 		return true;
 	if (open_loop(s->run))
 		return intended_ns(s, s->next_seq) >= s->run->m_end;
-	return kc_now_ns() >= s->run->m_end;
+	return kc_mono_ns() >= s->run->m_end;
 }
 
 static bool window_full(const struct peer_sender *s)
@@ -168,7 +168,7 @@ unsigned int peer_sender_pump(struct peer_sender *s)
 	if (!__atomic_load_n(&run->started, __ATOMIC_ACQUIRE))
 		return 0;
 	while (!s->failed && !window_full(s)) {
-		now = kc_now_ns();
+		now = kc_mono_ns();
 		t = open_loop(run) ? intended_ns(s, s->next_seq) : now;
 		if (t > now || t >= run->m_end)
 			break;
@@ -209,7 +209,7 @@ static void mark_acked(struct peer_sender *s, uint64_t seq, uint64_t now)
 void peer_sender_acked_key(struct peer_sender *s, uint32_t key)
 {
 	unsigned int w = s->run->opts->window;
-	uint64_t now = kc_now_ns(), seq;
+	uint64_t now = kc_mono_ns(), seq;
 
 	pthread_mutex_lock(&s->lock);
 	/* Acks nearly always come in order: the first look usually hits. */
@@ -226,7 +226,7 @@ void peer_sender_acked_key(struct peer_sender *s, uint32_t key)
 void peer_sender_acked_seq(struct peer_sender *s, uint64_t seq)
 {
 	unsigned int w = s->run->opts->window;
-	uint64_t now = kc_now_ns();
+	uint64_t now = kc_mono_ns();
 
 	pthread_mutex_lock(&s->lock);
 	if (seq >= s->base && seq < s->next_seq && !s->ring[seq % w].acked)
@@ -261,7 +261,7 @@ void peer_sender_confirmed(struct peer_sender *s, uint64_t seq)
 void peer_deliver(struct peer_receiver *r, const void *data, size_t len)
 {
 	struct peer_run *run = r->run;
-	uint64_t now = kc_now_ns();
+	uint64_t now = kc_mono_ns();
 	enum kc_ledger_verdict v;
 	struct header h;
 
@@ -383,7 +383,7 @@ static uint64_t pace_pass(struct peer_run *run)
 		if (s->failed)
 			t = UINT64_MAX;
 		else if (window_full(s))
-			t = kc_now_ns() + PACER_FULL_SLEEP_NS;
+			t = kc_mono_ns() + PACER_FULL_SLEEP_NS;
 		else
 			t = intended_ns(s, s->next_seq);
 		pthread_mutex_unlock(&s->lock);
@@ -398,7 +398,7 @@ static void *pacer_main(void *arg)
 	struct peer_run *run = arg;
 	uint64_t next;
 
-	while (kc_now_ns() < run->m_end) {
+	while (kc_mono_ns() < run->m_end) {
 		next = pace_pass(run);
 		peer_sleep_until(next < run->m_end ? next : run->m_end);
 	}
@@ -411,7 +411,7 @@ int peer_run_start(struct peer_run *run)
 	unsigned int i;
 	int err;
 
-	run->t0 = kc_now_ns();
+	run->t0 = kc_mono_ns();
 	run->m_start = run->t0 + (uint64_t)(o->warmup_s * 1e9);
 	run->m_end = run->m_start + (uint64_t)(o->duration_s * 1e9);
 	if (o->rate > 0)
@@ -472,11 +472,11 @@ static void wait_until(struct peer_run *run, uint64_t deadline,
 		peer_sleep_until(deadline);
 		return;
 	}
-	while (kc_now_ns() < deadline) {
+	while (kc_mono_ns() < deadline) {
 		uint64_t next = *last_ns + PROGRESS_NS;
 
 		peer_sleep_until(next < deadline ? next : deadline);
-		t = kc_now_ns();
+		t = kc_mono_ns();
 		if (t < next)
 			continue;
 		totals(run, &now);
@@ -500,16 +500,16 @@ static void sample_cpu(struct peer_run *run, unsigned int i)
 /* In-flight messages get DRAIN_NS to be acked and delivered. */
 static void drain(struct peer_run *run)
 {
-	uint64_t deadline = kc_now_ns() + DRAIN_NS;
+	uint64_t deadline = kc_mono_ns() + DRAIN_NS;
 	struct totals t;
 
 	for (;;) {
 		totals(run, &t);
 		if (t.senders_done && t.delivered >= t.sent)
 			return;
-		if (kc_now_ns() >= deadline)
+		if (kc_mono_ns() >= deadline)
 			return;
-		peer_sleep_until(kc_now_ns() + DRAIN_POLL_NS);
+		peer_sleep_until(kc_mono_ns() + DRAIN_POLL_NS);
 	}
 }
 

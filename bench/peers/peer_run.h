@@ -151,7 +151,7 @@ void peer_sender_fail(struct peer_sender *s, enum peer_error e);
 /* Without a per-message ack (NATS core): 1..seq reached the broker. */
 void peer_sender_confirmed(struct peer_sender *s, uint64_t seq);
 
-/* CLOCK_MONOTONIC deadline in ns, as kc_now_ns() reads it. */
+/* CLOCK_MONOTONIC deadline in ns, as kc_mono_ns() reads it. */
 void peer_sleep_until(uint64_t t_ns);
 
 /* A delivery to r; malformed or foreign payloads are counted as bad. */

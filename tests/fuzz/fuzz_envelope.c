@@ -15,10 +15,10 @@
 
 #include <openssl/crypto.h>
 
-#include "crypto.h"
-#include "crypto_ops.h"
-#include "envelope.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+#include "client/envelope.h"
+#include "crypto/keyfile.h"
 
 static struct kc_crypto *crypto;
 static kc_handle_t unwrap_key = KC_HANDLE_NONE;

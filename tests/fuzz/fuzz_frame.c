@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "codec_check.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_FRAME KC_MAX_FRAME_DEFAULT
 

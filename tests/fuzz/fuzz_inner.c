@@ -5,7 +5,7 @@
  * decodes must re-encode to the same bytes.
  */
 #include "codec_check.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

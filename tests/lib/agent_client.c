@@ -11,9 +11,9 @@
 
 #include "agent_client.h"
 #include "keycache.h"
-#include "crypto.h"
-#include "keyfile.h"
-#include "tlsclient.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
+#include "tls/tlsclient.h"
 
 static struct kc_bytes bytes(const void *p, size_t len)
 {

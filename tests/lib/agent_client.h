@@ -23,8 +23,8 @@
 #include <openssl/evp.h>
 
 #include "agent_proc.h"
-#include "client.h"
-#include "wire.h"
+#include "client/client.h"
+#include "wire/wire.h"
 
 #define TEST_WAIT_MS 20000
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "agent_proc.h"
-#include "keyfile.h"
+#include "crypto/keyfile.h"
 
 #define TEST_PASSPHRASE "kcourier test passphrase"
 /* Generous: key loading runs PBKDF2 three times, slower under ASan. */

@@ -14,7 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 #include "keycache.h"
 
 #define KEY_FILE_MAX 4096 /* an RSA-2048 PKCS#8 DER is about 1.2 KiB */

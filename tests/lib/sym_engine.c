@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "afalg.h"
-#include "keyring.h"
+#include "crypto/afalg.h"
+#include "crypto/keyring.h"
 #include "sym_engine.h"
 
 const struct sym_engine sym_engine_openssl = {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 
 struct sym_engine {
 	const char *name;

@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../agent/ktls.h"
-#include "../lib/ktls.h"
+#include "../agent/tls_ktls.h"
+#include "tls/ktls.h"
 #include "lib/tls_echo.h"
 
 #define CHUNK (64 * 1024)

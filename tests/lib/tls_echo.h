@@ -25,7 +25,7 @@
 
 #include "../agent/tls.h"
 #include "lib/testpki.h"
-#include "tlsclient.h"
+#include "tls/tlsclient.h"
 
 #define ECHO_LINE_MAX 256
 

@@ -12,14 +12,14 @@
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
-#include "client.h"
-#include "clientcred.h"
-#include "crypto.h"
-#include "enroll.h"
-#include "home.h"
+#include "client/client.h"
+#include "tls/clientcred.h"
+#include "crypto/crypto.h"
+#include "client/enroll.h"
+#include "client/home.h"
 #include "identity.h"
-#include "keyfile.h"
-#include "status.h"
+#include "crypto/keyfile.h"
+#include "base/status.h"
 #include "tokens.h"
 
 /* CACHE/<pin>: --cache, else $XDG_CACHE_HOME or ~/.cache, plus the tool. */

@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 
 #include "load.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 struct load_identity {
 	char id[KC_CLIENT_ID_MAX + 1];

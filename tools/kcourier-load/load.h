@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "tlsclient.h"
+#include "tls/tlsclient.h"
 
 #define LOAD_NAME "kcourier-load"
 
@@ -54,7 +54,7 @@ static inline unsigned int load_senders(const struct load_opts *o)
 	return o->pairs * o->fanin;
 }
 
-/* Sleeps until CLOCK_MONOTONIC reads t_ns (report.h's kc_now_ns). */
+/* Sleeps until CLOCK_MONOTONIC reads t_ns (report.h's kc_mono_ns). */
 static inline void load_sleep_until(uint64_t t_ns)
 {
 	struct timespec ts = { (time_t)(t_ns / 1000000000),

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "e2e.h"
+#include "crypto/crypto.h"
+#include "client/e2e.h"
 #include "identity.h"
 #include "report.h"
 #include "run.h"
@@ -147,10 +147,10 @@ static void watch_until(struct load *l, uint64_t t_ns,
 	uint64_t now, next, v[LIVE_COUNTERS];
 	int64_t inflight;
 
-	while (kc_now_ns() < t_ns) {
+	while (kc_mono_ns() < t_ns) {
 		next = *last_ns + 1000000000;
 		load_sleep_until(next < t_ns ? next : t_ns);
-		now = kc_now_ns();
+		now = kc_mono_ns();
 		if (now < next)
 			continue;
 		sum_live(l, v, &inflight);
@@ -179,11 +179,11 @@ static bool drained(const struct load *l)
 
 static void drain(struct load *l)
 {
-	uint64_t deadline = kc_now_ns() + (uint64_t)(l->o.drain_s * 1e9);
+	uint64_t deadline = kc_mono_ns() + (uint64_t)(l->o.drain_s * 1e9);
 
 	atomic_store(&l->run.phase, PHASE_DRAINING);
-	while (!drained(l) && kc_now_ns() < deadline)
-		load_sleep_until(kc_now_ns() + 10000000);
+	while (!drained(l) && kc_mono_ns() < deadline)
+		load_sleep_until(kc_mono_ns() + 10000000);
 	atomic_store(&l->run.phase, PHASE_DONE);
 }
 
@@ -209,7 +209,7 @@ static void set_clock(struct load *l)
 	const struct load_opts *o = &l->o;
 
 	l->run.o = o;
-	l->run.t_start = kc_now_ns();
+	l->run.t_start = kc_mono_ns();
 	l->run.t_measure = l->run.t_start + (uint64_t)(o->warmup_s * 1e9);
 	l->run.t_stop = l->run.t_measure + (uint64_t)(o->duration_s * 1e9);
 	l->run.interval_ns =

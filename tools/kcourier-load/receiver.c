@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "crypto.h"
-#include "e2e.h"
+#include "client/client.h"
+#include "crypto/crypto.h"
+#include "client/e2e.h"
 #include "payload.h"
-#include "peer.h"
+#include "client/peer.h"
 #include "run.h"
 
 struct known_sender {
@@ -163,7 +163,7 @@ static void check_payload(struct load_receiver *r, struct load_worker *w,
 {
 	struct payload_hdr h;
 	enum kc_ledger_verdict v;
-	uint64_t now = kc_now_ns();
+	uint64_t now = kc_mono_ns();
 
 	if (len != r->o->size || !payload_read(pt, len, &h) ||
 	    h.stream != k->stream) {

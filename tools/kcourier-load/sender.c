@@ -16,15 +16,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "certcheck.h"
-#include "client.h"
-#include "crypto.h"
-#include "e2e.h"
-#include "outer.h"
+#include "base/clock.h"
+#include "crypto/certcheck.h"
+#include "client/client.h"
+#include "crypto/crypto.h"
+#include "client/e2e.h"
+#include "client/outer.h"
 #include "payload.h"
-#include "peer.h"
+#include "client/peer.h"
 #include "run.h"
-#include "status.h"
+#include "base/status.h"
 
 struct inflight {
 	uint64_t outer_seq;
@@ -51,14 +52,6 @@ struct load_sender {
 	uint8_t *payload;
 	bool dead;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct kc_client *sender_conn(const struct load_sender *s)
 {
@@ -206,11 +199,11 @@ static int send_session_init(struct load_sender *s)
 	size_t len = 0;
 	int ret;
 
-	ret = kc_e2e_start(s->e2e, s->to, s->peer.enc_pub, wall_ms(), &init,
+	ret = kc_e2e_start(s->e2e, s->to, s->peer.enc_pub, kc_wall_ms(), &init,
 			   &len);
 	if (ret)
 		return ret;
-	*slot = (struct inflight){ .app_seq = 0, .sent_ns = kc_now_ns() };
+	*slot = (struct inflight){ .app_seq = 0, .sent_ns = kc_mono_ns() };
 	return send_inner(s, init, len, slot);
 }
 
@@ -222,7 +215,7 @@ static int send_message(struct load_sender *s, uint64_t t0)
 	size_t len = 0;
 	int ret;
 
-	if (kc_e2e_needs_init(s->e2e, s->to, wall_ms())) {
+	if (kc_e2e_needs_init(s->e2e, s->to, kc_wall_ms())) {
 		ret = send_session_init(s);
 		if (ret)
 			return ret;
@@ -233,7 +226,7 @@ static int send_message(struct load_sender *s, uint64_t t0)
 		return ret;
 	slot = ring_tail(s);
 	*slot = (struct inflight){ .app_seq = h.seq, .t0_ns = t0,
-				   .sent_ns = kc_now_ns() };
+				   .sent_ns = kc_mono_ns() };
 	ret = send_inner(s, inner, len, slot);
 	if (!ret)
 		s->next_app_seq++;
@@ -285,7 +278,7 @@ void sender_pump(struct load_sender *s, struct load_worker *w, uint64_t now)
 		}
 		count_sent(s, w, t0);
 		s->next_due_ns += interval;
-		now = interval ? now : kc_now_ns();
+		now = interval ? now : kc_mono_ns();
 	}
 }
 
@@ -308,7 +301,7 @@ static void take_ack(struct load_sender *s, struct load_worker *w,
 		     const struct kc_frame *f)
 {
 	struct inflight *head = &s->ring[s->head];
-	uint64_t now = kc_now_ns();
+	uint64_t now = kc_mono_ns();
 	uint16_t status;
 
 	if (!s->len || kc_outer_match_ack(&s->outer, f, head->outer_seq,

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clientcred.h"
+#include "tls/clientcred.h"
 #include "storm.h"
-#include "tlsclient.h"
+#include "tls/tlsclient.h"
 
 struct storm_worker {
 	const struct load_opts *o;
@@ -30,11 +30,11 @@ static void one_connection(struct storm_worker *w)
 	struct kc_tls_client_opts opts = { .cred = w->cred,
 					   .timeout_ms = w->o->timeout_ms };
 	struct kc_tls_client *c = NULL;
-	uint64_t t0 = kc_now_ns(), t1;
+	uint64_t t0 = kc_mono_ns(), t1;
 	int ret;
 
 	ret = kc_tls_client_connect_opts(w->o->agent, w->o->pin, &opts, &c);
-	t1 = kc_now_ns();
+	t1 = kc_mono_ns();
 	kc_tls_client_close(c);
 	if (ret) {
 		kc_report_error_add(&w->errors,
@@ -54,7 +54,7 @@ static void *storm_main(void *arg)
 {
 	struct storm_worker *w = arg;
 
-	while (kc_now_ns() < w->t_stop)
+	while (kc_mono_ns() < w->t_stop)
 		one_connection(w);
 	return NULL;
 }
@@ -75,7 +75,7 @@ static int run_threads(const struct load_opts *o,
 		       struct kc_report *r)
 {
 	struct storm_worker *w = calloc(o->threads, sizeof(*w));
-	uint64_t start = kc_now_ns();
+	uint64_t start = kc_mono_ns();
 	unsigned int i, started = 0;
 	struct load_cpu c0;
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "home.h"
-#include "state.h"
+#include "agentconf/agentconf.h"
+#include "client/home.h"
+#include "agentconf/statedir.h"
 #include "target.h"
 
 static int read_listen(struct load_opts *o)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "client.h"
+#include "client/client.h"
 #include "run.h"
 
 /* How often a worker looks at the phase when nothing happens. */
@@ -133,7 +133,7 @@ void *worker_main(void *arg)
 
 	while (p.fds && p.owner && p.is_sender &&
 	       (phase = atomic_load(&w->run->phase)) != PHASE_DONE) {
-		now = kc_now_ns();
+		now = kc_mono_ns();
 		pump_senders(w, now, phase == PHASE_SENDING);
 		build_poll_set(w, &p);
 		wait_for_io(&p, wait_ns(w, now, phase == PHASE_SENDING));

@@ -11,23 +11,16 @@
 
 #include <openssl/crypto.h>
 
+#include "base/clock.h"
 #include "account.h"
-#include "clientcred.h"
-#include "crypto.h"
-#include "keyfile.h"
+#include "tls/clientcred.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "keyload.h"
-#include "passphrase.h"
+#include "base/passphrase.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define CERT_MAX 65536
-
-uint64_t account_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const char *const status_reasons[] = {
 	[KC_OK] = "accepted",

@@ -17,11 +17,12 @@
 
 #include <openssl/evp.h>
 
-#include "client.h"
-#include "cmd.h"
-#include "e2e.h"
-#include "home.h"
-#include "peer.h"
+#include "client/client.h"
+#include "kcourier_cmd.h"
+#include "client/e2e.h"
+#include "client/home.h"
+#include "client/peer.h"
+#include "base/clock.h"
 
 /* Which private keys a command needs. */
 enum {
@@ -94,7 +95,5 @@ void account_report(const struct account *a, int err, const char *what);
  */
 int account_fingerprint(const struct cli *cli, const char *id);
 
-/* Wall-clock milliseconds (E2E created_ms and rotation). */
-uint64_t account_now_ms(void);
 
 #endif

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "account.h"
-#include "cmd.h"
-#include "crypto.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto.h"
 #include "keyload.h"
 
 static const char fingerprint_usage[] =

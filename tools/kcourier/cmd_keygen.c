@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "crypto.h"
-#include "keyfile.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "keyload.h"
-#include "passphrase.h"
+#include "base/passphrase.h"
 
 static const char keygen_usage[] =
 	"usage: kcourier keygen --out DIR [--passphrase-file FILE]\n"

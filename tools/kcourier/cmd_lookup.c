@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "account.h"
-#include "cmd.h"
+#include "kcourier_cmd.h"
 #include "keyload.h"
 
 static const char lookup_usage[] =

@@ -13,11 +13,11 @@
 
 #include <openssl/crypto.h>
 
-#include "cmd.h"
-#include "crypto_ops.h"
-#include "envelope.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto_ops.h"
+#include "client/envelope.h"
 #include "io.h"
-#include "keyfile.h"
+#include "crypto/keyfile.h"
 #include "keyload.h"
 
 static const char open_usage[] =

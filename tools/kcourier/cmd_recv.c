@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "account.h"
-#include "b64.h"
-#include "cmd.h"
-#include "crypto.h"
+#include "base/b64.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto.h"
 #include "keyload.h"
 
 #define DEFAULT_TIMEOUT_MS 2000

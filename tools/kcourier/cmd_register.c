@@ -17,14 +17,14 @@
 #include <unistd.h>
 
 #include "account.h"
-#include "client.h"
-#include "cmd.h"
-#include "crypto.h"
-#include "enroll.h"
-#include "home.h"
-#include "keyfile.h"
+#include "client/client.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto.h"
+#include "client/enroll.h"
+#include "client/home.h"
+#include "crypto/keyfile.h"
 #include "keyload.h"
-#include "passphrase.h"
+#include "base/passphrase.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 

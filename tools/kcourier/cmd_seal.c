@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "crypto_ops.h"
-#include "envelope.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto_ops.h"
+#include "client/envelope.h"
 #include "io.h"
 #include "keyload.h"
 

@@ -19,12 +19,12 @@
 #include <string.h>
 
 #include "account.h"
-#include "certcheck.h"
-#include "cmd.h"
-#include "crypto.h"
+#include "crypto/certcheck.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto.h"
 #include "io.h"
 #include "keyload.h"
-#include "outer.h"
+#include "client/outer.h"
 
 #define INPUT_MAX ((size_t)16 << 20)
 #define WINDOW 64
@@ -155,7 +155,7 @@ static int start_session(struct sender *s)
 	s->have_peer = true;
 	m = push(s);
 	ret = m ? kc_e2e_start(s->a.e2e, s->to, s->peer.enc_pub,
-			       account_now_ms(), &m->inner, &m->len) :
+			       kc_wall_ms(), &m->inner, &m->len) :
 		  -ENOMEM;
 	if (!ret) {
 		m->is_init = true;
@@ -173,7 +173,7 @@ static int seal_one(struct sender *s, const uint8_t *pt, size_t len)
 	struct outmsg *m;
 	int ret;
 
-	if (kc_e2e_needs_init(s->a.e2e, s->to, account_now_ms()) &&
+	if (kc_e2e_needs_init(s->a.e2e, s->to, kc_wall_ms()) &&
 	    start_session(s))
 		return -1;
 	m = push(s);

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "account.h"
-#include "crypto.h"
-#include "keyfile.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 
 static int open_home_only(const struct cli *cli, struct kc_home *h)
 {

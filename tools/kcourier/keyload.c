@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "crypto.h"
-#include "keyfile.h"
+#include "kcourier_cmd.h"
+#include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "keyload.h"
-#include "passphrase.h"
+#include "base/passphrase.h"
 
 /*
  * The passphrase is fetched only when OpenSSL finds the key encrypted, so

@@ -7,7 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cmd.h"
+#include "kcourier_cmd.h"
 
 static const struct kc_cmd commands[] = {
 	{ "keygen", cmd_keygen, "make the id and enc key pairs" },

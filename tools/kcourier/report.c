@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "cmd.h"
+#include "kcourier_cmd.h"
 
 const char *cli_name(const char *path, bool input)
 {

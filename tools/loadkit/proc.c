@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "report.h"
 
 /*
@@ -66,10 +67,3 @@ double kc_self_cpu_seconds(void)
 	return timeval_seconds(&ru.ru_utime) + timeval_seconds(&ru.ru_stime);
 }
 
-uint64_t kc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "hist.h"
+#include "base/clock.h"
 
 #define KC_REPORT_MAX_ERRORS 32
 #define KC_REPORT_ERROR_NAME 32
@@ -87,7 +88,5 @@ void kc_report_progress(FILE *f, double t_s, double interval_s,
 double kc_proc_cpu_seconds(int pid);
 /* This process (getrusage). */
 double kc_self_cpu_seconds(void);
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t kc_now_ns(void);
 
 #endif

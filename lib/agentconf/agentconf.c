@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kcourierd.conf reader and writer; see config.h for the format and keys.
+ *
+ * Hand-written on purpose: the format is `key = value` with comments, a
+ * few dozen lines to parse, and no Debian library does this format better
+ * (libconfig, glib's key files and inih each bring their own dialect, and
+ * none reports a repeated or unknown key together with its line number the
+ * way an operator needs here).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentconf/agentconf.h"
+#include "base/fileio.h"
+
+#define CONFIG_FILE_MAX (64 * 1024)
+
+struct config_key {
+	const char *name;
+	size_t offset; /* of a uint32_t in struct kc_agent_config */
+	uint32_t min, max;
+	const char *doc;
+};
+
+/* `listen` is parsed on its own; every other key is a bounded integer. */
+static const struct config_key int_keys[] = {
+	{ "max_frame", offsetof(struct kc_agent_config, max_frame), 16384,
+	  64u << 20, "Largest frame accepted (its u32 length field), bytes." },
+	{ "max_message", offsetof(struct kc_agent_config, max_message), 1,
+	  (64u << 20) - KC_CONFIG_FRAME_MARGIN,
+	  "Largest `inner` a SEND may carry, bytes; at most max_frame - 1024,\n"
+	  "# which is also its value when not set." },
+	{ "session_ttl", offsetof(struct kc_agent_config, session_ttl), 1,
+	  7 * 86400, "Seconds an OPEN_SESSION key lives." },
+	{ "token_ttl", offsetof(struct kc_agent_config, token_ttl), 1,
+	  365 * 86400, "Default lifetime of `kcourierd token`, seconds." },
+	{ "max_connections", offsetof(struct kc_agent_config, max_connections),
+	  1, 1000000, "Open connections, all workers together." },
+	{ "handshake_timeout",
+	  offsetof(struct kc_agent_config, handshake_timeout), 1, 3600,
+	  "Seconds from accept to the first frame." },
+	{ "idle_timeout", offsetof(struct kc_agent_config, idle_timeout), 1,
+	  86400, "Seconds without traffic before a connection is closed." },
+};
+#define N_INT_KEYS (sizeof(int_keys) / sizeof(int_keys[0]))
+#define LISTEN_SLOT N_INT_KEYS /* index of `listen` in the seen[] array */
+
+static uint32_t *field(struct kc_agent_config *cfg, const struct config_key *k)
+{
+	return (uint32_t *)((char *)cfg + k->offset);
+}
+
+void kc_config_defaults(struct kc_agent_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->listen, KC_CONFIG_LISTEN_DEFAULT);
+	kc_listen_parse(cfg->listen, &cfg->listen_addr, &cfg->listen_addr_len);
+	cfg->max_frame = 1u << 20;
+	cfg->max_message = cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
+	cfg->session_ttl = 3600;
+	cfg->token_ttl = 86400;
+	cfg->max_connections = 10000;
+	cfg->handshake_timeout = 10;
+	cfg->idle_timeout = 300;
+}
+
+/* Decimal digits only: no sign, no spaces, no hex, no overflow. */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	if (v < min)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_port(const char *s, in_port_t *port)
+{
+	uint32_t v;
+
+	if (parse_u32(s, 1, 65535, &v))
+		return -EINVAL;
+	*port = htons((uint16_t)v);
+	return 0;
+}
+
+static int parse_ipv6(const char *text, struct sockaddr_in6 *sin6)
+{
+	const char *close = strchr(text, ']');
+	char host[INET6_ADDRSTRLEN];
+	size_t n;
+
+	if (!close || close[1] != ':')
+		return -EINVAL;
+	n = (size_t)(close - text - 1);
+	if (n == 0 || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text + 1, n);
+	host[n] = '\0';
+	sin6->sin6_family = AF_INET6;
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		return -EINVAL;
+	return parse_port(close + 2, &sin6->sin6_port);
+}
+
+static int parse_ipv4(const char *text, struct sockaddr_in *sin)
+{
+	const char *colon = strrchr(text, ':');
+	char host[INET_ADDRSTRLEN];
+	size_t n;
+
+	if (!colon)
+		return -EINVAL;
+	n = (size_t)(colon - text);
+	if (n == 0 || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	sin->sin_family = AF_INET;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -EINVAL;
+	return parse_port(colon + 1, &sin->sin_port);
+}
+
+int kc_listen_parse(const char *text, struct sockaddr_storage *addr,
+		    socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	int ret;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strlen(text) >= KC_LISTEN_TEXT_MAX)
+		return -EINVAL;
+	if (text[0] == '[') {
+		ret = parse_ipv6(text, (struct sockaddr_in6 *)&ss);
+		*len = sizeof(struct sockaddr_in6);
+	} else {
+		ret = parse_ipv4(text, (struct sockaddr_in *)&ss);
+		*len = sizeof(struct sockaddr_in);
+	}
+	if (!ret)
+		*addr = ss;
+	return ret;
+}
+
+static void say(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !err_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int find_int_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_INT_KEYS; i++)
+		if (!strcmp(int_keys[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int set_listen(struct kc_agent_config *cfg, const char *value,
+		      unsigned int line, char *err, size_t err_len)
+{
+	if (kc_listen_parse(value, &cfg->listen_addr, &cfg->listen_addr_len)) {
+		say(err, err_len,
+		    "%u: bad value '%s' for listen (expected A.B.C.D:PORT or "
+		    "[IPV6]:PORT)",
+		    line, value);
+		return -EINVAL;
+	}
+	strcpy(cfg->listen, value);
+	return 0;
+}
+
+static int set_int(struct kc_agent_config *cfg, int idx, const char *value,
+		   unsigned int line, char *err, size_t err_len)
+{
+	const struct config_key *k = &int_keys[idx];
+
+	if (parse_u32(value, k->min, k->max, field(cfg, k))) {
+		say(err, err_len,
+		    "%u: bad value '%s' for %s (expected an integer from %u to "
+		    "%u)",
+		    line, value, k->name, k->min, k->max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * One line, already cut at its newline. seen[] holds the line each key was
+ * set on (0 = not yet), so a repeat can name both lines.
+ */
+static int parse_line(char *raw, unsigned int line, struct kc_agent_config *cfg,
+		      unsigned int *seen, char *err, size_t err_len)
+{
+	char *hash = strchr(raw, '#'), *eq, *key, *value;
+	int idx;
+
+	if (hash)
+		*hash = '\0';
+	key = trim(raw);
+	if (!*key)
+		return 0;
+	eq = strchr(key, '=');
+	if (!eq) {
+		say(err, err_len, "%u: expected 'key = value', got '%s'", line,
+		    key);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = trim(key);
+	value = trim(eq + 1);
+	idx = !strcmp(key, "listen") ? (int)LISTEN_SLOT : find_int_key(key);
+	if (idx < 0) {
+		say(err, err_len, "%u: unknown key '%s'", line, key);
+		return -EINVAL;
+	}
+	if (seen[idx]) {
+		say(err, err_len, "%u: '%s' already set on line %u", line, key,
+		    seen[idx]);
+		return -EINVAL;
+	}
+	seen[idx] = line;
+	if (idx == (int)LISTEN_SLOT)
+		return set_listen(cfg, value, line, err, err_len);
+	return set_int(cfg, idx, value, line, err, err_len);
+}
+
+/* max_message follows max_frame unless given, and must fit inside it. */
+static int check_limits(struct kc_agent_config *cfg, const unsigned int *seen,
+			char *err, size_t err_len)
+{
+	int msg = find_int_key("max_message");
+	uint32_t room = cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
+
+	if (!seen[msg]) {
+		cfg->max_message = room;
+		return 0;
+	}
+	if (cfg->max_message <= room)
+		return 0;
+	say(err, err_len,
+	    "%u: max_message %u must be at most max_frame - %u = %u", seen[msg],
+	    cfg->max_message, KC_CONFIG_FRAME_MARGIN, room);
+	return -EINVAL;
+}
+
+static int parse_lines(char *buf, struct kc_agent_config *cfg, char *err,
+		       size_t err_len)
+{
+	unsigned int seen[N_INT_KEYS + 1] = { 0 };
+	unsigned int line = 0;
+	char *next = buf, *nl;
+	int ret = 0;
+
+	while (!ret && next) {
+		nl = strchr(next, '\n');
+		if (nl)
+			*nl = '\0';
+		ret = parse_line(next, ++line, cfg, seen, err, err_len);
+		next = nl ? nl + 1 : NULL;
+	}
+	return ret ? ret : check_limits(cfg, seen, err, err_len);
+}
+
+static unsigned int line_of(const char *text, size_t pos)
+{
+	unsigned int line = 1;
+	size_t i;
+
+	for (i = 0; i < pos; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+int kc_config_parse(const char *text, size_t len, struct kc_agent_config *cfg,
+		    char *err, size_t err_len)
+{
+	const char *nul = memchr(text, '\0', len);
+	struct kc_agent_config tmp;
+	char *buf;
+	int ret;
+
+	if (nul) {
+		say(err, err_len, "%u: NUL byte in text",
+		    line_of(text, (size_t)(nul - text)));
+		return -EINVAL;
+	}
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	tmp = *cfg;
+	ret = parse_lines(buf, &tmp, err, err_len);
+	if (!ret)
+		*cfg = tmp;
+	free(buf);
+	return ret;
+}
+
+int kc_config_load(const char *path, struct kc_agent_config *cfg, char *err,
+		   size_t err_len)
+{
+	char why[256] = "";
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = kc_file_read(path, CONFIG_FILE_MAX, &text, &len);
+	if (ret) {
+		say(err, err_len, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = kc_config_parse((const char *)text, len, cfg, why,
+			      sizeof(why));
+	free(text);
+	if (ret)
+		say(err, err_len, "%s:%s", path, why);
+	return ret;
+}
+
+/* Left commented out, max_message keeps following max_frame when edited. */
+static bool follows_max_frame(const struct kc_agent_config *cfg,
+			      const struct config_key *k)
+{
+	return k->offset == offsetof(struct kc_agent_config, max_message) &&
+	       cfg->max_message == cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
+}
+
+int kc_config_write(FILE *f, const struct kc_agent_config *cfg)
+{
+	struct kc_agent_config copy = *cfg;
+	size_t i;
+
+	fprintf(f,
+		"# kcourierd configuration, written by `kcourierd init`.\n"
+		"# `key = value`; '#' starts a comment. Every key is "
+		"optional.\n\n"
+		"# Address to listen on: A.B.C.D:PORT or [IPV6]:PORT.\n"
+		"listen = %s\n",
+		cfg->listen);
+	for (i = 0; i < N_INT_KEYS; i++)
+		fprintf(f, "\n# %s\n%s%s = %u\n", int_keys[i].doc,
+			follows_max_frame(cfg, &int_keys[i]) ? "# " : "",
+			int_keys[i].name, *field(&copy, &int_keys[i]));
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The "auto" tier (crypto_ops.h kc_crypto_pick): when the kernel can run
+ * the afalg tier, which of afalg and user opens messages faster here?
+ * Which one wins depends on the CPU, the kernel's AES and SHA-256 drivers
+ * and the cost of a syscall, so it is measured rather than assumed: one
+ * batch of KC_PICK_BATCH messages of KC_PICK_SIZE bytes is opened by each
+ * tier in turn, and each tier's best round counts. Every open must
+ * succeed too: a tier that cannot open the batch is not picked.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "crypto/crypto.h"
+#include "crypto/crypto_ops.h"
+
+#define ROUNDS 5
+#define AAD_LEN KC_SEQ_AAD_MAX
+
+struct batch {
+	uint8_t k[KC_KEY_LEN];
+	uint8_t aad[AAD_LEN];
+	uint8_t iv[KC_PICK_BATCH][KC_IV_LEN];
+	uint8_t mac[KC_PICK_BATCH][KC_MAC_LEN];
+	uint8_t pt[KC_PICK_BATCH][KC_PICK_SIZE];
+	uint8_t ct[KC_PICK_BATCH][KC_PICK_SIZE + 16];
+	uint8_t out[KC_PICK_BATCH][KC_PICK_SIZE + 16];
+	struct kc_seal_req seal[KC_PICK_BATCH];
+	struct kc_open_req open[KC_PICK_BATCH];
+	size_t ct_len;
+};
+
+static int seal_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < KC_PICK_BATCH; i++)
+		b->seal[i] = (struct kc_seal_req){
+			.session = s,
+			.aad = b->aad,
+			.aad_len = AAD_LEN,
+			.iv = b->iv[i],
+			.pt = b->pt[i],
+			.pt_len = KC_PICK_SIZE,
+			.ct = b->ct[i],
+		};
+	ret = kc_seal_batch(c, b->seal, KC_PICK_BATCH);
+	for (i = 0; !ret && i < KC_PICK_BATCH; i++) {
+		ret = b->seal[i].status;
+		memcpy(b->mac[i], b->seal[i].mac, KC_MAC_LEN);
+	}
+	b->ct_len = b->seal[0].ct_len;
+	return ret;
+}
+
+/* One open batch; -EIO unless every message opens to its plaintext. */
+static int open_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < KC_PICK_BATCH; i++)
+		b->open[i] = (struct kc_open_req){
+			.session = s,
+			.aad = b->aad,
+			.aad_len = AAD_LEN,
+			.iv = b->iv[i],
+			.ct = b->ct[i],
+			.ct_len = b->ct_len,
+			.mac = b->mac[i],
+			.pt = b->out[i],
+		};
+	ret = kc_open_batch(c, b->open, KC_PICK_BATCH);
+	for (i = 0; !ret && i < KC_PICK_BATCH; i++)
+		if (b->open[i].status || b->open[i].pt_len != KC_PICK_SIZE ||
+		    memcmp(b->out[i], b->pt[i], KC_PICK_SIZE))
+			ret = -EIO;
+	return ret;
+}
+
+/* One tier in the race: its instance, its session under the shared K. */
+struct contender {
+	const struct kc_crypto_ops *ops;
+	struct kc_crypto *c;
+	kc_handle_t s;
+	double best;
+	int err;
+};
+
+static int contender_open(struct contender *t, struct batch *b)
+{
+	int ret = t->ops->create(&t->c);
+
+	if (!ret)
+		ret = kc_session_install(t->c, NULL, b->k, &t->s);
+	return ret;
+}
+
+static void contender_close(struct contender *t)
+{
+	kc_crypto_close(t->c);
+}
+
+/* One timed batch; keeps the best time, or the first error. */
+static void race_round(struct contender *t, struct batch *b)
+{
+	double start;
+
+	if (t->err)
+		return;
+	start = kc_mono_s();
+	t->err = open_batch(t->c, t->s, b);
+	start = kc_mono_s() - start;
+	if (!t->err && (t->best == 0 || start < t->best))
+		t->best = start;
+}
+
+/*
+ * Both tiers open the same batch, sealed once by the user tier, so afalg
+ * proves at start that it reads what user writes. Rounds alternate
+ * between the tiers, so that a burst of other load hits both alike; the
+ * first round of each only warms up.
+ */
+static void race(struct contender *t, size_t n, struct batch *b)
+{
+	size_t i, round;
+
+	for (i = 0; i < n; i++)
+		if (!t[i].err)
+			t[i].err = open_batch(t[i].c, t[i].s, b);
+	for (round = 0; round < ROUNDS; round++)
+		for (i = 0; i < n; i++)
+			race_round(&t[i], b);
+}
+
+static struct kc_crypto_pick picked;
+static int pick_ret;
+static pthread_once_t pick_once = PTHREAD_ONCE_INIT;
+
+static void note(const struct contender *t)
+{
+	picked.measured[picked.nmeasured].name = t->ops->name;
+	picked.measured[picked.nmeasured++].opens_per_s =
+		t->best > 0 ? KC_PICK_BATCH / t->best : 0;
+}
+
+static int pick_by_speed(struct batch *b)
+{
+	struct contender t[2] = { { .ops = &kc_crypto_user_ops },
+				  { .ops = &kc_crypto_afalg_ops } };
+	int ret;
+
+	ret = contender_open(&t[0], b);
+	if (!ret)
+		ret = seal_batch(t[0].c, t[0].s, b);
+	if (!ret)
+		t[1].err = contender_open(&t[1], b);
+	if (!ret)
+		race(t, 2, b);
+	if (!ret)
+		ret = t[0].err;
+	if (!ret) {
+		note(&t[0]);
+		if (t[1].err)
+			snprintf(picked.why, sizeof(picked.why),
+				 "afalg failed its start-up run (%s)",
+				 strerror(-t[1].err));
+		else
+			note(&t[1]);
+		if (!t[1].err && t[1].best < t[0].best)
+			picked.tier = "afalg";
+	}
+	contender_close(&t[0]);
+	contender_close(&t[1]);
+	return ret;
+}
+
+static void pick_run(void)
+{
+	struct batch *b;
+
+	picked.tier = "user";
+	if (kc_crypto_available("afalg", picked.why, sizeof(picked.why)))
+		return;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		pick_ret = -ENOMEM;
+		return;
+	}
+	kc_random(b->k, sizeof(b->k));
+	kc_random(b->aad, sizeof(b->aad));
+	kc_random(b->iv, sizeof(b->iv));
+	kc_random(b->pt, sizeof(b->pt));
+	pick_ret = pick_by_speed(b);
+	/* A throwaway key and random text, but scratch is wiped as a rule. */
+	explicit_bzero(b, sizeof(*b));
+	free(b);
+}
+
+int kc_crypto_pick(struct kc_crypto_pick *out)
+{
+	pthread_once(&pick_once, pick_run);
+	*out = picked;
+	return pick_ret;
+}
+
+void kc_crypto_pick_describe(const struct kc_crypto_pick *p, char *buf,
+			     size_t cap)
+{
+	char nums[KC_PICK_TIERS * 40] = "";
+	size_t len = 0;
+	unsigned int i;
+
+	if (!p->nmeasured) {
+		snprintf(buf, cap, "%s (afalg not available: %s)", p->tier,
+			 p->why);
+		return;
+	}
+	for (i = 0; i < p->nmeasured && len < sizeof(nums); i++)
+		len += (size_t)snprintf(nums + len, sizeof(nums) - len,
+					"%s%s %.0f opens/s", i ? ", " : "",
+					p->measured[i].name,
+					p->measured[i].opens_per_s);
+	snprintf(buf, cap, "%s (%s in batches of %d x %d B%s%s)", p->tier, nums,
+		 KC_PICK_BATCH, KC_PICK_SIZE, p->why[0] ? "; " : "", p->why);
+}

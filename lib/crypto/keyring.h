@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Session keys in the kernel keyring (docs/DESIGN.md "Keys").
+ *
+ * The agent keeps one keyring named "kcourier" linked into its user
+ * keyring. Each live session has two keys in it, "kcourier:<sid-hex>:enc"
+ * (K) and "kcourier:<sid-hex>:mac" (Km), with a timeout equal to the
+ * session TTL, so an operator sees live sessions with `keyctl show @u`.
+ * Keys are unlinked, never invalidated, when a session ends: invalidation
+ * is asynchronous in the kernel and the quota is returned only later, which
+ * under load reads as a leak.
+ *
+ * Type "user" for the user tier's readable mirror (its crypto works on its
+ * own copy in locked memory); "logon" for the afalg tier, which keys its
+ * sockets from the key by serial and has no other copy (logon keys cannot
+ * be read back).
+ */
+#ifndef KC_KEYRING_H
+#define KC_KEYRING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <keyutils.h>
+
+#include "wire/wire.h"
+
+#define KC_KEYRING_NAME "kcourier"
+
+struct kc_keyring {
+	key_serial_t ring;
+	unsigned long quota_misses; /* keys add_key refused with EDQUOT */
+	bool quota_logged;
+};
+
+/* Finds the "kcourier" keyring under @u, creating and linking it if absent. */
+int kc_keyring_open(struct kc_keyring *kr);
+
+/*
+ * Adds kcourier:<sid-hex>:<role> of `type` with a timeout of ttl_s seconds.
+ * Returns 0 with *serial set, -EDQUOT when the user's key quota is full
+ * (counted, and logged once per struct kc_keyring: the user tier then
+ * keeps the session in locked memory only, the afalg tier refuses it),
+ * or another -errno.
+ */
+int kc_keyring_add(struct kc_keyring *kr, const char *type,
+		   const uint8_t sid[KC_SID_LEN], const char *role,
+		   const void *key, size_t len, unsigned int ttl_s,
+		   key_serial_t *serial);
+
+/* Unlinks one key from the ring; a key already gone is not an error. */
+void kc_keyring_unlink(struct kc_keyring *kr, key_serial_t serial);
+
+/*
+ * Unlinks every kcourier:* key in the ring: what a killed earlier run left.
+ * Returns the number unlinked or -errno.
+ */
+int kc_keyring_purge(struct kc_keyring *kr);
+
+/* Name of a session key: "kcourier:<32 hex>:<role>". */
+#define KC_KEYNAME_MAX 64
+void kc_keyring_name(const uint8_t sid[KC_SID_LEN], const char *role,
+		     char out[KC_KEYNAME_MAX]);
+
+#endif
