@@ -104,7 +104,11 @@ endif
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
 PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
 
-AGENT_SRCS := $(wildcard agent/*.c)
+# The agent's layers, lowest first (docs/DESIGN.md "Layers"); the
+# commands, state, PKI and store stay at the top of agent/. Agent code
+# names its headers with the folder: #include "conn/conn.h".
+AGENT_DIRS := ring conn loop proto
+AGENT_SRCS := $(wildcard agent/*.c) $(foreach d,$(AGENT_DIRS),$(wildcard agent/$(d)/*.c))
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
 AGENT_PKGS := gnutls sqlite3 liburing
@@ -176,6 +180,7 @@ $(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBS_CLIENT)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
+$(BUILD)/obj/agent/%.o: KC_CPPFLAGS += -Iagent
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
 	$(call say,AR,$@)
@@ -198,7 +203,7 @@ $(HARNESS):
 $(BUILD)/obj/tests/%.o: tests/%.c $(HARNESS)
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(KC_CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit $(CPPFLAGS) \
+	$(Q)$(CC) $(KC_CPPFLAGS) -I$(HARNESS_DIR) -Itests -Itools/loadkit -Iagent $(CPPFLAGS) \
 		$(KC_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 # Test objects build at -O0 (after the user's CFLAGS, so it stays):
@@ -213,7 +218,7 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/lib/*.c))
 $(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(KC_CPPFLAGS) -Itests -DKC_TEST_SRC_DIR='"$(CURDIR)"' $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(KC_CPPFLAGS) -Itests -Iagent -DKC_TEST_SRC_DIR='"$(CURDIR)"' $(CPPFLAGS) $(KC_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),$(AGENT_LIB)) $(LOADKIT_LIB) $(LIBS_ALL)
 	$(call say,LD,$@)

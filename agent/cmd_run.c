@@ -15,17 +15,19 @@
 #include <unistd.h>
 
 #include "kcourierd_cmd.h"
+#include "conn/tls_ktls.h"
 #include "crypto/crypto_ops.h"
 #include "daemon.h"
 #include "crypto/keyring.h"
-#include "tls_ktls.h"
-#include "listener.h"
-#include "ratelog.h"
-#include "router.h"
-#include "sessions.h"
+#include "loop/listener.h"
+#include "loop/worker.h"
+#include "pki.h"
+#include "proto/proto.h"
+#include "proto/router.h"
+#include "proto/sessions.h"
+#include "ring/ratelog.h"
 #include "state.h"
 #include "store.h"
-#include "worker.h"
 
 #define WORKERS_MAX 256
 
@@ -197,11 +199,12 @@ static int open_store(struct run *r)
 
 	ret = kc_state_path(r->st.dir, KC_STATE_STORE, path);
 	if (!ret)
-		ret = kc_store_open(path, false, &r->d.store);
+		ret = kc_store_open(path, false, &r->d.proto.store);
 	if (ret)
 		kcd_err("run: store %s: %s", path, strerror(-ret));
 	else
-		snprintf(r->d.store_path, sizeof(r->d.store_path), "%s", path);
+		snprintf(r->d.proto.store_path, sizeof(r->d.proto.store_path),
+			 "%s", path);
 	return ret;
 }
 
@@ -212,7 +215,7 @@ static int make_tls(struct run *r)
 		.ca = { r->st.ca_der.data, r->st.ca_der.size },
 		.key_pkcs8 = { r->st.tls_pkcs8, r->st.tls_pkcs8_len },
 	};
-	int ret = kc_tls_server_new(&cfg, &r->d.tls);
+	int ret = kc_tls_server_new(&cfg, &r->d.loop.conns.tls);
 
 	if (ret)
 		kcd_err("run: TLS credentials: %s", strerror(-ret));
@@ -240,14 +243,15 @@ static int make_shared(struct run *r)
 {
 	int ret;
 
-	pthread_mutex_init(&r->d.store_lock, NULL);
-	atomic_init(&r->d.nconns, 0);
-	ret = kc_sid_set_create(&r->d.sids);
+	pthread_mutex_init(&r->d.proto.store_lock, NULL);
+	atomic_init(&r->d.loop.conns.nconns, 0);
+	ret = kc_sid_set_create(&r->d.proto.sids);
 	if (!ret)
-		ret = kc_router_create(&r->d.router);
+		ret = kc_router_create(&r->d.proto.router);
 	if (!ret) {
-		r->d.workers = calloc(r->nworkers, sizeof(*r->d.workers));
-		if (!r->d.workers)
+		r->d.loop.workers =
+			calloc(r->nworkers, sizeof(*r->d.loop.workers));
+		if (!r->d.loop.workers)
 			ret = -ENOMEM;
 	}
 	if (ret)
@@ -272,26 +276,60 @@ static int start_worker(struct run *r, unsigned int i)
 		free(w);
 		return fd;
 	}
-	ret = kc_worker_start(w, &r->d, i, fd);
+	ret = kc_worker_start(w, &r->d.loop, i, fd);
 	if (ret) {
 		kcd_err("run: worker %u: %s", i, strerror(-ret));
 		free(w);
 		return ret;
 	}
-	r->d.workers[i] = w;
+	r->d.loop.workers[i] = w;
 	r->started++;
 	return 0;
+}
+
+/* REGISTER's certificates come from the agent CA (proto/context.h). */
+static int issue_client(void *ctx, const char *id, const uint8_t *spki,
+			size_t spki_len, gnutls_datum_t *der)
+{
+	struct kc_agent_state *st = ctx;
+
+	return kc_pki_issue_client(&st->ca, id, spki, spki_len, 0, der);
+}
+
+/*
+ * Each layer gets what it needs of the run; the loop calls the request
+ * layer only through kc_proto_ops (docs/DESIGN.md "Layers").
+ */
+static void connect_layers(struct run *r)
+{
+	struct kc_proto *p = &r->d.proto;
+
+	r->d.loop.conns.cfg = &r->d.cfg;
+	r->d.loop.ops = &kc_proto_ops;
+	r->d.loop.ops_ctx = p;
+	r->d.loop.nworkers = r->nworkers;
+	p->cfg = &r->d.cfg;
+	p->crypto_tier = r->d.crypto_tier;
+	p->keyring = r->d.keyring;
+	p->ca_der = r->st.ca_der;
+	p->seal_der = r->st.seal_der;
+	p->seal_pkcs8 = r->st.seal_pkcs8;
+	p->seal_pkcs8_len = r->st.seal_pkcs8_len;
+	p->issue_client = issue_client;
+	p->issuer = &r->st;
 }
 
 static int start_workers(struct run *r)
 {
 	int ret = 0;
 
-	r->d.nworkers = r->nworkers;
+	connect_layers(r);
 	for (unsigned int i = 0; !ret && i < r->nworkers; i++)
 		ret = start_worker(r, i);
 	/* The workers hold their copies: the plain key bytes can go. */
 	kc_agent_state_wipe_der(&r->st);
+	r->d.proto.seal_pkcs8 = NULL;
+	r->d.proto.seal_pkcs8_len = 0;
 	return ret;
 }
 
@@ -302,13 +340,13 @@ static void stop_workers(struct run *r)
 
 	for (unsigned int i = 0; i < r->started; i++) {
 		if (have_ring)
-			kc_worker_request_stop(r->d.workers[i], &ring);
+			kc_worker_request_stop(r->d.loop.workers[i], &ring);
 		else
-			atomic_store(&r->d.workers[i]->stop, true);
+			atomic_store(&r->d.loop.workers[i]->stop, true);
 	}
 	for (unsigned int i = 0; i < r->started; i++) {
-		kc_worker_join(r->d.workers[i]);
-		free(r->d.workers[i]);
+		kc_worker_join(r->d.loop.workers[i]);
+		free(r->d.loop.workers[i]);
 	}
 	if (have_ring)
 		io_uring_queue_exit(&ring);
@@ -318,7 +356,7 @@ static void stop_workers(struct run *r)
 static void log_listening(struct run *r)
 {
 	char addr[KC_LISTEN_TEXT_MAX];
-	const char *tier = r->d.workers[0]->crypto->ops->name;
+	const char *tier = kc_proto_tier_name(r->d.loop.workers[0]);
 
 	kc_listener_format(&r->d.cfg.listen_addr, addr, sizeof(addr));
 	kc_log("listening on %s, %u worker%s, crypto tier %s, keyring %s "
@@ -341,13 +379,13 @@ static int wait_for_signal(const sigset_t *set)
 static void cleanup(struct run *r)
 {
 	stop_workers(r);
-	free(r->d.workers);
-	kc_router_destroy(r->d.router);
-	kc_sid_set_destroy(r->d.sids);
-	kc_tls_server_free(r->d.tls);
-	kc_store_close(r->d.store);
+	free(r->d.loop.workers);
+	kc_router_destroy(r->d.proto.router);
+	kc_sid_set_destroy(r->d.proto.sids);
+	kc_tls_server_free(r->d.loop.conns.tls);
+	kc_store_close(r->d.proto.store);
 	kc_agent_state_free(&r->st);
-	pthread_mutex_destroy(&r->d.store_lock);
+	pthread_mutex_destroy(&r->d.proto.store_lock);
 }
 
 /*

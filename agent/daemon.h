@@ -1,34 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What every worker of one `kcourierd run` shares (docs/DESIGN.md
- * "Run-time architecture"). Filled by cmd_run.c before the workers start
- * and read-only afterwards, except where a lock is named:
- *   store       one SQLite connection; every call under store_lock, which
- *               is also held while committed messages are routed, so
- *               notifications leave in seq (= ACK) order;
- *   sids        its own mutex (sessions.c);
- *   router      its own mutex (router.c);
- *   nconns      atomic.
- * Lock order: store_lock, then router, then a worker's inbox.
+ * What one `kcourierd run` shares (docs/DESIGN.md "Run-time
+ * architecture"), filled by cmd_run.c before the workers start. Each
+ * layer gets its own part, so no layer needs a type from above it:
+ *   loop   the workers and what their connections share (loop/worker.h);
+ *   proto  the store, sessions, router and the agent's certificates as
+ *          the request layer uses them (proto/context.h, which also has
+ *          the locks and their order).
+ * The state and the options stay here, with the commands.
  */
 #ifndef KC_DAEMON_H
 #define KC_DAEMON_H
 
-#include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
-
 #include "agentconf/agentconf.h"
+#include "crypto/keyring.h"
+#include "loop/worker.h"
+#include "proto/context.h"
 #include "state.h"
-#include "tls.h"
-#include "base/clock.h"
-
-struct kc_keyring;
-struct kc_store;
-struct kc_sid_set;
-struct kc_router;
-struct kc_worker;
 
 struct kc_daemon {
 	struct kc_agent_config
@@ -36,26 +24,11 @@ struct kc_daemon {
 	const char *crypto_tier;
 	/* CA (used under store_lock), certificate DER, seal key PKCS#8. */
 	struct kc_agent_state *state;
-
-	struct kc_store *store;
-	pthread_mutex_t store_lock;
-	/*
-	 * Where the store lives, for each worker's own connection, used for
-	 * reads only (WAL lets it read while another connection commits, so
-	 * the check on every SEND never waits for a group commit's fsync).
-	 */
-	char store_path[PATH_MAX];
-
-	struct kc_sid_set *sids;
-	struct kc_router *router;
-	struct kc_tls_server *tls;
 	/* The "kcourier" keyring, purged at start; for the crypto tiers. */
 	struct kc_keyring *keyring;
 
-	struct kc_worker **workers;
-	unsigned int nworkers;
-	atomic_uint nconns;
+	struct kc_loop loop;
+	struct kc_proto proto;
 };
-
 
 #endif

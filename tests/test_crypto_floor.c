@@ -20,7 +20,7 @@
 
 #include <openssl/evp.h>
 
-#include "../agent/tls.h"
+#include "../agent/conn/tls.h"
 #include "../bench/crypto_floor_sizes.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_ops.h"

@@ -37,8 +37,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "../agent/tls_ktls.h"
-#include "../agent/tls.h"
+#include "../agent/conn/tls_ktls.h"
+#include "../agent/conn/tls.h"
 #include "tls/ktls.h"
 #include "kselftest_harness.h"
 #include "lib/agent_client.h"

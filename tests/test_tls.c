@@ -36,8 +36,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "../agent/bytebuf.h"
-#include "../agent/tls.h"
+#include "../agent/conn/bytebuf.h"
+#include "../agent/conn/tls.h"
 #include "kselftest_harness.h"
 #include "lib/testpki.h"
 #include "lib/tls_echo.h"

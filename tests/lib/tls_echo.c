@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../agent/tls_ktls.h"
+#include "../agent/conn/tls_ktls.h"
 #include "tls/ktls.h"
 #include "lib/tls_echo.h"
 

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../agent/tls.h"
+#include "../agent/conn/tls.h"
 #include "lib/testpki.h"
 #include "tls/tlsclient.h"
 

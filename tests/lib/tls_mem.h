@@ -13,8 +13,8 @@
 
 #include <gnutls/gnutls.h>
 
-#include "../agent/bytebuf.h"
-#include "../agent/tls.h"
+#include "../agent/conn/bytebuf.h"
+#include "../agent/conn/tls.h"
 
 struct rawcli {
 	gnutls_session_t s;

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Connection input: multishot recv into provided buffers, the TLS
+ * handshake and record layer, frame assembly (PROTOCOL.md sections 3-4).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "conn/conn.h"
+#include "conn/conn_in.h"
+#include "conn/conn_ktls.h"
+#include "conn/conn_out.h"
+#include "ring/ratelog.h"
+
+/* Plaintext is read out of the TLS engine this much at a time. */
+#define READ_CHUNK (16u * 1024)
+
+/* Ciphertext out of the engine into `in` (or the handshake forward). */
+static void pump_tls(struct kc_conn *c);
+
+static void feed(struct kc_conn *c, const uint8_t *p, size_t len)
+{
+	int ret = kc_tls_feed(c->tls, p, len);
+
+	/* Over the engine's input cap: move plaintext out, then retry. */
+	if (ret == -ENOBUFS) {
+		pump_tls(c);
+		if (!kc_conn_live(c))
+			return;
+		ret = kc_tls_feed(c->tls, p, len);
+	}
+	if (ret) {
+		kc_conn_fail(c, "too much unread input");
+		return;
+	}
+	kc_conn_mark_dirty(c);
+}
+
+static void on_data(struct kc_conn *c, const uint8_t *p, size_t len)
+{
+	c->last_rx_ms = kc_conn_now_ms(c);
+	/* DRAINING and LINGER read only to see the peer's EOF. */
+	if (kc_conn_live(c))
+		feed(c, p, len);
+}
+
+static void on_recv_end(struct kc_conn *c, int res)
+{
+	if (kc_conn_ktls_recv_end(c, res))
+		return;
+	/*
+	 * EOF or a reset: the peer is done; neither is worth a log line.
+	 * What it sent before is in the TLS engine and still handled.
+	 */
+	if (res == 0 || res == -ECONNRESET)
+		kc_conn_peer_done(c, true);
+	else if (res != -ECANCELED)
+		kc_conn_fail(c, strerror(-res));
+}
+
+void kc_conn_on_recv(struct kc_conn *c, int res, uint32_t flags)
+{
+	if (!(flags & IORING_CQE_F_MORE))
+		c->recv_armed = false;
+	if (flags & IORING_CQE_F_BUFFER) {
+		uint16_t bid = kc_bufring_cqe_bid(flags);
+
+		if (res > 0)
+			on_data(c, kc_bufring_data(c->t->s.bufs, bid),
+				(size_t)res);
+		kc_bufring_put(c->t->s.bufs, bid);
+	}
+	/* Out of buffers is flow control: the turn returns them, re-arm. */
+	if (res > 0 || res == -ENOBUFS || res == -EAGAIN || res == -EINTR) {
+		if (!c->recv_armed && !c->rx_eof &&
+		    c->state != KC_CONN_CLOSING && c->state != KC_CONN_FREE)
+			kc_conn_arm_recv(c);
+	} else {
+		on_recv_end(c, res);
+	}
+	kc_conn_maybe_free(c);
+}
+
+/* The id is the connection's while on_open judges it, and stays if taken. */
+static int open_peer(struct kc_conn *c, const char *id)
+{
+	int ret;
+
+	if (!id)
+		return kc_conn_ev(c)->on_open(c, NULL); /* register-only */
+	strcpy(c->id, id);
+	ret = kc_conn_ev(c)->on_open(c, c->id);
+	if (ret)
+		c->id[0] = '\0';
+	return ret;
+}
+
+static void handshake_done(struct kc_conn *c)
+{
+	char id[KC_TLS_ID_SIZE];
+	int ret = kc_tls_peer(c->tls, id);
+
+	c->state = KC_CONN_OPEN;
+	if (ret == 0 || ret == -ENOENT) {
+		if (!open_peer(c, ret ? NULL : id))
+			return;
+	} else {
+		kc_log_peer("client certificate refused: %s",
+			    kc_tls_reason(c->tls));
+	}
+	kc_conn_error(c, KC_UNAUTHORIZED, "client certificate not accepted");
+	kc_conn_finish(c);
+}
+
+static void handshake(struct kc_conn *c)
+{
+	int ret = kc_tls_handshake_step(c->tls);
+
+	/* Flights and alerts wait in the engine whatever the result. */
+	kc_conn_mark_flush(c);
+	if (ret == -EAGAIN)
+		return;
+	if (ret) {
+		kc_log_peer("TLS handshake failed: %s", kc_tls_reason(c->tls));
+		c->state = KC_CONN_OPEN; /* so finish() drains the alert */
+		kc_conn_finish(c);
+		return;
+	}
+	handshake_done(c);
+}
+
+static void read_plaintext(struct kc_conn *c)
+{
+	for (;;) {
+		uint8_t *dst = kc_bytebuf_reserve(&c->in, READ_CHUNK);
+		ssize_t n;
+
+		if (!dst) {
+			kc_conn_fail(c, "out of memory");
+			return;
+		}
+		n = kc_tls_read(c->tls, dst, READ_CHUNK);
+		if (n > 0) {
+			kc_bytebuf_commit(&c->in, (size_t)n);
+			continue;
+		}
+		if (n == -EAGAIN)
+			return;
+		if (n == 0)
+			c->peer_done = true; /* close_notify */
+		else
+			kc_conn_fail(c, kc_tls_reason(c->tls));
+		return;
+	}
+}
+
+static void pump_tls(struct kc_conn *c)
+{
+	if (c->state == KC_CONN_HANDSHAKE)
+		handshake(c);
+	if (c->state == KC_CONN_OPEN)
+		read_plaintext(c);
+	kc_conn_mark_flush(c);
+}
+
+/* A negated protocol status back as the status itself. */
+static enum kc_status status_of(long negated)
+{
+	return (enum kc_status)(-negated);
+}
+
+static const char *frame_error_text(long err)
+{
+	return err == -KC_TOO_LARGE ? "frame above max_frame"
+				    : "frame length 0";
+}
+
+void kc_conn_process(struct kc_conn *c)
+{
+	if (!kc_conn_live(c))
+		return;
+	pump_tls(c);
+	while (c->state == KC_CONN_OPEN) {
+		long n = kc_frame_peek(kc_bytebuf_data(&c->in),
+				       kc_bytebuf_size(&c->in),
+				       c->t->s.shared->cfg->max_frame);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			/* Framing is lost: answer, then close (section 4). */
+			kc_conn_error(c, status_of(n), frame_error_text(n));
+			kc_conn_finish(c);
+			break;
+		}
+		c->got_frame = true;
+		kc_conn_ev(c)->on_frame(c, kc_bytebuf_data(&c->in), (size_t)n);
+		kc_bytebuf_consume(&c->in, (size_t)n);
+	}
+	/* Every whole frame before the peer's end is handled: now close. */
+	if (c->peer_done && c->state == KC_CONN_HANDSHAKE)
+		kc_conn_fail(c, NULL);
+	else if (c->peer_done)
+		kc_conn_finish(c);
+}

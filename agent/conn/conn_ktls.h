@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel TLS for a connection on the ring: when to switch, what a recv
+ * error means afterwards, close_notify through the kernel (the rules are
+ * in tls_ktls.h).
+ */
+#ifndef KC_CONN_KTLS_H
+#define KC_CONN_KTLS_H
+
+#include <stdbool.h>
+
+struct kc_conn;
+
+/* At each flush of an OPEN connection: switches when it fits (tls_ktls.h). */
+void kc_conn_try_ktls(struct kc_conn *c);
+/*
+ * A recv ended with res <= 0: true when this was kTLS's business (a
+ * control record, an authentication failure) and is handled.
+ */
+bool kc_conn_ktls_recv_end(struct kc_conn *c, int res);
+/*
+ * close_notify through the kernel when kc_tls_bye() cannot (-EOPNOTSUPP in
+ * pass-through). 0, or -errno when it could not be sent now.
+ */
+int kc_conn_ktls_bye(struct kc_conn *c);
+
+#endif

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A worker's request-layer state: see context.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/context.h"
+#include "ring/ratelog.h"
+#include "store.h"
+
+/*
+ * The tier gets the agent's "kcourier" keyring (docs/DESIGN.md "Keys"):
+ * the user tier mirrors each session's K and Km there as "user" keys for
+ * operators, the afalg tier keeps them there as "logon" keys, its only
+ * store. Each worker keeps its own kc_keyring (same ring) because its
+ * quota counters are not shared state. Without the agent's keyring the
+ * user tier keeps sessions and the seal key in this process only; the
+ * afalg tier keeps using the "kcourier" keyring it opened itself.
+ */
+static void mirror_keys(struct kc_proto_worker *pw)
+{
+	int ret;
+
+	if (!pw->p->keyring)
+		return;
+	pw->keyring = *pw->p->keyring;
+	pw->keyring.quota_misses = 0;
+	ret = pw->crypto->ops->set_keyring(pw->crypto, &pw->keyring,
+					   pw->p->cfg->session_ttl);
+	if (ret)
+		kc_log("worker %u: keyring: %s", pw->w->index, strerror(-ret));
+}
+
+/*
+ * Once, from worker 0: whether OPEN_SESSION's RSA runs in the kernel with
+ * no private key in this process, or with OpenSSL here (docs/OPERATIONS.md,
+ * "The seal key in the kernel keyring").
+ */
+static void log_unwrap_path(struct kc_proto_worker *pw, kc_handle_t key)
+{
+	const struct kc_crypto_ops *ops = pw->crypto->ops;
+	int serial;
+
+	if (pw->w->index)
+		return;
+	serial = ops->unwrap_key_serial(pw->crypto, key);
+	if (serial > 0)
+		kc_log("seal key: asymmetric key %d in keyring %s, unwrap by "
+		       "the kernel (pkey_decrypt), no private key in this "
+		       "process",
+		       serial, KC_KEYRING_NAME);
+	else
+		kc_log("seal key: unwrap with OpenSSL in this process (kernel "
+		       "keyring: %s)",
+		       serial == -ENOKEY ? "none" : strerror(-serial));
+}
+
+/*
+ * Each worker has its own tier instance with the seal key loaded. The
+ * keyring comes first: with it, the tier may give the seal key to the
+ * kernel.
+ */
+static int crypto_init(struct kc_proto_worker *pw)
+{
+	const struct kc_proto *p = pw->p;
+	kc_handle_t key;
+	int ret;
+
+	ret = kc_crypto_open(p->crypto_tier, &pw->crypto);
+	if (ret)
+		return ret;
+	mirror_keys(pw);
+	ret = pw->crypto->ops->load_unwrap_key(pw->crypto, p->seal_pkcs8,
+					       p->seal_pkcs8_len, &key);
+	if (ret)
+		return ret;
+	pw->sctx = (struct kc_session_ctx){ p->sids, pw->crypto, key };
+	log_unwrap_path(pw, key);
+	return 0;
+}
+
+/* Without its own connection a worker reads through the shared one. */
+static void open_reader(struct kc_proto_worker *pw)
+{
+	int ret;
+
+	if (!pw->p->store_path[0])
+		return;
+	ret = kc_store_open(pw->p->store_path, false, &pw->reader);
+	if (ret)
+		kc_log("worker %u: no read connection to the store (%s): reading under the store lock",
+		       pw->w->index, strerror(-ret));
+}
+
+int kc_proto_worker_init(struct kc_worker *w)
+{
+	struct kc_proto_worker *pw = calloc(1, sizeof(*pw));
+
+	if (!pw)
+		return -ENOMEM;
+	w->upper = pw;
+	pw->w = w;
+	pw->p = w->loop->ops_ctx;
+	kc_commit_init(&pw->batch);
+	pw->scratch_len = pw->p->cfg->max_frame;
+	pw->scratch = malloc(pw->scratch_len);
+	if (!pw->scratch)
+		return -ENOMEM;
+	open_reader(pw);
+	return crypto_init(pw);
+}
+
+void kc_proto_worker_fini(struct kc_worker *w)
+{
+	struct kc_proto_worker *pw = w->upper;
+
+	if (!pw)
+		return;
+	if (pw->crypto)
+		pw->crypto->ops->unload_key(pw->crypto, pw->sctx.unwrap_key);
+	kc_crypto_close(pw->crypto);
+	if (pw->scratch)
+		explicit_bzero(pw->scratch, pw->scratch_len);
+	free(pw->scratch);
+	kc_commit_fini(&pw->batch);
+	kc_store_close(pw->reader);
+	free(pw);
+	w->upper = NULL;
+}

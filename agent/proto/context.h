@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The request layer's state at its three scopes:
+ *   struct kc_proto         what every worker shares (one per run), filled
+ *                           by cmd_run.c before the workers start and
+ *                           read-only afterwards, except where a lock is
+ *                           named: store (store_lock, also held while
+ *                           committed messages are routed, so
+ *                           notifications leave in seq = ACK order), sids
+ *                           (its own mutex, sessions.c), router (its own
+ *                           mutex, router.c). Lock order: store_lock, then
+ *                           router, then a worker's inbox.
+ *   struct kc_proto_worker  one worker's (its crypto tier instance, group
+ *                           commit, read connection to the store), the
+ *                           loop's w->upper and each connection's
+ *                           kc_conn_upper();
+ *   struct kc_peer          one connection's, in its slot's private area
+ *                           (kc_conn_priv).
+ * What the request layer needs of the agent's state and CA comes in here
+ * as plain bytes and one callback, so nothing below the commands depends
+ * on agent/state.h or agent/pki.h.
+ */
+#ifndef KC_PROTO_CONTEXT_H
+#define KC_PROTO_CONTEXT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gnutls/gnutls.h>
+
+#include "agentconf/agentconf.h"
+#include "conn/conn.h"
+#include "crypto/keyring.h"
+#include "loop/worker.h"
+#include "proto/commit.h"
+#include "proto/sessions.h"
+
+struct kc_store;
+struct kc_router;
+
+/* Signs the client certificate of REGISTER (DER into *der, gnutls_free). */
+typedef int kc_issue_client_fn(void *ctx, const char *id, const uint8_t *spki,
+			       size_t spki_len, gnutls_datum_t *der);
+
+struct kc_proto {
+	const struct kc_agent_config *cfg; /* with command line overrides */
+	const char *crypto_tier;
+	/* The "kcourier" keyring, purged at start; for the crypto tiers. */
+	struct kc_keyring *keyring;
+	/* The agent's certificates, for REGISTERED and SEAL. */
+	gnutls_datum_t ca_der, seal_der;
+	/* The seal key's PKCS#8, read by each worker's init, then wiped. */
+	const uint8_t *seal_pkcs8;
+	size_t seal_pkcs8_len;
+	/* The agent CA (agent/pki.c), called under store_lock. */
+	kc_issue_client_fn *issue_client;
+	void *issuer;
+
+	struct kc_store *store;
+	pthread_mutex_t store_lock;
+	/*
+	 * Where the store lives, for each worker's own connection, used for
+	 * reads only (WAL lets it read while another connection commits, so
+	 * the check on every SEND never waits for a group commit's fsync).
+	 */
+	char store_path[PATH_MAX];
+
+	struct kc_sid_set *sids;
+	struct kc_router *router;
+};
+
+struct kc_proto_worker {
+	struct kc_worker *w;
+	struct kc_proto *p;
+	struct kc_crypto *crypto;
+	struct kc_keyring keyring; /* this worker's handle on "kcourier" */
+	struct kc_session_ctx sctx;
+	struct kc_commit batch;
+	struct kc_store *reader; /* own connection, reads only; NULL: p->store */
+	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
+	size_t scratch_len;
+	uint64_t next_prune_ms;
+};
+
+struct kc_peer {
+	bool authed;	    /* c->id is a registered, unrevoked client */
+	bool register_used; /* register-only: its one REGISTER was made */
+	bool in_presence;   /* registered with the router */
+	bool catching_up;   /* the stored queue is not fully loaded yet */
+	int64_t delivered_upto; /* highest seq sent as DELIVER */
+	struct kc_conn_sessions sessions;
+};
+
+static inline struct kc_peer *kc_peer(struct kc_conn *c)
+{
+	return kc_conn_priv(c);
+}
+
+static inline struct kc_proto_worker *kc_pw(const struct kc_conn *c)
+{
+	return kc_conn_upper(c);
+}
+
+/* Sets w->upper: scratch, read connection, crypto tier. 0 or -errno. */
+int kc_proto_worker_init(struct kc_worker *w);
+/* Accepts a partly made (or no) w->upper. */
+void kc_proto_worker_fini(struct kc_worker *w);
+
+#endif
