@@ -23,9 +23,9 @@
  *
  * After: the ring sends and receives plaintext. A recv that meets a
  * record other than application data fails with -EIO (IORING_OP_RECV has
- * no control buffer); kc_conn_ktls_recv_end() (conn_ktls.h) then reads that record with
- * recvmsg(2): close_notify ends the connection cleanly, any other alert
- * or a handshake message (a KeyUpdate, which this kernel path cannot
+ * no control buffer); kc_conn_ktls_recv_end() (conn_ktls.h) then reads that
+ * record with recvmsg(2): close_notify ends the connection cleanly, any other
+ * alert or a handshake message (a KeyUpdate, which this kernel path cannot
  * follow) closes it with a log line. -EBADMSG means a record failed
  * authentication: the kernel has already killed the socket.
  *

@@ -97,7 +97,7 @@ void kc_worker_request_stop(struct kc_worker *w, struct io_uring *from);
 /* Waits for the thread and frees what it owned. */
 void kc_worker_join(struct kc_worker *w);
 
-/* This turn's clocks (ring.h): monotonic for deadlines, wall for the protocol. */
+/* The turn's clocks (ring.h): monotonic for deadlines, wall for protocol. */
 static inline uint64_t kc_worker_mono_ms(const struct kc_worker *w)
 {
 	return w->ring.mono_ms;

@@ -79,17 +79,17 @@ struct kc_proto_worker {
 	struct kc_keyring keyring; /* this worker's handle on "kcourier" */
 	struct kc_session_ctx sctx;
 	struct kc_commit batch;
-	struct kc_store *reader; /* own connection, reads only; NULL: p->store */
+	struct kc_store *reader; /* its own, reads only; NULL: p->store */
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
 	size_t scratch_len;
 	uint64_t next_prune_ms;
 };
 
 struct kc_peer {
-	bool authed;	    /* c->id is a registered, unrevoked client */
-	bool register_used; /* register-only: its one REGISTER was made */
-	bool in_presence;   /* registered with the router */
-	bool catching_up;   /* the stored queue is not fully loaded yet */
+	bool authed;		/* c->id is a registered, unrevoked client */
+	bool register_used;	/* register-only: its one REGISTER was made */
+	bool in_presence;	/* registered with the router */
+	bool catching_up;	/* the stored queue is not fully loaded yet */
 	int64_t delivered_upto; /* highest seq sent as DELIVER */
 	struct kc_conn_sessions sessions;
 };

@@ -72,7 +72,8 @@ static void handle_open(struct kc_conn *c, const struct kc_open_session *o)
 	int ret;
 
 	ret = kc_conn_session_open(&kc_peer(c)->sessions, &pw->sctx, o->sid,
-				   o->wrapped, kc_conn_now_ms(c) + ttl * 1000ull);
+				   o->wrapped,
+				   kc_conn_now_ms(c) + ttl * 1000ull);
 	if (ret) {
 		enum kc_status status = (enum kc_status)(-ret);
 

@@ -36,8 +36,7 @@ static int on_open(struct kc_conn *c, const char *id)
 
 static void on_tick(struct kc_conn *c, uint64_t now_ms)
 {
-	kc_conn_sessions_expire(&kc_peer(c)->sessions, &kc_pw(c)->sctx,
-				now_ms);
+	kc_conn_sessions_expire(&kc_peer(c)->sessions, &kc_pw(c)->sctx, now_ms);
 }
 
 /* Everything that ties the connection to others: sessions and presence. */

@@ -165,7 +165,8 @@ void kc_router_notify(struct kc_conn *c, const struct kc_payload *p)
 	if (c->state != KC_CONN_OPEN || !peer->authed)
 		return;
 	if (p->seq) {
-		if (peer->catching_up || (int64_t)p->seq <= peer->delivered_upto)
+		if (peer->catching_up ||
+		    (int64_t)p->seq <= peer->delivered_upto)
 			return;
 		/* A slow reader: let the store hold it until it catches up. */
 		if (kc_conn_backlog(c) > KC_CONN_BACKLOG_HIGH) {
@@ -186,8 +187,8 @@ static bool send_to(struct kc_proto_worker *pw, struct presence_ref ref,
 	struct kc_conn *c;
 
 	if (ref.worker != w->index)
-		return kc_worker_post(w, w->loop->workers[ref.worker],
-				      ref.slot, ref.gen, p) >= 0;
+		return kc_worker_post(w, w->loop->workers[ref.worker], ref.slot,
+				      ref.gen, p) >= 0;
 	c = kc_conn_lookup(&w->conns, ref.slot, ref.gen);
 	if (!c)
 		return false;
@@ -257,8 +258,7 @@ static struct kc_payload *encode_payload(const struct kc_frame *f, uint64_t seq)
 	return p;
 }
 
-static void route_msg(struct kc_proto_worker *pw,
-		      const struct kc_commit_msg *m)
+static void route_msg(struct kc_proto_worker *pw, const struct kc_commit_msg *m)
 {
 	struct kc_frame f = { .type = KC_T_DELIVER };
 	struct kc_payload *p;

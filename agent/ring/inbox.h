@@ -42,7 +42,7 @@ struct kc_ring;
 
 struct kc_inbox {
 	pthread_mutex_t lock;
-	int ring_fd; /* the owner's ring, woken by MSG_RING; set once it is up */
+	int ring_fd; /* the owner's ring for MSG_RING, once it is up */
 	struct kc_note *head, **tail;
 	bool armed; /* a wake-up is on its way: no need for another */
 };
