@@ -337,6 +337,37 @@ TEST_F(frame, encode_into_short_buffer)
 
 /* ---- frame headers and types ---- */
 
+/* The offset the agent patches an ACK's status at is where it is encoded. */
+TEST(ack_status_offset_from_layout)
+{
+	struct kc_frame f = { .type = KC_T_ACK,
+			      .u.ack = { sid_a, 7, msg_id_a, 0xbeef } };
+	size_t member = offsetof(struct kc_frame, u.ack.status);
+	uint8_t buf[128];
+	size_t len = kc_frame_encode(&f, buf, sizeof(buf));
+	long off = kc_frame_field_offset(&f, member);
+
+	ASSERT_EQ(KC_FRAME_HDR_LEN + KC_SID_LEN + 8 + KC_MSGID_LEN, off);
+	ASSERT_EQ(off + 2, len);
+	EXPECT_EQ(0xbe, buf[off]);
+	EXPECT_EQ(0xef, buf[off + 1]);
+}
+
+/* Fields after a str move with its length; a member not in the type is -1. */
+TEST(field_offset_after_str_and_missing)
+{
+	struct kc_frame f = { .type = KC_T_DELIVER,
+			      .u.deliver = { BYTES("alice"), msg_id_a, 1,
+					     BYTES("x") } };
+	struct kc_frame ping = { .type = KC_T_PING, .u.ping = { 1 } };
+
+	EXPECT_EQ(KC_FRAME_HDR_LEN + 2 + 5,
+		  kc_frame_field_offset(
+			  &f, offsetof(struct kc_frame, u.deliver.msg_id)));
+	EXPECT_EQ(-1, kc_frame_field_offset(
+			      &ping, offsetof(struct kc_frame, u.ack.status)));
+}
+
 TEST(peek_len_zero_is_bad_frame)
 {
 	const uint8_t hdr[] = { 0, 0, 0, 0, KC_T_PING, 1, 2, 3 };

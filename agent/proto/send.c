@@ -13,6 +13,7 @@
  *   7 stored durably          then OK: the ACK is held for the group
  *                             commit, which patches its status
  */
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,12 +26,10 @@
 #include "proto/send.h"
 #include "store.h"
 
-#define ACK_STATUS_OFF (KC_FRAME_HDR_LEN + KC_SID_LEN + 8 + KC_MSGID_LEN)
-
 static const uint8_t zero_msg_id[KC_MSGID_LEN];
 
-static void ack(struct kc_conn *c, const struct kc_send *s,
-		const uint8_t *msg_id, enum kc_status status)
+static struct kc_frame ack_frame(const struct kc_send *s, const uint8_t *msg_id,
+				 enum kc_status status)
 {
 	struct kc_frame f = { .type = KC_T_ACK };
 
@@ -38,7 +37,24 @@ static void ack(struct kc_conn *c, const struct kc_send *s,
 	f.u.ack.seq = s->seq;
 	f.u.ack.msg_id = msg_id;
 	f.u.ack.status = (uint16_t)status;
+	return f;
+}
+
+static void ack(struct kc_conn *c, const struct kc_send *s,
+		const uint8_t *msg_id, enum kc_status status)
+{
+	struct kc_frame f = ack_frame(s, msg_id, status);
+
 	kc_conn_reply(c, &f);
+}
+
+/* Where the group commit patches the status: the codec's layout says. */
+static long ack_status_off(const struct kc_send *s, const uint8_t *msg_id)
+{
+	struct kc_frame f = ack_frame(s, msg_id, KC_OK);
+
+	return kc_frame_field_offset(&f,
+				     offsetof(struct kc_frame, u.ack.status));
 }
 
 /*
@@ -127,10 +143,11 @@ static void queue_for_commit(struct kc_conn *c, const struct kc_send *s,
 			     const struct kc_send_plain *sp, const char *to,
 			     uint64_t received_ns)
 {
+	long status_off = ack_status_off(s, sp->msg_id);
 	struct kc_commit_msg m = {
 		.slot = c->slot,
 		.gen = c->gen,
-		.status_off = kc_bytebuf_size(&c->out) + ACK_STATUS_OFF,
+		.status_off = kc_bytebuf_size(&c->out) + (size_t)status_off,
 		.inner_len = sp->inner.len,
 		.t = { .received_ns = received_ns, .opened_ns = kc_mono_ns() },
 	};
@@ -138,7 +155,8 @@ static void queue_for_commit(struct kc_conn *c, const struct kc_send *s,
 	strcpy(m.sender, c->id);
 	strcpy(m.recipient, to);
 	memcpy(m.msg_id, sp->msg_id, KC_MSGID_LEN);
-	if (kc_commit_add_msg(&kc_pw(c)->batch, &m, sp->inner.p)) {
+	if (status_off < 0 ||
+	    kc_commit_add_msg(&kc_pw(c)->batch, &m, sp->inner.p)) {
 		ack(c, s, sp->msg_id, KC_TRY_LATER);
 		return;
 	}

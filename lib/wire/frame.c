@@ -102,6 +102,14 @@ int kc_frame_decode(const uint8_t *frame, size_t len, struct kc_frame *out)
 	return kc_layout_decode(l, &r, out);
 }
 
+long kc_frame_field_offset(const struct kc_frame *f, size_t member)
+{
+	const struct kc_layout *l = frame_layout(f->type);
+	long off = l ? kc_layout_field_offset(l, f, member) : -1;
+
+	return off < 0 ? -1 : KC_FRAME_HDR_LEN + off;
+}
+
 /* Type and body: what the len field counts. */
 static size_t frame_payload(const struct kc_frame *f, struct kc_writer *w)
 {

@@ -158,6 +158,14 @@ int kc_frame_decode(const uint8_t *frame, size_t len, struct kc_frame *out);
 size_t kc_frame_size(const struct kc_frame *f);
 size_t kc_frame_encode(const struct kc_frame *f, uint8_t *out, size_t cap);
 
+/*
+ * Where the field held at offsetof(struct kc_frame, member) starts in f's
+ * encoding, header included, or -1 when f's type has no such field: the
+ * agent patches an ACK's status at
+ * kc_frame_field_offset(&ack, offsetof(struct kc_frame, u.ack.status)).
+ */
+long kc_frame_field_offset(const struct kc_frame *f, size_t member);
+
 /* SEND plaintext: str to || 16 msg_id || blob inner. */
 struct kc_send_plain {
 	struct kc_bytes to;

@@ -88,3 +88,37 @@ void kc_layout_encode(const struct kc_layout *l, struct kc_writer *w,
 	for (i = 0; i < KC_LAYOUT_MAX_FIELDS && l->f[i].kind != KC_F_END; i++)
 		encode_field(&l->f[i], w, obj);
 }
+
+static size_t field_size(const struct kc_field *f, const uint8_t *obj)
+{
+	const void *m = obj + f->off;
+
+	switch (f->kind) {
+	case KC_F_U16:
+		return 2;
+	case KC_F_U32:
+		return 4;
+	case KC_F_U64:
+		return 8;
+	case KC_F_FIXED:
+		return f->size;
+	case KC_F_STR:
+		return 2 + ((const struct kc_bytes *)m)->len;
+	case KC_F_BLOB:
+		return 4 + ((const struct kc_bytes *)m)->len;
+	}
+	return 0;
+}
+
+long kc_layout_field_offset(const struct kc_layout *l, const void *obj,
+			    size_t member)
+{
+	size_t i, at = 0;
+
+	for (i = 0; i < KC_LAYOUT_MAX_FIELDS && l->f[i].kind != KC_F_END; i++) {
+		if (l->f[i].off == member)
+			return (long)at;
+		at += field_size(&l->f[i], obj);
+	}
+	return -1;
+}

@@ -75,4 +75,13 @@ int kc_layout_decode(const struct kc_layout *l, struct kc_reader *r, void *obj);
 void kc_layout_encode(const struct kc_layout *l, struct kc_writer *w,
 		      const void *obj);
 
+/*
+ * Where the field held at byte offset `member` of obj starts in l's
+ * encoding of obj, counted from its first field, or -1 when no field of l
+ * is held there. The fields before it are sized as kc_layout_encode
+ * writes them (a str or blob by its length in obj).
+ */
+long kc_layout_field_offset(const struct kc_layout *l, const void *obj,
+			    size_t member);
+
 #endif
