@@ -52,6 +52,20 @@ catches_module_cycle()
 		'agent/b.c=#include "a.h"\n' 'agent/b.h=\n'
 }
 
+# The agent's layers: conn may not call up into proto, nor the loop use
+# the store, which is for proto and the commands.
+catches_agent_upward()
+{
+	expect_fault upward 'agent/conn/c.c=#include "proto/p.h"\n' \
+		'agent/proto/p.h=/* p */\n'
+}
+
+catches_store_from_loop()
+{
+	expect_fault upward 'agent/loop/w.c=#include "store.h"\n' \
+		'agent/store.h=/* s */\n'
+}
+
 this_tree_is_clean()
 {
 	"$checker" "${KC_SRC:-.}"
@@ -60,5 +74,7 @@ this_tree_is_clean()
 tap_run layers.catches_upward catches_upward
 tap_run layers.catches_agent_from_tools catches_agent_from_tools
 tap_run layers.catches_module_cycle catches_module_cycle
+tap_run layers.catches_agent_upward catches_agent_upward
+tap_run layers.catches_store_from_loop catches_store_from_loop
 tap_run layers.this_tree this_tree_is_clean
 tap_done

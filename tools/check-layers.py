@@ -20,12 +20,15 @@ docs/DESIGN.md "Layers". Three faults are reported:
 Tests, fuzz targets and benchmarks may include anything; they are not
 checked for upward includes, only for cycles among themselves.
 """
+import fnmatch
 import os
 import re
 import subprocess
 import sys
 
-# Layer: (the folders it covers, the layers it may include).
+# Layer: (paths it covers besides its own folder, as glob patterns; the
+# layers it may include). A path in no pattern belongs to the layer of
+# its longest folder prefix.
 LAYERS = {
     "lib/base": ([], []),
     "lib/wire": ([], ["lib/base"]),
@@ -35,8 +38,21 @@ LAYERS = {
     "lib/client": ([], ["lib/base", "lib/wire", "lib/crypto", "lib/tls"]),
 }
 LIB = [name for name in LAYERS]
-# Everything above lib may use all of lib; agent/ and tools/ refine this
-# with their own entries, longest prefix first.
+# The agent (docs/DESIGN.md "Layers"): ring < conn < loop < proto, each
+# calling only downward; the store beside them, for proto and the top;
+# the top of agent/ (commands, state, PKI, daemon.h) uses everything.
+LAYERS.update({
+    "agent/ring": ([], LIB),
+    "agent/conn": ([], LIB + ["agent/ring"]),
+    "agent/loop": ([], LIB + ["agent/ring", "agent/conn"]),
+    "agent/store": (["agent/store*"], LIB),
+    "agent/proto": ([], LIB + ["agent/ring", "agent/conn", "agent/loop",
+                               "agent/store"]),
+    "agent": ([], LIB + ["agent/ring", "agent/conn", "agent/loop",
+                         "agent/proto", "agent/store"]),
+})
+# Everything else above lib may use all of lib; tools/ may refine this
+# with its own entries, longest prefix first.
 OPEN_TOPS = ("tests/", "bench/")
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -61,6 +77,9 @@ def resolve(root, src, name, known):
 
 
 def layer_of(path):
+    for name, (covers, _) in LAYERS.items():
+        if any(fnmatch.fnmatchcase(path, pat) for pat in covers):
+            return name
     best = None
     for name in LAYERS:
         if path.startswith(name + "/") and (best is None or len(name) > len(best)):
