@@ -3,7 +3,7 @@
  * The byte counts the crypto floor (bench/crypto-floor) measures with,
  * bench/crypto_floor_sizes.h, held against the real thing: a MESSAGE
  * sealed by lib/e2e.c, a SEND sealed on the user crypto tier the way
- * lib/outer.c seals it and opened the way agent/send.c opens it, the
+ * lib/outer.c seals it and opened the way agent/proto/send.c opens it, the
  * frames as lib/'s codec sizes them, and TLS records as the agent's own
  * engine (agent/tls.c) writes them after a default handshake.
  *
