@@ -104,7 +104,7 @@ endif
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
 PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
 
-AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_SRCS := $(wildcard agent/*.c agent/*/*.c)
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
 AGENT_PKGS := gnutls sqlite3 liburing

@@ -24,7 +24,8 @@
 #include "router.h"
 #include "sessions.h"
 #include "state.h"
-#include "store.h"
+#include "store/sqlite.h"
+#include "store/store.h"
 #include "worker.h"
 
 #define WORKERS_MAX 256
@@ -197,11 +198,9 @@ static int open_store(struct run *r)
 
 	ret = kc_state_path(r->st.dir, KC_STATE_STORE, path);
 	if (!ret)
-		ret = kc_store_open(path, false, &r->d.store);
+		ret = kc_sqlite_open(path, false, &r->d.store);
 	if (ret)
 		kcd_err("run: store %s: %s", path, strerror(-ret));
-	else
-		snprintf(r->d.store_path, sizeof(r->d.store_path), "%s", path);
 	return ret;
 }
 

@@ -3,7 +3,7 @@
  * What every worker of one `kcourierd run` shares (docs/DESIGN.md
  * "Run-time architecture"). Filled by cmd_run.c before the workers start
  * and read-only afterwards, except where a lock is named:
- *   store       one SQLite connection; every call under store_lock, which
+ *   store       the store (store/store.h); every call under store_lock, which
  *               is also held while committed messages are routed, so
  *               notifications leave in seq (= ACK) order;
  *   sids        its own mutex (sessions.c);
@@ -39,12 +39,6 @@ struct kc_daemon {
 
 	struct kc_store *store;
 	pthread_mutex_t store_lock;
-	/*
-	 * Where the store lives, for each worker's own connection, used for
-	 * reads only (WAL lets it read while another connection commits, so
-	 * the check on every SEND never waits for a group commit's fsync).
-	 */
-	char store_path[PATH_MAX];
 
 	struct kc_sid_set *sids;
 	struct kc_router *router;

@@ -11,7 +11,7 @@
 #include "delivery.h"
 #include "ratelog.h"
 #include "router.h"
-#include "store.h"
+#include "store/store.h"
 #include "worker.h"
 
 #define QUEUE_CHUNK 64
@@ -50,7 +50,7 @@ static void load_chunk(struct kc_conn *c)
 	struct chunk ch = { c, 0, false };
 	int ret;
 
-	ret = kc_store_queue_iter(c->w->d->store, c->id, c->delivered_upto,
+	ret = kc_store_queue_walk(c->w->d->store, c->id, c->delivered_upto,
 				  QUEUE_CHUNK, put_deliver, &ch);
 	if (ret < 0 && ret != -ENOMEM)
 		kc_log("queue of %s: %s", c->id, strerror(-ret));
@@ -100,7 +100,7 @@ int kc_delivery_start(struct kc_conn *c, const char *id)
 	ret = join(c, id);
 	if (!ret) {
 		load_chunk(c);
-		kc_store_receipts_iter(c->w->d->store, c->id, put_receipt, c);
+		kc_store_receipts_walk(c->w->d->store, c->id, put_receipt, c);
 	}
 	pthread_mutex_unlock(lock);
 	return ret;

@@ -15,7 +15,7 @@
 #include "crypto/crypto.h"
 #include "handlers.h"
 #include "ratelog.h"
-#include "store.h"
+#include "store/store.h"
 #include "worker.h"
 
 static int rsa_key(struct kc_bytes spki, EVP_PKEY **out)
@@ -79,14 +79,14 @@ static int enroll(struct kc_conn *c, const struct kc_register *r,
 {
 	struct kc_daemon *d = c->w->d;
 	struct kc_client_reg reg;
-	struct kc_client old;
+	struct kc_stored_client old;
 	int ret;
 
 	ret = kc_store_token_check(d->store, r->token, c->w->now_ms);
 	if (ret)
 		return judged(ret);
 	if (!kc_store_client_get(d->store, id, &old)) {
-		kc_client_free(&old);
+		kc_stored_client_free(&old);
 		return -KC_EXISTS;
 	}
 	ret = kc_pki_issue_client(&d->state->ca, id, r->id_spki.p,

@@ -20,7 +20,7 @@
 #include "conn.h"
 #include "crypto/crypto.h"
 #include "handlers.h"
-#include "store.h"
+#include "store/store.h"
 #include "worker.h"
 
 #define ACK_STATUS_OFF (KC_FRAME_HDR_LEN + KC_SID_LEN + 8 + KC_MSGID_LEN)
@@ -102,7 +102,7 @@ static int route_check(struct kc_conn *c, const struct kc_send_plain *sp,
 	if (!kc_id_from_bytes(sp->to, to))
 		return KC_NOT_FOUND;
 	if (c->w->reader) {
-		ret = kc_store_client_live(c->w->reader, to);
+		ret = kc_store_reader_client_live(c->w->reader, to);
 	} else {
 		pthread_mutex_lock(&d->store_lock);
 		ret = kc_store_client_live(d->store, to);

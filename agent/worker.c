@@ -11,7 +11,7 @@
 #include "base/clock.h"
 #include "ratelog.h"
 #include "router.h"
-#include "store.h"
+#include "store/store.h"
 #include "udata.h"
 #include "worker.h"
 
@@ -428,9 +428,9 @@ static void open_reader(struct kc_worker *w)
 {
 	int ret;
 
-	if (!w->d->store_path[0])
-		return;
-	ret = kc_store_open(w->d->store_path, false, &w->reader);
+	pthread_mutex_lock(&w->d->store_lock);
+	ret = kc_store_reader_open(w->d->store, &w->reader);
+	pthread_mutex_unlock(&w->d->store_lock);
 	if (ret)
 		kc_log("worker %u: no read connection to the store (%s): reading under the store lock",
 		       w->index, strerror(-ret));
@@ -485,7 +485,7 @@ static void worker_fini(struct kc_worker *w)
 	w->scratch = NULL;
 	kc_conn_table_fini(&w->conns);
 	kc_commit_fini(&w->batch);
-	kc_store_close(w->reader);
+	kc_store_reader_close(w->reader);
 	w->reader = NULL;
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);

@@ -48,7 +48,8 @@ struct kc_worker {
 	struct kc_session_ctx sctx;
 	struct kc_inbox inbox;
 	struct kc_commit batch;
-	struct kc_store *reader; /* own connection, reads only; NULL: d->store */
+	/* SEND's recipient check, without store_lock; NULL: via d->store. */
+	struct kc_store_reader *reader;
 
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
 	size_t scratch_len;
