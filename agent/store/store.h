@@ -170,7 +170,7 @@ int kc_store_receipts_walk(struct kc_store *st, const char *sender,
 enum kc_store_put_result {
 	KC_STORE_STORED,    /* queued now, at seq */
 	KC_STORE_SEEN,	    /* (sender, msg_id) seen before: stored once */
-	KC_STORE_NO_CLIENT, /* sender or recipient not registered */
+	KC_STORE_NO_CLIENT, /* sender or recipient never registered */
 };
 
 /* SEND: a message to queue, unless its (sender, msg_id) was seen. */
@@ -189,7 +189,7 @@ struct kc_store_put {
  * DELIVERED: the oldest message msg_id queued for recipient (should two
  * senders have picked the same msg_id) leaves the queue, and a receipt
  * for its sender takes its place. Nothing happens when no such message
- * is queued (taken stays false): the agent ignores the request.
+ * is queued (taken is false): the agent ignores the request.
  */
 struct kc_store_take {
 	const char *recipient;
@@ -216,10 +216,12 @@ struct kc_store_group {
 /*
  * Applies the group atomically at now_ms (each put's stored_at_ms) and
  * makes it durable. A put refused with NO_CLIENT stores nothing and
- * leaves its pair unseen; the rest of the group goes on. Returns 0 with
- * every result filled in, or -errno: then nothing of the group is stored
- * and the results mean nothing. The caller owns g and every buffer it
- * points to; the store writes only the result fields.
+ * leaves its pair unseen; the rest of the group goes on. (A revoked
+ * client counts as registered here: the agent refuses revoked
+ * recipients before the group.) Returns 0 with every result filled in,
+ * or -errno: then nothing of the group is stored and the results mean
+ * nothing. The caller owns g and every buffer it points to; the store
+ * writes only the result fields.
  */
 int kc_store_apply(struct kc_store *st, struct kc_store_group *g,
 		   int64_t now_ms);
@@ -238,7 +240,8 @@ int kc_store_prune(struct kc_store *st, int64_t now_ms);
 /*
  * A reader of st's directory for one thread, with its own connection to
  * where st keeps it, so its reads wait neither for store_lock nor for a
- * group's fsync. It sees what was committed. Free it with
+ * group's fsync. It sees what was committed. Opening it is a call on st
+ * like any other (serialised); its own calls are not. Free it with
  * kc_store_reader_close before st.
  */
 int kc_store_reader_open(struct kc_store *st, struct kc_store_reader **out);
