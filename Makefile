@@ -107,7 +107,7 @@ PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
 # The agent's layers, lowest first (docs/DESIGN.md "Layers"); the
 # commands, state, PKI and store stay at the top of agent/. Agent code
 # names its headers with the folder: #include "conn/conn.h".
-AGENT_DIRS := ring conn loop proto
+AGENT_DIRS := ring conn loop proto store
 AGENT_SRCS := $(wildcard agent/*.c) $(foreach d,$(AGENT_DIRS),$(wildcard agent/$(d)/*.c))
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a

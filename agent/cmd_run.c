@@ -27,7 +27,8 @@
 #include "proto/sessions.h"
 #include "ring/ratelog.h"
 #include "state.h"
-#include "store.h"
+#include "store/sqlite.h"
+#include "store/store.h"
 
 #define WORKERS_MAX 256
 
@@ -199,12 +200,9 @@ static int open_store(struct run *r)
 
 	ret = kc_state_path(r->st.dir, KC_STATE_STORE, path);
 	if (!ret)
-		ret = kc_store_open(path, false, &r->d.proto.store);
+		ret = kc_sqlite_open(path, false, &r->d.proto.store);
 	if (ret)
 		kcd_err("run: store %s: %s", path, strerror(-ret));
-	else
-		snprintf(r->d.proto.store_path, sizeof(r->d.proto.store_path),
-			 "%s", path);
 	return ret;
 }
 

@@ -71,22 +71,6 @@ static bool parse_token(int argc, char **argv, struct token_opts *o, int *rc)
 	return *rc == 0;
 }
 
-/* Makes all tokens in one transaction; texts is count * (len + 1). */
-static int make_tokens(struct kc_store *st, int64_t now, uint32_t count,
-		       uint32_t ttl, char (*texts)[KC_TOKEN_TEXT_LEN + 1])
-{
-	uint32_t i;
-	int ret;
-
-	ret = kc_store_begin(st);
-	for (i = 0; !ret && i < count; i++)
-		ret = kc_store_token_new(st, now, ttl, texts[i]);
-	if (!ret)
-		return kc_store_commit(st);
-	kc_store_rollback(st);
-	return ret;
-}
-
 static void print_tokens(int64_t now, uint32_t count, uint32_t ttl,
 			 char (*texts)[KC_TOKEN_TEXT_LEN + 1])
 {
@@ -132,7 +116,7 @@ int cmd_token(void *ctx, int argc, char **argv)
 		return 1;
 	}
 	now = kc_wall_ms();
-	ret = make_tokens(st, now, count, ttl, texts);
+	ret = kc_store_tokens_new(st, now, ttl, count, texts);
 	kc_store_close(st);
 	if (ret)
 		kcd_err("token: cannot store tokens: %s", strerror(-ret));

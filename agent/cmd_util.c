@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "kcourierd_cmd.h"
 #include "state.h"
+#include "store/sqlite.h"
 
 int kcd_need_dir(const char *cmd, const char *usage, const char *dir)
 {
@@ -67,7 +68,7 @@ int kcd_open_store(const char *cmd, const char *dir, struct kc_store **out)
 
 	ret = kc_state_path(dir, KC_STATE_STORE, path);
 	if (!ret)
-		ret = kc_store_open(path, false, out);
+		ret = kc_sqlite_open(path, false, out);
 	if (ret == -EPROTO)
 		kcd_err("%s: %s was written by a newer kcourierd", cmd, path);
 	else if (ret)

@@ -17,7 +17,7 @@
 
 #include "base/cmdtab.h"
 #include "agentconf/agentconf.h"
-#include "store.h"
+#include "store/store.h"
 #include "base/clock.h"
 
 #define KCD_PROG "kcourierd"

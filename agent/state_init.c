@@ -19,7 +19,8 @@
 #include "base/fileio.h"
 #include "crypto/keyfile.h"
 #include "state_int.h"
-#include "store.h"
+#include "store/sqlite.h"
+#include "store/store.h"
 
 struct init_keys {
 	EVP_PKEY *ca, *tls, *seal;
@@ -183,7 +184,7 @@ static int make_store(struct state_ctx *c)
 	struct kc_store *st = NULL;
 	int ret;
 
-	ret = kc_store_open(state_path(c, KC_STATE_STORE), true, &st);
+	ret = kc_sqlite_open(state_path(c, KC_STATE_STORE), true, &st);
 	kc_store_close(st);
 	return ret ? state_fail(c, ret, "cannot create %s", c->path) : 0;
 }

@@ -20,7 +20,8 @@
 
 #include "base/clock.h"
 #include "../agent/state.h"
-#include "../agent/store.h"
+#include "../agent/store/sqlite.h"
+#include "../agent/store/store.h"
 #include "kselftest_harness.h"
 
 #define PASS "an agent passphrase"
@@ -173,7 +174,7 @@ static int open_store(struct kc_store **st)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", shared.dir, KC_STATE_STORE);
-	return kc_store_open(path, false, st);
+	return kc_sqlite_open(path, false, st);
 }
 
 /*
@@ -441,10 +442,10 @@ TEST_F(kcd, revoke)
 	char token[KC_TOKEN_TEXT_LEN + 1];
 	struct result *r = &self->r;
 	struct kc_store *st = NULL;
-	struct kc_client c;
+	struct kc_stored_client c;
 
 	ASSERT_EQ(0, open_store(&st));
-	ASSERT_EQ(0, kc_store_token_new(st, kc_wall_ms(), 60, token));
+	ASSERT_EQ(0, kc_store_tokens_new(st, kc_wall_ms(), 60, 1, &token));
 	ASSERT_EQ(0, kc_store_register(st, text_of(token), kc_wall_ms(), &reg));
 
 	EXPECT_EQ(0, kcd(r, self->tmp, "", "revoke --dir '%s' revokee",
@@ -453,7 +454,7 @@ TEST_F(kcd, revoke)
 	EXPECT_NE(NULL, strstr(r->err, "revoked 'revokee'"));
 	ASSERT_EQ(0, kc_store_client_get(st, "revokee", &c));
 	EXPECT_TRUE(c.revoked);
-	kc_client_free(&c);
+	kc_stored_client_free(&c);
 	kc_store_close(st);
 
 	EXPECT_EQ(1, kcd(r, self->tmp, "", "revoke --dir '%s' nobody",

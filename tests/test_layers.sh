@@ -62,7 +62,7 @@ catches_agent_upward()
 
 catches_store_from_loop()
 {
-	expect_fault upward 'agent/loop/w.c=#include "store.h"\n' \
+	expect_fault upward 'agent/loop/w.c=#include "store/store.h"\n' \
 		'agent/store.h=/* s */\n'
 }
 

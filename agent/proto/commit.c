@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "proto/commit.h"
-#include "store.h"
+#include "store/store.h"
 
 void kc_commit_init(struct kc_commit *b)
 {
@@ -21,6 +21,8 @@ void kc_commit_fini(struct kc_commit *b)
 	free(b->msgs);
 	free(b->dels);
 	free(b->receipts_done);
+	free(b->puts);
+	free(b->takes);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -29,15 +31,16 @@ bool kc_commit_empty(const struct kc_commit *b)
 	return !b->nmsgs && !b->ndels && !b->nreceipts;
 }
 
-/* Makes room for one more element of size `size` in *v. */
+/* Makes room for n elements of size `size` in *v. */
 static int reserve(void **v, size_t *cap, size_t n, size_t size)
 {
 	size_t ncap;
 	void *p;
 
-	if (n < *cap)
+	if (n <= *cap)
 		return 0;
-	ncap = *cap ? *cap * 2 : 16;
+	for (ncap = *cap ? *cap * 2 : 16; ncap < n; ncap *= 2)
+		;
 	p = reallocarray(*v, ncap, size);
 	if (!p)
 		return -ENOMEM;
@@ -52,7 +55,7 @@ int kc_commit_add_msg(struct kc_commit *b, const struct kc_commit_msg *m,
 	struct kc_commit_msg *slot;
 	uint8_t *copy;
 
-	if (reserve((void **)&b->msgs, &b->msgs_cap, b->nmsgs, sizeof(*m)))
+	if (reserve((void **)&b->msgs, &b->msgs_cap, b->nmsgs + 1, sizeof(*m)))
 		return -ENOMEM;
 	copy = malloc(m->inner_len ? m->inner_len : 1);
 	if (!copy)
@@ -71,7 +74,7 @@ int kc_commit_add_delivered(struct kc_commit *b, const char *recipient,
 {
 	struct kc_commit_delivered *d;
 
-	if (reserve((void **)&b->dels, &b->dels_cap, b->ndels, sizeof(*d)))
+	if (reserve((void **)&b->dels, &b->dels_cap, b->ndels + 1, sizeof(*d)))
 		return -ENOMEM;
 	d = &b->dels[b->ndels++];
 	memset(d, 0, sizeof(*d));
@@ -82,56 +85,75 @@ int kc_commit_add_delivered(struct kc_commit *b, const char *recipient,
 
 int kc_commit_add_receipt_done(struct kc_commit *b, int64_t receipt_id)
 {
-	if (reserve((void **)&b->receipts_done, &b->receipts_cap, b->nreceipts,
-		    sizeof(*b->receipts_done)))
+	if (reserve((void **)&b->receipts_done, &b->receipts_cap,
+		    b->nreceipts + 1, sizeof(*b->receipts_done)))
 		return -ENOMEM;
 	b->receipts_done[b->nreceipts++] = receipt_id;
 	return 0;
 }
 
-/* Returns 0, or a store error that loses the whole group. */
-static int put_msg(struct kc_store *st, struct kc_commit_msg *m, int64_t now_ms)
+/* The store's view of this turn's group: pointers into b's own arrays. */
+static int make_group(struct kc_commit *b, struct kc_store_group *g)
 {
-	int ret;
+	if (reserve((void **)&b->puts, &b->puts_cap, b->nmsgs,
+		    sizeof(*b->puts)) ||
+	    reserve((void **)&b->takes, &b->takes_cap, b->ndels,
+		    sizeof(*b->takes)))
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		struct kc_commit_msg *m = &b->msgs[i];
 
-	ret = kc_store_put_message(st, m->sender, m->msg_id, m->recipient,
-				   now_ms, m->inner, m->inner_len, &m->seq);
-	if (ret < 0 && ret != -ENOENT)
-		return ret;
-	/* Seen before (1): OK again, but it was routed the first time. */
-	m->fresh = ret == 0;
-	m->status = ret == -ENOENT ? KC_NOT_FOUND : KC_OK;
-	m->stored_at_ms = now_ms;
+		b->puts[i] = (struct kc_store_put){
+			.sender = m->sender,
+			.recipient = m->recipient,
+			.msg_id = m->msg_id,
+			.inner = m->inner,
+			.inner_len = m->inner_len,
+		};
+	}
+	for (size_t i = 0; i < b->ndels; i++)
+		b->takes[i] = (struct kc_store_take){
+			.recipient = b->dels[i].recipient,
+			.msg_id = b->dels[i].msg_id,
+		};
+	*g = (struct kc_store_group){
+		.puts = b->puts,
+		.nputs = b->nmsgs,
+		.takes = b->takes,
+		.ntakes = b->ndels,
+		.receipts_done = b->receipts_done,
+		.nreceipts_done = b->nreceipts,
+	};
 	return 0;
 }
 
-/* -ENOENT (not queued for this client) is ignored, per PROTOCOL.md. */
-static int put_delivered(struct kc_store *st, struct kc_commit_delivered *d)
+/*
+ * A duplicate is OK again, but was routed the first time; a DELIVERED
+ * of a message not queued for that client is ignored, per PROTOCOL.md.
+ */
+static void take_results(struct kc_commit *b, int64_t now_ms)
 {
-	int ret = kc_store_delivered(st, d->recipient, d->msg_id, d->sender,
-				     &d->receipt_id);
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		struct kc_commit_msg *m = &b->msgs[i];
+		const struct kc_store_put *p = &b->puts[i];
 
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		return ret;
-	d->receipt = true;
-	return 0;
-}
+		m->fresh = p->result == KC_STORE_STORED;
+		m->status =
+			p->result == KC_STORE_NO_CLIENT ? KC_NOT_FOUND : KC_OK;
+		if (m->fresh)
+			m->seq = p->seq;
+		m->stored_at_ms = now_ms;
+	}
+	for (size_t i = 0; i < b->ndels; i++) {
+		struct kc_commit_delivered *d = &b->dels[i];
+		const struct kc_store_take *t = &b->takes[i];
 
-static int run_group(struct kc_commit *b, struct kc_store *st, int64_t now_ms)
-{
-	size_t i;
-	int ret = 0;
-
-	for (i = 0; !ret && i < b->nmsgs; i++)
-		ret = put_msg(st, &b->msgs[i], now_ms);
-	for (i = 0; !ret && i < b->ndels; i++)
-		ret = put_delivered(st, &b->dels[i]);
-	/* Receipts already written: best effort, a failure loses nothing. */
-	for (i = 0; !ret && i < b->nreceipts; i++)
-		kc_store_receipt_done(st, b->receipts_done[i]);
-	return ret;
+		d->receipt = t->taken;
+		if (!t->taken)
+			continue;
+		strcpy(d->sender, t->sender);
+		d->receipt_id = t->receipt_id;
+	}
 }
 
 static void fail_all(struct kc_commit *b)
@@ -146,23 +168,16 @@ static void fail_all(struct kc_commit *b)
 
 int kc_commit_run(struct kc_commit *b, struct kc_store *st, int64_t now_ms)
 {
+	struct kc_store_group g;
 	int ret;
 
-	ret = kc_store_begin(st);
+	ret = make_group(b, &g);
+	if (!ret)
+		ret = kc_store_apply(st, &g, now_ms);
 	if (ret)
-		goto err;
-	ret = run_group(b, st, now_ms);
-	if (ret) {
-		kc_store_rollback(st);
-		goto err;
-	}
-	ret = kc_store_commit(st);
-	if (ret)
-		goto err;
-	b->nreceipts = 0;
-	return 0;
-err:
-	fail_all(b);
+		fail_all(b);
+	else
+		take_results(b, now_ms);
 	/* Receipts are best effort: one that stays stored is sent again. */
 	b->nreceipts = 0;
 	return ret;

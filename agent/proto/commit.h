@@ -16,9 +16,8 @@
 #include <stdint.h>
 
 #include "conn/tls.h"
+#include "store/store.h"
 #include "wire/wire.h"
-
-struct kc_store;
 
 /*
  * Stage times of one message, monotonic ns, collected as it passes:
@@ -63,6 +62,11 @@ struct kc_commit {
 	size_t ndels, dels_cap;
 	int64_t *receipts_done; /* receipt ids written to connections */
 	size_t nreceipts, receipts_cap;
+	/* The store's view of the group, rebuilt by each kc_commit_run. */
+	struct kc_store_put *puts;
+	size_t puts_cap;
+	struct kc_store_take *takes;
+	size_t takes_cap;
 };
 
 void kc_commit_init(struct kc_commit *b);

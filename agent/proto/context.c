@@ -8,7 +8,7 @@
 
 #include "proto/context.h"
 #include "ring/ratelog.h"
-#include "store.h"
+#include "store/store.h"
 
 /*
  * The tier gets the agent's "kcourier" keyring (docs/DESIGN.md "Keys"):
@@ -86,9 +86,9 @@ static void open_reader(struct kc_proto_worker *pw)
 {
 	int ret;
 
-	if (!pw->p->store_path[0])
-		return;
-	ret = kc_store_open(pw->p->store_path, false, &pw->reader);
+	pthread_mutex_lock(&pw->p->store_lock);
+	ret = kc_store_reader_open(pw->p->store, &pw->reader);
+	pthread_mutex_unlock(&pw->p->store_lock);
 	if (ret)
 		kc_log("worker %u: no read connection to the store (%s): reading under the store lock",
 		       pw->w->index, strerror(-ret));
@@ -125,7 +125,7 @@ void kc_proto_worker_fini(struct kc_worker *w)
 		explicit_bzero(pw->scratch, pw->scratch_len);
 	free(pw->scratch);
 	kc_commit_fini(&pw->batch);
-	kc_store_close(pw->reader);
+	kc_store_reader_close(pw->reader);
 	free(pw);
 	w->upper = NULL;
 }

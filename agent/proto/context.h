@@ -39,6 +39,7 @@
 #include "proto/sessions.h"
 
 struct kc_store;
+struct kc_store_reader;
 struct kc_router;
 
 /* Signs the client certificate of REGISTER (DER into *der, gnutls_free). */
@@ -61,12 +62,6 @@ struct kc_proto {
 
 	struct kc_store *store;
 	pthread_mutex_t store_lock;
-	/*
-	 * Where the store lives, for each worker's own connection, used for
-	 * reads only (WAL lets it read while another connection commits, so
-	 * the check on every SEND never waits for a group commit's fsync).
-	 */
-	char store_path[PATH_MAX];
 
 	struct kc_sid_set *sids;
 	struct kc_router *router;
@@ -79,7 +74,8 @@ struct kc_proto_worker {
 	struct kc_keyring keyring; /* this worker's handle on "kcourier" */
 	struct kc_session_ctx sctx;
 	struct kc_commit batch;
-	struct kc_store *reader; /* its own, reads only; NULL: p->store */
+	/* SEND's recipient check, without store_lock; NULL: via p->store. */
+	struct kc_store_reader *reader;
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
 	size_t scratch_len;
 	uint64_t next_prune_ms;

@@ -13,7 +13,7 @@
 #include "proto/delivery.h"
 #include "proto/router.h"
 #include "ring/ratelog.h"
-#include "store.h"
+#include "store/store.h"
 
 #define QUEUE_CHUNK 64
 
@@ -52,7 +52,7 @@ static void load_chunk(struct kc_conn *c)
 	struct chunk ch = { c, 0, false };
 	int ret;
 
-	ret = kc_store_queue_iter(kc_pw(c)->p->store, c->id,
+	ret = kc_store_queue_walk(kc_pw(c)->p->store, c->id,
 				  peer->delivered_upto, QUEUE_CHUNK,
 				  put_deliver, &ch);
 	if (ret < 0 && ret != -ENOMEM)
@@ -102,7 +102,7 @@ int kc_delivery_start(struct kc_conn *c, const char *id)
 	ret = join(c, id);
 	if (!ret) {
 		load_chunk(c);
-		kc_store_receipts_iter(p->store, c->id, put_receipt, c);
+		kc_store_receipts_walk(p->store, c->id, put_receipt, c);
 	}
 	pthread_mutex_unlock(&p->store_lock);
 	return ret;

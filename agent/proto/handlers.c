@@ -12,10 +12,10 @@
 #include "proto/id_bytes.h"
 #include "proto/register.h"
 #include "proto/send.h"
-#include "store.h"
+#include "store/store.h"
 
 static void answer_keys(struct kc_conn *c, struct kc_bytes id,
-			const struct kc_client *cl)
+			const struct kc_stored_client *cl)
 {
 	struct kc_frame f = { .type = KC_T_KEYS };
 
@@ -30,7 +30,7 @@ static void answer_keys(struct kc_conn *c, struct kc_bytes id,
 static void handle_lookup(struct kc_conn *c, const struct kc_lookup *l)
 {
 	char id[KC_CLIENT_ID_MAX + 1];
-	struct kc_client cl;
+	struct kc_stored_client cl;
 	int ret = -ENOENT;
 
 	if (kc_id_from_bytes(l->client_id, id)) {
@@ -47,7 +47,7 @@ static void handle_lookup(struct kc_conn *c, const struct kc_lookup *l)
 	else
 		kc_conn_error(c, KC_TRY_LATER, "store unavailable");
 	if (ret == 0)
-		kc_client_free(&cl);
+		kc_stored_client_free(&cl);
 }
 
 static const char *open_error_text(enum kc_status status)

@@ -17,7 +17,7 @@
 #include "proto/router.h"
 #include "proto/sessions.h"
 #include "ring/ratelog.h"
-#include "store.h"
+#include "store/store.h"
 
 #define PRUNE_EVERY_MS (3600u * 1000)
 

@@ -18,7 +18,7 @@
 #include "proto/id_bytes.h"
 #include "proto/register.h"
 #include "ring/ratelog.h"
-#include "store.h"
+#include "store/store.h"
 
 static int rsa_key(struct kc_bytes spki, EVP_PKEY **out)
 {
@@ -82,14 +82,14 @@ static int enroll(struct kc_conn *c, const struct kc_register *r,
 	struct kc_proto *p = kc_pw(c)->p;
 	int64_t now_ms = kc_worker_wall_ms(kc_pw(c)->w);
 	struct kc_client_reg reg;
-	struct kc_client old;
+	struct kc_stored_client old;
 	int ret;
 
 	ret = kc_store_token_check(p->store, r->token, now_ms);
 	if (ret)
 		return judged(ret);
 	if (!kc_store_client_get(p->store, id, &old)) {
-		kc_client_free(&old);
+		kc_stored_client_free(&old);
 		return -KC_EXISTS;
 	}
 	ret = p->issue_client(p->issuer, id, r->id_spki.p, r->id_spki.len,

@@ -24,7 +24,7 @@
 #include "proto/context.h"
 #include "proto/id_bytes.h"
 #include "proto/send.h"
-#include "store.h"
+#include "store/store.h"
 
 static const uint8_t zero_msg_id[KC_MSGID_LEN];
 
@@ -123,7 +123,7 @@ static int route_check(struct kc_conn *c, const struct kc_send_plain *sp,
 	if (!kc_id_from_bytes(sp->to, to))
 		return KC_NOT_FOUND;
 	if (pw->reader) {
-		ret = kc_store_client_live(pw->reader, to);
+		ret = kc_store_reader_client_live(pw->reader, to);
 	} else {
 		pthread_mutex_lock(&p->store_lock);
 		ret = kc_store_client_live(p->store, to);
