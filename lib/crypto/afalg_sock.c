@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * AF_ALG socket pairs for the afalg tier (afalg.h): keying from the
+ * AF_ALG socket pairs for the afalg tier (afalg_sock.h): keying from the
  * keyring, HMAC and raw CBC, and the per-thread pairs.
  */
 #include <errno.h>
@@ -14,7 +14,7 @@
 
 #include <linux/if_alg.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_sock.h"
 
 #ifndef SOL_ALG
 #define SOL_ALG 279

@@ -2,7 +2,7 @@
 /*
  * The afalg crypto tier (docs/DESIGN.md "Crypto backends", tier 2):
  * AES-256-CBC as the kernel's cbc(aes) and HMAC-SHA256 as hmac(sha256),
- * over AF_ALG (afalg.h), keyed from the kernel keyring.
+ * over AF_ALG (afalg_sock.h), keyed from the kernel keyring.
  *
  * A session is two logon keys, kcourier:<sid-hex>:enc (K) and :mac (Km),
  * in the "kcourier" keyring (keyring.h). Logon keys cannot be read back
@@ -45,7 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_probe.h"
+#include "crypto/afalg_sock.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_ops.h"
 #include "crypto/keyring.h"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_probe.h"
 #include "crypto/crypto_ops.h"
 
 static void say_why(char *why, size_t cap, const char *text)

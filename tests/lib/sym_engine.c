@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_probe.h"
+#include "crypto/afalg_sock.h"
 #include "crypto/keyring.h"
 #include "sym_engine.h"
 
