@@ -30,7 +30,8 @@
 #include <openssl/evp.h>
 
 #include "crypto/crypto.h"
-#include "crypto/crypto_ops.h"
+#include "crypto/crypto_tier.h"
+#include "crypto/crypto_user.h"
 #include "crypto/keyring.h"
 #include "crypto/rsa_keyring.h"
 #include "base/secmem.h"
