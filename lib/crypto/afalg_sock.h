@@ -75,6 +75,20 @@ int kc_alg_hmac(struct kc_alg *a, const struct kc_iov *iov, size_t n,
 int kc_alg_cbc(struct kc_alg *a, bool encrypt, const uint8_t iv[KC_IV_LEN],
 	       const struct kc_iov *in, size_t n, uint8_t *out);
 
+/*
+ * AES-CBC with PKCS#7 padding on an "skcipher" pair, padded and unpadded
+ * here since the kernel's cbc(aes) takes whole blocks only; kc_cbc_encrypt's
+ * and kc_cbc_decrypt's contracts (crypto.h): ct has room for
+ * kc_cbc_ct_len(pt_len), and a bad length or padding is -EBADMSG with pt
+ * wiped.
+ */
+int kc_alg_cbc_encrypt_pkcs7(struct kc_alg *a, const uint8_t iv[KC_IV_LEN],
+			     const uint8_t *pt, size_t pt_len, uint8_t *ct,
+			     size_t *ct_len);
+int kc_alg_cbc_decrypt_pkcs7(struct kc_alg *a, const uint8_t iv[KC_IV_LEN],
+			     const uint8_t *ct, size_t ct_len, uint8_t *pt,
+			     size_t *pt_len);
+
 /* This thread's cbc(aes) and hmac(sha256) pairs, opened on first use. */
 struct kc_afalg_thread {
 	struct kc_alg cbc;

@@ -35,7 +35,7 @@ struct batch {
 	uint8_t pt[KC_PICK_BATCH][KC_PICK_SIZE];
 	uint8_t ct[KC_PICK_BATCH][KC_PICK_SIZE + 16];
 	uint8_t out[KC_PICK_BATCH][KC_PICK_SIZE + 16];
-	/* Aimed once (batch_aim); each run sets the session. */
+	/* Aimed once (batch_aim); each run sets the session (batch_session). */
 	struct kc_seal_req seal[KC_PICK_BATCH];
 	struct kc_open_req open[KC_PICK_BATCH];
 };
@@ -65,13 +65,21 @@ static void batch_aim(struct batch *b)
 	}
 }
 
+/* Each contender has its own session under the same K. */
+static void batch_session(struct batch *b, kc_handle_t s)
+{
+	size_t i;
+
+	for (i = 0; i < KC_PICK_BATCH; i++)
+		b->seal[i].session = b->open[i].session = s;
+}
+
 static int seal_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
 {
 	size_t i;
 	int ret;
 
-	for (i = 0; i < KC_PICK_BATCH; i++)
-		b->seal[i].session = s;
+	batch_session(b, s);
 	ret = kc_seal_batch(c, b->seal, KC_PICK_BATCH);
 	for (i = 0; !ret && i < KC_PICK_BATCH; i++) {
 		ret = b->seal[i].status;
@@ -86,8 +94,7 @@ static int open_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
 	size_t i;
 	int ret;
 
-	for (i = 0; i < KC_PICK_BATCH; i++)
-		b->open[i].session = s;
+	batch_session(b, s);
 	ret = kc_open_batch(c, b->open, KC_PICK_BATCH);
 	for (i = 0; !ret && i < KC_PICK_BATCH; i++)
 		if (b->open[i].status || b->open[i].pt_len != KC_PICK_SIZE ||

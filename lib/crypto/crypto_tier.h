@@ -5,7 +5,8 @@
  * and the requests of that work. Two tiers implement it:
  *   afalg  AF_ALG (crypto_afalg.c), keyed from the kernel keyring
  *   user   OpenSSL in this process (crypto_user.c)
- * Callers open a tier by name through crypto_ops.h.
+ * both on one session table and batch runner (tier_core.h). Callers open a
+ * tier by name through crypto_ops.h.
  *
  * Keys are referred to by handle, never passed around as bytes after they
  * are installed: the afalg tier holds them in the keyring, and user space
