@@ -911,8 +911,9 @@ TEST(tier_names)
 
 	EXPECT_EQ(-ENOENT, kc_crypto_open("kmod", &c));
 	EXPECT_EQ(NULL, c);
+	/* A reserved name, and the reason says what is missing. */
 	EXPECT_EQ(-ENOENT, kc_crypto_available("kmod", why, sizeof(why)));
-	EXPECT_NE(0, why[0]);
+	EXPECT_NE(NULL, strstr(why, "not built")) TH_LOG("%s", why);
 	EXPECT_EQ(-EINVAL, kc_crypto_open("nonsense", &c));
 	EXPECT_EQ(-EINVAL, kc_crypto_available("nonsense", why, sizeof(why)));
 	EXPECT_EQ(0, kc_crypto_available("user", why, sizeof(why)));

@@ -11,8 +11,8 @@
  * RLIMIT_MEMLOCK) the pool keeps working unlocked and says so through
  * kc_secmem_locked().
  *
- * Not thread-safe: the owner serialises calls (the user tier holds its
- * table lock for alloc and free).
+ * Not thread-safe: the owner serialises calls (the user tier has a mutex
+ * for alloc and free).
  */
 #ifndef KC_SECMEM_H
 #define KC_SECMEM_H

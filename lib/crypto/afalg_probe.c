@@ -16,7 +16,8 @@
 
 #include <kcapi.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_probe.h"
+#include "crypto/afalg_sock.h"
 #include "crypto/keyring.h"
 
 #define WHY_MAX 200

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * AF_ALG socket pairs for the afalg tier (afalg.h): keying from the
- * keyring, HMAC and raw CBC, and the per-thread pairs.
+ * AF_ALG socket pairs for the afalg tier (afalg_sock.h): keying from the
+ * keyring, HMAC, raw CBC and CBC with PKCS#7, and the per-thread pairs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 
 #include <linux/if_alg.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_sock.h"
 
 #ifndef SOL_ALG
 #define SOL_ALG 279
@@ -244,6 +244,49 @@ int kc_alg_cbc(struct kc_alg *a, bool encrypt, const uint8_t iv[KC_IV_LEN],
 	if (ret)
 		close_op(a);
 	return ret;
+}
+
+int kc_alg_cbc_encrypt_pkcs7(struct kc_alg *a, const uint8_t iv[KC_IV_LEN],
+			     const uint8_t *pt, size_t pt_len, uint8_t *ct,
+			     size_t *ct_len)
+{
+	size_t full = pt_len - pt_len % KC_AES_BLOCK;
+	size_t pad = KC_AES_BLOCK - pt_len % KC_AES_BLOCK;
+	uint8_t last[KC_AES_BLOCK];
+	const struct kc_iov in[2] = { { pt, full }, { last, sizeof(last) } };
+	int ret;
+
+	/* PKCS#7: 1..16 bytes, each the count, after what is left of pt. */
+	if (pad < KC_AES_BLOCK)
+		memcpy(last, pt + full, KC_AES_BLOCK - pad);
+	memset(last + KC_AES_BLOCK - pad, (int)pad, pad);
+	ret = kc_alg_cbc(a, true, iv, in, 2, ct);
+	explicit_bzero(last, sizeof(last));
+	if (!ret)
+		*ct_len = full + KC_AES_BLOCK;
+	return ret;
+}
+
+int kc_alg_cbc_decrypt_pkcs7(struct kc_alg *a, const uint8_t iv[KC_IV_LEN],
+			     const uint8_t *ct, size_t ct_len, uint8_t *pt,
+			     size_t *pt_len)
+{
+	const struct kc_iov in = { ct, ct_len };
+	size_t pad;
+	int ret;
+
+	if (!ct_len || ct_len % KC_AES_BLOCK)
+		return -EBADMSG;
+	ret = kc_alg_cbc(a, false, iv, &in, 1, pt);
+	if (ret)
+		return ret;
+	pad = kc_pkcs7_pad_len(pt, ct_len);
+	if (!pad) {
+		explicit_bzero(pt, ct_len);
+		return -EBADMSG;
+	}
+	*pt_len = ct_len - pad;
+	return 0;
 }
 
 /* Per-thread pairs. */

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Tier selection for the crypto-ops interface (crypto_ops.h): "user" and
- * "afalg" by name, "auto" through kc_crypto_pick (afalg_pick.c). The kmod
- * tier is not built yet.
+ * The crypto tiers by name (crypto_ops.h): "user" and "afalg" are built,
+ * "auto" is what kc_crypto_pick (crypto_auto.c) chose, and "kmod" is only
+ * a reserved name.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_probe.h"
+#include "crypto/crypto_afalg.h"
+#include "crypto/crypto_auto.h"
 #include "crypto/crypto_ops.h"
+#include "crypto/crypto_user.h"
+
+#define RESERVED_NAME "kmod"
 
 static void say_why(char *why, size_t cap, const char *text)
 {
@@ -26,8 +31,10 @@ int kc_crypto_available(const char *tier, char *why, size_t cap)
 		return 0;
 	if (!strcmp(tier, "afalg"))
 		return kc_afalg_probe(why, cap);
-	if (!strcmp(tier, "kmod")) {
-		say_why(why, cap, "the kmod tier (kcourier.ko) is not built");
+	if (!strcmp(tier, RESERVED_NAME)) {
+		say_why(why, cap,
+			"kmod is a reserved name: its kernel module "
+			"(kcourier.ko) is not built yet");
 		return -ENOENT;
 	}
 	return -EINVAL;
@@ -51,7 +58,7 @@ int kc_crypto_open(const char *tier, struct kc_crypto **out)
 		return kc_crypto_user_ops.create(out);
 	if (!strcmp(tier, "afalg"))
 		return kc_crypto_afalg_ops.create(out);
-	if (!strcmp(tier, "kmod"))
+	if (!strcmp(tier, RESERVED_NAME))
 		return -ENOENT;
 	return -EINVAL;
 }

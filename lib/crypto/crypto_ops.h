@@ -1,147 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The crypto-ops interface: the work the agent and the client hand to a
- * backend tier (docs/DESIGN.md "Crypto backends"). Two tiers implement it:
- *   afalg  AF_ALG (crypto_afalg.c), keyed from the kernel keyring
- *   user   OpenSSL in this process (crypto_user.c)
- * The name "kmod" (a kernel module) is reserved: no such tier is built,
- * and kc_crypto_open and kc_crypto_available answer -ENOENT for it.
- *
- * Keys are referred to by handle, never passed around as bytes after they
- * are installed: the afalg tier holds them in the keyring, and user space
- * never sees them again; the user tier holds them in locked memory. Bulk
- * work comes in batches, so a tier takes its lock once per batch (the
- * afalg tier still makes its system calls per message; the agent opens
- * each SEND as a batch of one).
- *
- * A session holds K (AES-256 key) and Km (its MAC key, derived on install).
- * Opening is encrypt-then-MAC: MAC over aad || ct checked in constant time
- * first, then CBC decrypt and padding; both failures are -KC_BAD_MAC.
+ * The crypto tiers by name, for the agent and the clients: open one, use
+ * it through struct kc_crypto_ops (crypto_tier.h), close it.
+ *   user   OpenSSL in this process; works everywhere
+ *   afalg  the kernel's ciphers over AF_ALG, where the kernel has them
+ *   auto   whichever of the two opens messages faster here (crypto_auto.h)
+ * The name "kmod" is reserved for a kernel module (kcourier.ko) that is not
+ * built yet: kc_crypto_open and kc_crypto_available answer -ENOENT for it,
+ * and the latter says so.
  */
 #ifndef KC_CRYPTO_OPS_H
 #define KC_CRYPTO_OPS_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "wire/wire.h"
-
-typedef int32_t kc_handle_t;
-#define KC_HANDLE_NONE ((kc_handle_t)-1)
-
-struct kc_open_req {
-	kc_handle_t session;	/* in */
-	const uint8_t *aad;	/* in: bytes MACed before ct */
-	size_t aad_len;		/* in */
-	/*
-	 * in: KC_IV_LEN. Not MACed on its own: aad must contain these same
-	 * bytes (every MAC input of PROTOCOL.md has the iv before ct), so
-	 * build aad from this iv, e.g. with kc_seq_aad().
-	 */
-	const uint8_t *iv;
-	const uint8_t *ct;	/* in */
-	size_t ct_len;		/* in */
-	const uint8_t *mac;	/* in: KC_MAC_LEN */
-	uint8_t *pt;		/* out: room for ct_len bytes */
-	size_t pt_len;		/* out */
-	int status;		/* out: 0, -KC_BAD_MAC, -KC_UNKNOWN_SESSION */
-	/*
-	 * out: the MAC verified. Callers must answer bad MAC and bad padding
-	 * alike; the agent needs the difference only for PROTOCOL.md's rule
-	 * that a seq which passed the MAC is used up whatever happens next.
-	 */
-	bool mac_ok;
-};
-
-struct kc_seal_req {
-	kc_handle_t session;	/* in */
-	const uint8_t *aad;	/* in: bytes MACed before ct (ct_len known ahead) */
-	size_t aad_len;		/* in */
-	const uint8_t *iv;	/* in: KC_IV_LEN fresh random bytes */
-	const uint8_t *pt;	/* in */
-	size_t pt_len;		/* in */
-	uint8_t *ct;		/* out: room for kc_cbc_ct_len(pt_len) */
-	size_t ct_len;		/* out */
-	uint8_t mac[KC_MAC_LEN]; /* out */
-	int status;		/* out: 0, -KC_UNKNOWN_SESSION or -errno */
-};
-
-struct kc_crypto;
-struct kc_keyring;
-
-struct kc_crypto_ops {
-	const char *name;
-	int (*create)(struct kc_crypto **out);
-	void (*destroy)(struct kc_crypto *c);
-	/*
-	 * An RSA-2048 private key (PKCS#8 DER) used for unwrapping; -EINVAL
-	 * if it does not parse or is not RSA-2048 with e = 65537. A tier
-	 * with a keyring hands the key to the kernel (rsa_keyring.h) when the
-	 * kernel takes it, and keeps no copy: user only with one set
-	 * (set_keyring) beforehand, afalg always (its own "kcourier" keyring
-	 * until set_keyring). The caller's DER is never kept either way, so
-	 * wipe it once every tier has it.
-	 */
-	int (*load_unwrap_key)(struct kc_crypto *c, const uint8_t *pkcs8_der,
-			       size_t len, kc_handle_t *out);
-	/*
-	 * Where unwraps under `key` run: the serial (> 0) of the kernel's
-	 * asymmetric key when the kernel does the RSA and this process holds
-	 * no private key, else -errno for why not: -ENOKEY no keyring (user
-	 * tier: none set before load_unwrap_key), otherwise
-	 * kc_rsa_keyring_load's error (-EBADMSG: no pkcs8_key_parser).
-	 * -ENOENT for an unknown handle.
-	 */
-	int (*unwrap_key_serial)(struct kc_crypto *c, kc_handle_t key);
-	void (*unload_key)(struct kc_crypto *c, kc_handle_t key);
-	/*
-	 * New session from raw K (client side, where K was just generated).
-	 * sid names it where the tier keeps keys in the keyring; may be NULL.
-	 */
-	int (*session_install)(struct kc_crypto *c, const uint8_t *sid,
-			       const uint8_t k[KC_KEY_LEN], kc_handle_t *out);
-	/*
-	 * New session from OAEP(pub, K) under an unwrap key. Always creates the
-	 * session when it returns 0 or -EBADMSG: on -EBADMSG (no 32-byte K in
-	 * there) the session holds a random K, so openers that do not look at
-	 * the result end at a MAC failure (PROTOCOL.md section 1). An
-	 * unknown key handle gives -ENOENT and no session.
-	 */
-	int (*session_unwrap)(struct kc_crypto *c, kc_handle_t key,
-			      const uint8_t *sid,
-			      const uint8_t wrapped[KC_RSA_LEN],
-			      kc_handle_t *out);
-	/* Wipes K and Km; the handle then gives -KC_UNKNOWN_SESSION. */
-	void (*session_drop)(struct kc_crypto *c, kc_handle_t session);
-	/*
-	 * Publishes every later session that has a sid in the kernel keyring
-	 * as kcourier:<sid-hex>:enc / :mac with timeout ttl_s (keyring.h),
-	 * withdrawn again on session_drop. The afalg tier keys its sockets
-	 * from these keys (and gives a session without a sid a random one);
-	 * the user tier mirrors them so operators can see them.
-	 */
-	int (*set_keyring)(struct kc_crypto *c, struct kc_keyring *kr,
-			   unsigned int ttl_s);
-	/* Batches: per-request results in .status; returns 0 or -errno. */
-	int (*open_batch)(struct kc_crypto *c, struct kc_open_req *r, size_t n);
-	int (*seal_batch)(struct kc_crypto *c, struct kc_seal_req *r, size_t n);
-};
-
-struct kc_crypto {
-	const struct kc_crypto_ops *ops;
-};
-
-extern const struct kc_crypto_ops kc_crypto_user_ops;
-extern const struct kc_crypto_ops kc_crypto_afalg_ops;
+#include "crypto/crypto_auto.h"
+#include "crypto/crypto_tier.h"
 
 /*
- * Picks a tier by name ("user", "afalg"; "auto" is kc_crypto_pick's) and
- * creates it. Returns 0, -ENOENT for a tier not built ("kmod") or not
- * available on this kernel (kc_crypto_available says why), -EINVAL for a
- * name that is no tier.
+ * Opens the tier named (for "auto", the one kc_crypto_pick chose). Returns
+ * 0, -ENOENT for "kmod" or a tier not available on this kernel
+ * (kc_crypto_available says why), -EINVAL for a name that is neither.
  */
 int kc_crypto_open(const char *tier, struct kc_crypto **out);
+/* Accepts NULL. */
 void kc_crypto_close(struct kc_crypto *c);
 
 /*
@@ -149,56 +31,5 @@ void kc_crypto_close(struct kc_crypto *c);
  * reason in why (e.g. "no AF_ALG in this kernel (...)"), or -EINVAL.
  */
 int kc_crypto_available(const char *tier, char *why, size_t cap);
-
-/*
- * What "auto" chose and why: when afalg is available, each tier opened
- * the same batches of KC_PICK_BATCH messages of KC_PICK_SIZE bytes and
- * the faster one won; otherwise user, with afalg's reason in why.
- * Measured once per process, so every worker gets the same answer.
- */
-#define KC_PICK_BATCH 64
-#define KC_PICK_SIZE 1024
-#define KC_PICK_TIERS 2
-
-struct kc_crypto_pick {
-	const char *tier;
-	struct {
-		const char *name;
-		double opens_per_s;
-	} measured[KC_PICK_TIERS];
-	unsigned int nmeasured;
-	char why[200];
-};
-
-int kc_crypto_pick(struct kc_crypto_pick *out);
-/* For logs: "afalg (user 23000 opens/s, afalg 41000 opens/s in ...)". */
-void kc_crypto_pick_describe(const struct kc_crypto_pick *p, char *buf,
-			     size_t cap);
-
-/* Thin wrappers so callers read as verbs. */
-static inline int kc_session_install(struct kc_crypto *c, const uint8_t *sid,
-				     const uint8_t k[KC_KEY_LEN], kc_handle_t *out)
-{
-	return c->ops->session_install(c, sid, k, out);
-}
-static inline int kc_session_unwrap(struct kc_crypto *c, kc_handle_t key,
-				    const uint8_t *sid,
-				    const uint8_t wrapped[KC_RSA_LEN],
-				    kc_handle_t *out)
-{
-	return c->ops->session_unwrap(c, key, sid, wrapped, out);
-}
-static inline void kc_session_drop(struct kc_crypto *c, kc_handle_t s)
-{
-	c->ops->session_drop(c, s);
-}
-static inline int kc_open_batch(struct kc_crypto *c, struct kc_open_req *r, size_t n)
-{
-	return c->ops->open_batch(c, r, n);
-}
-static inline int kc_seal_batch(struct kc_crypto *c, struct kc_seal_req *r, size_t n)
-{
-	return c->ops->seal_batch(c, r, n);
-}
 
 #endif

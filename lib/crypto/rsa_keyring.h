@@ -11,7 +11,7 @@
  * Crypto tiers use the kc_unwrap_key API at the end (through their
  * unwrap_keys.h table), which takes the kernel path when it can and stays
  * with OpenSSL when it cannot: the afalg tier with its own keyring, the
- * user tier when it was given one before load_unwrap_key (crypto_ops.h).
+ * user tier when it was given one before load_unwrap_key (crypto_tier.h).
  *
  * Keys are named "kcourier:rsa:<tag>:<pid>.<n>" (unique per load, so
  * tier instances in one process never replace each other's key), are

@@ -26,7 +26,7 @@
 
 #include <keyutils.h>
 
-#include "crypto/crypto_ops.h"
+#include "crypto/crypto_tier.h"
 #include "crypto/rsa_keyring.h"
 
 /* Embedded in a tier; its fields are this file's own. */

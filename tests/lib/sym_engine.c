@@ -3,10 +3,9 @@
  * The library's and the kernel's symmetric primitives: see sym_engine.h.
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "crypto/afalg.h"
+#include "crypto/afalg_probe.h"
+#include "crypto/afalg_sock.h"
 #include "crypto/keyring.h"
 #include "sym_engine.h"
 
@@ -63,54 +62,28 @@ static int kernel_cbc_encrypt(const uint8_t *key, size_t key_len,
 			      const uint8_t iv[KC_IV_LEN], const uint8_t *pt,
 			      size_t len, uint8_t *ct, size_t *ct_len)
 {
-	size_t full = kc_cbc_ct_len(len);
-	uint8_t *padded = malloc(full);
 	struct kc_alg *pair;
-	struct kc_iov in;
 	int ret;
 
-	if (!padded)
-		return -ENOMEM;
-	/* PKCS#7: 1..16 bytes, each the count. */
-	memcpy(padded, pt, len);
-	memset(padded + len, (int)(full - len), full - len);
-	in = (struct kc_iov){ padded, full };
 	pair = thread_pair(true, &ret);
 	if (pair)
 		ret = key_pair(pair, key, key_len);
-	if (!ret)
-		ret = kc_alg_cbc(pair, true, iv, &in, 1, ct);
-	if (!ret)
-		*ct_len = full;
-	free(padded);
-	return ret;
+	return ret ? ret
+		   : kc_alg_cbc_encrypt_pkcs7(pair, iv, pt, len, ct, ct_len);
 }
 
 static int kernel_cbc_decrypt(const uint8_t *key, size_t key_len,
 			      const uint8_t iv[KC_IV_LEN], const uint8_t *ct,
 			      size_t ct_len, uint8_t *pt, size_t *pt_len)
 {
-	const struct kc_iov in = { ct, ct_len };
 	struct kc_alg *pair;
-	size_t pad;
 	int ret;
 
-	if (!ct_len || ct_len % KC_AES_BLOCK)
-		return -EBADMSG;
 	pair = thread_pair(true, &ret);
 	if (pair)
 		ret = key_pair(pair, key, key_len);
-	if (!ret)
-		ret = kc_alg_cbc(pair, false, iv, &in, 1, pt);
-	if (ret)
-		return ret;
-	pad = kc_pkcs7_pad_len(pt, ct_len);
-	if (!pad) {
-		explicit_bzero(pt, ct_len);
-		return -EBADMSG;
-	}
-	*pt_len = ct_len - pad;
-	return 0;
+	return ret ? ret
+		   : kc_alg_cbc_decrypt_pkcs7(pair, iv, ct, ct_len, pt, pt_len);
 }
 
 static int kernel_hmac(const uint8_t *key, size_t key_len,

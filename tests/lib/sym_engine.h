@@ -4,8 +4,8 @@
  * suite runs the same vectors through the library's OpenSSL code (crypto.h)
  * and through the kernel's, as the afalg tier uses it: every key becomes a
  * `logon` key in the kcourier keyring and the AF_ALG socket is keyed from
- * it by serial (afalg.h), and padding is checked by the same constant-time
- * kc_pkcs7_pad_len the tier calls.
+ * it by serial (afalg_sock.h), and padding is added and checked by the
+ * tier's own code (kc_alg_cbc_encrypt_pkcs7, kc_alg_cbc_decrypt_pkcs7).
  */
 #ifndef KC_TEST_SYM_ENGINE_H
 #define KC_TEST_SYM_ENGINE_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The kernel crypto API over AF_ALG sockets, for the afalg crypto tier
- * (crypto_afalg.c; private to libkcourier).
+ * (crypto_afalg.c) and its probe (afalg_probe.c); private to the library.
  *
  * An algorithm is a pair of sockets: the "tfm" socket names the algorithm
  * (bind) and holds the key; an "op" socket accepted from it runs
@@ -18,8 +18,8 @@
  * key and accepts a new one. Each thread keeps its own pair per algorithm
  * (afalg_thread_get) and re-keys only when the session changes.
  */
-#ifndef KC_AFALG_H
-#define KC_AFALG_H
+#ifndef KC_AFALG_SOCK_H
+#define KC_AFALG_SOCK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,6 +75,20 @@ int kc_alg_hmac(struct kc_alg *a, const struct kc_iov *iov, size_t n,
 int kc_alg_cbc(struct kc_alg *a, bool encrypt, const uint8_t iv[KC_IV_LEN],
 	       const struct kc_iov *in, size_t n, uint8_t *out);
 
+/*
+ * AES-CBC with PKCS#7 padding on an "skcipher" pair, padded and unpadded
+ * here since the kernel's cbc(aes) takes whole blocks only; kc_cbc_encrypt's
+ * and kc_cbc_decrypt's contracts (crypto.h): ct has room for
+ * kc_cbc_ct_len(pt_len), and a bad length or padding is -EBADMSG with pt
+ * wiped.
+ */
+int kc_alg_cbc_encrypt_pkcs7(struct kc_alg *a, const uint8_t iv[KC_IV_LEN],
+			     const uint8_t *pt, size_t pt_len, uint8_t *ct,
+			     size_t *ct_len);
+int kc_alg_cbc_decrypt_pkcs7(struct kc_alg *a, const uint8_t iv[KC_IV_LEN],
+			     const uint8_t *ct, size_t ct_len, uint8_t *pt,
+			     size_t *pt_len);
+
 /* This thread's cbc(aes) and hmac(sha256) pairs, opened on first use. */
 struct kc_afalg_thread {
 	struct kc_alg cbc;
@@ -83,14 +97,6 @@ struct kc_afalg_thread {
 
 /* NULL with *err set when the sockets cannot be opened. */
 struct kc_afalg_thread *kc_afalg_thread_get(int *err);
-
-/*
- * Whether this kernel can run the tier: AF_ALG, both algorithms, keyring
- * access and key-by-serial, checked against libkcapi keyed with the same
- * bytes. 0, or -ENOENT with a one-line reason in why. Computed once per
- * process.
- */
-int kc_afalg_probe(char *why, size_t cap);
 
 /* A fresh name for a key a kc_alg may hold: never 0, never reused. */
 uint64_t kc_afalg_key_id(void);

@@ -1,23 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The "auto" tier (crypto_ops.h kc_crypto_pick): when the kernel can run
- * the afalg tier, which of afalg and user opens messages faster here?
- * Which one wins depends on the CPU, the kernel's AES and SHA-256 drivers
- * and the cost of a syscall, so it is measured rather than assumed: one
- * batch of KC_PICK_BATCH messages of KC_PICK_SIZE bytes is opened by each
- * tier in turn, and each tier's best round counts. Every open must
- * succeed too: a tier that cannot open the batch is not picked.
+ * The "auto" choice (crypto_auto.h): when the kernel can run the afalg
+ * tier, which of afalg and user opens messages faster here? Which one
+ * wins depends on the CPU, the kernel's AES and SHA-256 drivers and the
+ * cost of a syscall, so it is measured rather than assumed: one batch of
+ * KC_PICK_BATCH messages of KC_PICK_SIZE bytes is opened by each tier in
+ * turn, and each tier's best round counts. Every open must succeed too: a
+ * tier that cannot open the batch is not picked.
+ *
+ * The tiers are created and destroyed through their own ops tables, not by
+ * name: opening by name (crypto_ops.c) is what uses this file.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/clock.h"
+#include "crypto/afalg_probe.h"
 #include "crypto/crypto.h"
-#include "crypto/crypto_ops.h"
+#include "crypto/crypto_afalg.h"
+#include "crypto/crypto_auto.h"
+#include "crypto/crypto_tier.h"
+#include "crypto/crypto_user.h"
 
 #define ROUNDS 5
 #define AAD_LEN KC_SEQ_AAD_MAX
@@ -26,23 +32,21 @@ struct batch {
 	uint8_t k[KC_KEY_LEN];
 	uint8_t aad[AAD_LEN];
 	uint8_t iv[KC_PICK_BATCH][KC_IV_LEN];
-	uint8_t mac[KC_PICK_BATCH][KC_MAC_LEN];
 	uint8_t pt[KC_PICK_BATCH][KC_PICK_SIZE];
 	uint8_t ct[KC_PICK_BATCH][KC_PICK_SIZE + 16];
 	uint8_t out[KC_PICK_BATCH][KC_PICK_SIZE + 16];
+	/* Aimed once (batch_aim); each run sets the session (batch_session). */
 	struct kc_seal_req seal[KC_PICK_BATCH];
 	struct kc_open_req open[KC_PICK_BATCH];
-	size_t ct_len;
 };
 
-static int seal_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
+/* Message i: sealed from pt[i] into ct[i], opened from there into out[i]. */
+static void batch_aim(struct batch *b)
 {
 	size_t i;
-	int ret;
 
-	for (i = 0; i < KC_PICK_BATCH; i++)
+	for (i = 0; i < KC_PICK_BATCH; i++) {
 		b->seal[i] = (struct kc_seal_req){
-			.session = s,
 			.aad = b->aad,
 			.aad_len = AAD_LEN,
 			.iv = b->iv[i],
@@ -50,12 +54,37 @@ static int seal_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
 			.pt_len = KC_PICK_SIZE,
 			.ct = b->ct[i],
 		};
+		b->open[i] = (struct kc_open_req){
+			.aad = b->aad,
+			.aad_len = AAD_LEN,
+			.iv = b->iv[i],
+			.ct = b->ct[i],
+			.mac = b->seal[i].mac,
+			.pt = b->out[i],
+		};
+	}
+}
+
+/* Each contender has its own session under the same K. */
+static void batch_session(struct batch *b, kc_handle_t s)
+{
+	size_t i;
+
+	for (i = 0; i < KC_PICK_BATCH; i++)
+		b->seal[i].session = b->open[i].session = s;
+}
+
+static int seal_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
+{
+	size_t i;
+	int ret;
+
+	batch_session(b, s);
 	ret = kc_seal_batch(c, b->seal, KC_PICK_BATCH);
 	for (i = 0; !ret && i < KC_PICK_BATCH; i++) {
 		ret = b->seal[i].status;
-		memcpy(b->mac[i], b->seal[i].mac, KC_MAC_LEN);
+		b->open[i].ct_len = b->seal[i].ct_len;
 	}
-	b->ct_len = b->seal[0].ct_len;
 	return ret;
 }
 
@@ -65,17 +94,7 @@ static int open_batch(struct kc_crypto *c, kc_handle_t s, struct batch *b)
 	size_t i;
 	int ret;
 
-	for (i = 0; i < KC_PICK_BATCH; i++)
-		b->open[i] = (struct kc_open_req){
-			.session = s,
-			.aad = b->aad,
-			.aad_len = AAD_LEN,
-			.iv = b->iv[i],
-			.ct = b->ct[i],
-			.ct_len = b->ct_len,
-			.mac = b->mac[i],
-			.pt = b->out[i],
-		};
+	batch_session(b, s);
 	ret = kc_open_batch(c, b->open, KC_PICK_BATCH);
 	for (i = 0; !ret && i < KC_PICK_BATCH; i++)
 		if (b->open[i].status || b->open[i].pt_len != KC_PICK_SIZE ||
@@ -104,7 +123,8 @@ static int contender_open(struct contender *t, struct batch *b)
 
 static void contender_close(struct contender *t)
 {
-	kc_crypto_close(t->c);
+	if (t->c)
+		t->c->ops->destroy(t->c);
 }
 
 /* One timed batch; keeps the best time, or the first error. */
@@ -186,7 +206,7 @@ static void pick_run(void)
 	struct batch *b;
 
 	picked.tier = "user";
-	if (kc_crypto_available("afalg", picked.why, sizeof(picked.why)))
+	if (kc_afalg_probe(picked.why, sizeof(picked.why)))
 		return;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -197,6 +217,7 @@ static void pick_run(void)
 	kc_random(b->aad, sizeof(b->aad));
 	kc_random(b->iv, sizeof(b->iv));
 	kc_random(b->pt, sizeof(b->pt));
+	batch_aim(b);
 	pick_ret = pick_by_speed(b);
 	/* A throwaway key and random text, but scratch is wiped as a rule. */
 	explicit_bzero(b, sizeof(*b));
