@@ -11,6 +11,7 @@
 
 #include "base/opts.h"
 #include "peer_cli.h"
+#include "shape_opts.h"
 
 #define HOST_DEFAULT "127.0.0.1"
 
@@ -166,16 +167,9 @@ int peer_parse_args(const struct peer_tool *tool, int argc, char **argv,
 		{ .name = "window", KC_OPT_UINT(&o->window), .metavar = "W",
 		  .min = 1, .max = PEER_MAX_WINDOW,
 		  .help = "unacknowledged publishes per publisher" },
-		{ .name = "rate", KC_OPT_REAL(&o->rate), .metavar = "R",
-		  .min = 0, .max = 1e9, .unit = "msgs/s",
-		  .help = "total msgs/s, open loop, latency from the intended "
-			  "send time; 0 for a closed loop" },
-		{ .name = "duration", KC_OPT_REAL(&o->duration_s),
-		  .metavar = "S", .min = 0.1, .max = 86400, .unit = "seconds",
-		  .help = "measured time" },
-		{ .name = "warmup", KC_OPT_REAL(&o->warmup_s), .metavar = "S",
-		  .min = 0, .max = 86400, .unit = "seconds",
-		  .help = "time before measuring" },
+		LOADKIT_OPT_RATE(&o->rate),
+		LOADKIT_OPT_DURATION(&o->duration_s),
+		LOADKIT_OPT_WARMUP(&o->warmup_s),
 		{ .name = "broker-pid", KC_OPT_UINT(&o->broker_pid),
 		  .metavar = "PID", .min = 1, .max = 0x7fffffff,
 		  .help = "report the broker's CPU time over the interval" },

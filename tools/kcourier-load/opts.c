@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "load.h"
+#include "shape_opts.h"
 
 #define PAYLOAD_MIN 24 /* the header every payload starts with (payload.h) */
 #define PAYLOAD_MAX (16u << 20)
@@ -112,16 +113,9 @@ int load_parse_opts(int argc, char **argv, struct load_opts *o)
 		{ .name = "window", KC_OPT_UINT(&o->window), .metavar = "W",
 		  .min = 1, .max = 65536,
 		  .help = "unacknowledged messages per sender" },
-		{ .name = "rate", KC_OPT_REAL(&o->rate), .metavar = "R",
-		  .min = 0, .max = 1e9, .unit = "msgs/s",
-		  .help = "total msgs/s, open loop, latency counting from "
-			  "the intended send time; 0 for a closed loop" },
-		{ .name = "duration", KC_OPT_REAL(&o->duration_s),
-		  .metavar = "S", .min = 0.1, .max = 86400, .unit = "seconds",
-		  .help = "measured time" },
-		{ .name = "warmup", KC_OPT_REAL(&o->warmup_s), .metavar = "S",
-		  .min = 0, .max = 86400, .unit = "seconds",
-		  .help = "time before measuring" },
+		LOADKIT_OPT_RATE(&o->rate),
+		LOADKIT_OPT_DURATION(&o->duration_s),
+		LOADKIT_OPT_WARMUP(&o->warmup_s),
 		{ .name = "drain", KC_OPT_REAL(&o->drain_s), .metavar = "S",
 		  .min = 0, .max = 3600, .unit = "seconds",
 		  .help = "time to wait for the last deliveries" },
