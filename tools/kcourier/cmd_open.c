@@ -38,10 +38,8 @@ static bool parse_open(int argc, char **argv, struct open_opts *o, int *rc)
 		  .metavar = "KEY.pem",
 		  .help = "the recipient's private key (encrypted or plain "
 			  "PKCS#8, or traditional RSA PEM)" },
-		{ .name = "in", KC_OPT_STRING(&o->in), .metavar = "FILE",
-		  .help = "envelope ('-': standard input)" },
-		{ .name = "out", KC_OPT_STRING(&o->out), .metavar = "FILE",
-		  .help = "message, written whole or not at all" },
+		CLI_OPT_IN(&o->in, "the envelope"),
+		CLI_OPT_OUT(&o->out, "the message"),
 		CLI_OPT_PASSPHRASE_FILE(&o->pass_file, "the key's passphrase"),
 	};
 	const struct kc_opts spec = {

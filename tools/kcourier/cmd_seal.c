@@ -33,10 +33,8 @@ static bool parse_seal(int argc, char **argv, struct seal_opts *o, int *rc)
 		  .metavar = "PUB.pem",
 		  .help = "recipient: a PUBLIC KEY, a CERTIFICATE or a private "
 			  "key file (RSA-2048, e = 65537)" },
-		{ .name = "in", KC_OPT_STRING(&o->in), .metavar = "FILE",
-		  .help = "message to seal ('-': standard input)" },
-		{ .name = "out", KC_OPT_STRING(&o->out), .metavar = "FILE",
-		  .help = "envelope, written whole or not at all" },
+		CLI_OPT_IN(&o->in, "the message to seal"),
+		CLI_OPT_OUT(&o->out, "the envelope"),
 		{ .name = "passphrase-file", KC_OPT_STRING(&o->pass_file),
 		  .metavar = "FILE",
 		  .help = "if PUB.pem is an encrypted private key: its first "

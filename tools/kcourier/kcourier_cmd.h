@@ -52,6 +52,18 @@ int cmd_lookup(void *ctx, int argc, char **argv);
 	  .help = "first line is " what "; else $" KC_PASSPHRASE_ENV      \
 		  ", else the terminal" }
 
+/*
+ * --in FILE and --out FILE: whole files (io.h), standard input and output
+ * by default or as "-"; what: the file's content.
+ */
+#define CLI_OPT_IN(p, what)                                              \
+	{ .name = "in", KC_OPT_STRING(p), .metavar = "FILE",             \
+	  .def = "'-': standard input", .help = what }
+#define CLI_OPT_OUT(p, what)                                             \
+	{ .name = "out", KC_OPT_STRING(p), .metavar = "FILE",            \
+	  .def = "'-': standard output",                                 \
+	  .help = what ", written whole or not at all" }
+
 /* report.c */
 
 /* The name a message uses for a --in/--out value: NULL and "-" are stdio. */
