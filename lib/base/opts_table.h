@@ -33,7 +33,7 @@ typedef const char *kc_opt_check_fn(const char *arg, void *ctx);
 
 struct kc_opt {
 	const char *name; /* long name without "--" */
-	char letter;	  /* short option, or 0 */
+	char letter;	  /* short option, or 0 ('h' is --help's) */
 	enum kc_opt_kind kind;
 	union {
 		bool *flag;
