@@ -19,9 +19,10 @@ static const char fingerprint_about[] =
 	"plain private key needs no passphrase; an encrypted one asks for it.\n"
 	"\n"
 	"Without FILE, or with a client ID that is not a file name, prints the\n"
-	"fingerprints of the id and enc keys (\"id\\tHEX\", \"enc\\tHEX\") of HOME's\n"
-	"own identity, or of peer ID as last looked up ('kcourier lookup ID'):\n"
-	"the values to compare out of band.\n";
+	"fingerprints of the id and enc keys (\"id\\tHEX\", \"enc\\tHEX\") of the\n"
+	"home's own identity ('kcourier [--home HOME] fingerprint'), or of\n"
+	"peer ID as last looked up ('kcourier lookup ID'): the values to\n"
+	"compare out of band.\n";
 
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_fingerprint(int argc, char **argv, const char **file,
@@ -34,7 +35,7 @@ static bool parse_fingerprint(int argc, char **argv, const char **file,
 		{ .name = "FILE|ID", .to = file, .optional = true },
 	};
 	const struct kc_opts spec = {
-		CLI_HOME_OPTS("fingerprint"),
+		CLI_OPTS("fingerprint"),
 		KC_OPTS_TABLE(rows),
 		KC_OPTS_ARGS(args),
 		.description = fingerprint_about,
