@@ -35,7 +35,8 @@ static bool parse_init(int argc, char **argv, struct init_opts *o, int *rc)
 		KCD_OPTS("init"),
 		KC_OPTS_TABLE(rows),
 		.description = init_about,
-		.footer = "A passphrase from the terminal is asked for twice.\n",
+		.footer = "A passphrase from the terminal is asked for "
+			  "twice.\n",
 	};
 
 	return kc_opts_parse(&spec, argc, argv, rc);

@@ -236,7 +236,8 @@ TEST_F(kcd, init_errors_quote_the_input)
 	snprintf(dir, sizeof(dir), "%s/new", self->tmp);
 	EXPECT_EQ(1, kcd(r, self->tmp, CLEAN_ENV "KCOURIER_PASSPHRASE=x ",
 			 "init --dir '%s' --listen nope", dir));
-	EXPECT_NE(NULL, strstr(r->err, "init: --listen 'nope' is not an address"));
+	EXPECT_NE(NULL,
+		  strstr(r->err, "init: --listen 'nope' is not an address"));
 	EXPECT_NE(0, access(dir, F_OK));
 
 	EXPECT_EQ(1,

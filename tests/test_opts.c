@@ -216,10 +216,10 @@ static void expect_refused(struct __test_metadata *_metadata,
 
 TEST_F(opts, whole_numbers_in_bounds_and_nothing_else)
 {
-	static const char *const bad[] = { "0",	  "1001", "",	 "-1",
-					   "+5",  " 5",	  "5 ",	 "1e3",
-					   "0x10", "2.0", "five",
-					   "99999999999999999999999" };
+	static const char *const bad[] = {
+		"0", "1001", "", "-1", "+5", " 5", "5 ", "1e3", "0x10", "2.0",
+		"five", "99999999999999999999999",
+	};
 	char want[128];
 	size_t i;
 
@@ -298,7 +298,8 @@ TEST_F(opts, required_option)
 	PARSE(&self->spec, &self->r, "--flag");
 	EXPECT_FALSE(self->r.go);
 	EXPECT_EQ(2, self->r.rc);
-	EXPECT_NE(NULL, strstr(self->r.err, "prog: cmd: --str TEXT is required"))
+	EXPECT_NE(NULL,
+		  strstr(self->r.err, "prog: cmd: --str TEXT is required"))
 	TH_LOG("%s", self->r.err);
 }
 
@@ -309,10 +310,10 @@ TEST_F(opts, getopt_errors_name_the_option)
 	} v[] = {
 		{ { "--frob" }, "prog: cmd: unknown option '--frob'\n" },
 		{ { "-x" }, "prog: cmd: unknown option '-x'\n" },
-		{ { "--count" }, "prog: cmd: option '--count' needs a value\n" },
+		{ { "--count" }, "prog: cmd: option '--count' needs a value" },
 		{ { "-c" }, "prog: cmd: option '-c' needs a value\n" },
-		{ { "--flag=1" }, "prog: cmd: option '--flag' takes no value\n" },
-		{ { "--help=1" }, "prog: cmd: option '--help' takes no value\n" },
+		{ { "--flag=1" }, "prog: cmd: option '--flag' takes no value" },
+		{ { "--help=1" }, "prog: cmd: option '--help' takes no value" },
 	};
 	size_t i;
 
@@ -353,8 +354,9 @@ TEST_F(opts, repeats)
 TEST(positional_arguments)
 {
 	const char *id = NULL, *text = NULL;
+	char upper[16];
 	const struct kc_arg args[] = {
-		{ .name = "ID", .to = &id, .check = check_word, .ctx = (char[16]){ 0 } },
+		{ .name = "ID", .to = &id, .check = check_word, .ctx = upper },
 		{ .name = "TEXT", .to = &text, .optional = true },
 	};
 	const struct kc_opts spec = { .prog = "prog", KC_OPTS_ARGS(args) };
@@ -487,8 +489,10 @@ TEST_F(opts, failing_after_the_parse)
 
 TEST(given_synopsis_and_no_rows)
 {
-	const struct kc_opts spec = { .prog = "prog",
-				      .synopsis = "prog (A | B)\n       prog C" };
+	const struct kc_opts spec = {
+		.prog = "prog",
+		.synopsis = "prog (A | B)\n       prog C",
+	};
 	struct run r;
 
 	PARSE(&spec, &r, "--help");

@@ -22,8 +22,7 @@
 
 /* Messages. */
 
-void kc_cmd_verr(const char *prog, const char *cmd, const char *fmt,
-		 va_list ap)
+void kc_cmd_verr(const char *prog, const char *cmd, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", prog);
 	if (cmd)
@@ -224,7 +223,8 @@ static void build_getopt(struct parse *p)
 		if (!kc_opt_is_option(o))
 			continue;
 		p->longopts[n++] = (struct option){
-			o->name, kc_opt_takes_value(o) ? required_argument : no_argument,
+			o->name,
+			kc_opt_takes_value(o) ? required_argument : no_argument,
 			NULL, o->letter ? o->letter : LONG_CODE + (int)i
 		};
 		if (!o->letter)
@@ -233,8 +233,8 @@ static void build_getopt(struct parse *p)
 		if (kc_opt_takes_value(o))
 			*s++ = ':';
 	}
-	p->longopts[n++] = (struct option){ "help", no_argument, NULL,
-					    HELP_CODE };
+	p->longopts[n++] =
+		(struct option){ "help", no_argument, NULL, HELP_CODE };
 	p->longopts[n] = (struct option){ NULL, 0, NULL, 0 };
 	*s++ = HELP_CODE;
 	*s = '\0';
@@ -247,7 +247,8 @@ static long row_of(const struct kc_opts *spec, int code)
 	if (code >= LONG_CODE)
 		return code - LONG_CODE;
 	for (i = 0; i < spec->n_opts; i++)
-		if (kc_opt_is_option(&spec->opts[i]) && spec->opts[i].letter == code)
+		if (kc_opt_is_option(&spec->opts[i]) &&
+		    spec->opts[i].letter == code)
 			return (long)i;
 	return -1;
 }
@@ -380,8 +381,7 @@ static int take_args(const struct kc_opts *spec, int argc, char **argv)
 	return 0;
 }
 
-bool kc_opts_parse(const struct kc_opts *spec, int argc, char **argv,
-		   int *rc)
+bool kc_opts_parse(const struct kc_opts *spec, int argc, char **argv, int *rc)
 {
 	struct parse p = { .spec = spec };
 

@@ -36,8 +36,7 @@
  * first). True to go on; false when done, with *rc the exit code: 0 after
  * --help (or a KC_OPT_PRINT row), error_exit after a message.
  */
-bool kc_opts_parse(const struct kc_opts *spec, int argc, char **argv,
-		   int *rc);
+bool kc_opts_parse(const struct kc_opts *spec, int argc, char **argv, int *rc);
 
 /* "<prog>: [<cmd>: ]<message>\n" on stderr. */
 void kc_opts_err(const struct kc_opts *spec, const char *fmt, ...)

@@ -19,9 +19,9 @@ enum kc_opt_kind {
 	KC_OPT_STRING,	/* the text as given, after an optional check */
 	KC_OPT_UINT,	/* decimal digits, a whole number in [min, max] */
 	KC_OPT_REAL,	/* a number (strtod's forms) in [min, max] */
-	KC_OPT_MSEC,	/* seconds in [min, max], kept as whole ms, at least 1 */
+	KC_OPT_MSEC,	/* seconds in [min, max], kept as ms, at least 1 */
 	KC_OPT_CHOICE,	/* one word of a list; keeps the list's entry */
-	KC_OPT_PRINT,	/* prints its text to stdout and ends with exit 0 */
+	KC_OPT_PRINT,	/* prints its text and ends the parse, exit 0 */
 	KC_OPT_HEADING, /* no option: a heading above the rows after it */
 };
 
@@ -62,17 +62,20 @@ struct kc_opt {
 	const char *text;    /* KC_OPT_PRINT, KC_OPT_HEADING */
 };
 
-#define KC_OPT_FLAG(p) .kind = KC_OPT_FLAG, .to.flag = (p), .size = sizeof(*(p))
+#define KC_OPT_FLAG(p) \
+	.kind = KC_OPT_FLAG, .to.flag = (p), .size = sizeof(*(p))
 #define KC_OPT_STRING(p) \
 	.kind = KC_OPT_STRING, .to.str = (p), .size = sizeof(*(p))
-#define KC_OPT_UINT(p)                                                   \
-	.kind = KC_OPT_UINT, .size = sizeof(*(p)),                       \
-	.to.uint = _Generic((p), unsigned int *: (p),                    \
-			    unsigned long *: (p),                        \
+#define KC_OPT_UINT(p)                                                 \
+	.kind = KC_OPT_UINT, .size = sizeof(*(p)),                     \
+	.to.uint = _Generic((p), unsigned int *: (p),                  \
+			    unsigned long *: (p),                      \
 			    unsigned long long *: (p), int *: (p))
-#define KC_OPT_REAL(p) .kind = KC_OPT_REAL, .to.real = (p), .size = sizeof(*(p))
-#define KC_OPT_MSEC(p) .kind = KC_OPT_MSEC, .to.msec = (p), .size = sizeof(*(p))
-#define KC_OPT_CHOICE(p, list)                                   \
+#define KC_OPT_REAL(p) \
+	.kind = KC_OPT_REAL, .to.real = (p), .size = sizeof(*(p))
+#define KC_OPT_MSEC(p) \
+	.kind = KC_OPT_MSEC, .to.msec = (p), .size = sizeof(*(p))
+#define KC_OPT_CHOICE(p, list)                                      \
 	.kind = KC_OPT_CHOICE, .to.str = (p), .size = sizeof(*(p)), \
 	.choices = (list)
 #define KC_OPT_PRINT(t) .kind = KC_OPT_PRINT, .text = (t)
@@ -90,7 +93,7 @@ struct kc_arg {
 struct kc_opts {
 	const char *prog; /* first word of messages and of the usage line */
 	const char *cmd;  /* the command's name, or NULL */
-	const char *pre;  /* usage words between prog and cmd: "[--home HOME]" */
+	const char *pre;  /* usage words between prog and cmd */
 	/* The usage after "usage: ", where the generated one will not do. */
 	const char *synopsis;
 	const char *description; /* printed as written, after the usage */

@@ -198,8 +198,8 @@ static void usage_token(struct wrap *w, const struct kc_opt *o)
 	char words[300], token[320];
 
 	kc_opt_words(o, words, sizeof(words));
-	snprintf(token, sizeof(token), o->required ? "%s%s" : "[%s]%s",
-		 words, o->repeat ? "..." : "");
+	snprintf(token, sizeof(token), o->required ? "%s%s" : "[%s]%s", words,
+		 o->repeat ? "..." : "");
 	wrap_word(w, token, strlen(token));
 }
 
@@ -314,7 +314,9 @@ static void help_row(FILE *f, const struct kc_opt *o, int col)
 static void help_options(const struct kc_opts *spec, FILE *f)
 {
 	static const struct kc_opt help = {
-		.name = "help", .letter = 'h', .kind = KC_OPT_FLAG,
+		.name = "help",
+		.letter = 'h',
+		.kind = KC_OPT_FLAG,
 		.help = "this text",
 	};
 	int col = help_column(spec);
@@ -354,4 +356,3 @@ void kc_opts_help(const struct kc_opts *spec, FILE *f)
 	if (spec->footer)
 		print_paragraphs(f, spec->footer);
 }
-
