@@ -3,32 +3,17 @@
  * kcourierd init: a new agent state directory (state.h), and the CA
  * fingerprint the operator hands to clients (PROTOCOL.md section 3).
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 
 #include "kcourierd_cmd.h"
 #include "state.h"
 
-static const char init_usage[] =
-	"usage: kcourierd init --dir DIR [--listen ADDR:PORT] "
-	"[--passphrase-file FILE]\n"
-	"\n"
+static const char init_about[] =
 	"Creates the agent state directory DIR (new or empty; mode 0700): the\n"
 	"CA, TLS and seal keys and certificates, the store and "
 	"kcourierd.conf.\n"
 	"Never overwrites an initialised directory. Prints the CA fingerprint\n"
-	"on standard output; clients pin it.\n"
-	"\n"
-	"  --dir DIR               the state directory\n"
-	"  --listen ADDR:PORT      written to kcourierd.conf "
-	"(default " KC_CONFIG_LISTEN_DEFAULT ")\n"
-	"  --passphrase-file FILE  first line is the new passphrase for the "
-	"keys;\n"
-	"                          else $KCOURIERD_PASSPHRASE, "
-	"$KCOURIER_PASSPHRASE,\n"
-	"                          or the terminal (asked twice)\n"
-	"  -h, --help              this text\n";
+	"on standard output; clients pin it.\n";
 
 struct init_opts {
 	const char *dir, *listen, *pass_file;
@@ -37,54 +22,24 @@ struct init_opts {
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_init(int argc, char **argv, struct init_opts *o, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		KCD_OPT_DIR(&o->dir),
+		{ .name = "listen", KC_OPT_STRING(&o->listen),
+		  .metavar = "ADDR:PORT", .check = kcd_check_listen,
+		  .def = KC_CONFIG_LISTEN_DEFAULT,
+		  .help = "written to kcourierd.conf" },
+		KCD_OPT_PASSPHRASE_FILE(&o->pass_file,
+					"the new passphrase for the keys"),
 	};
-	int c;
+	const struct kc_opts spec = {
+		KCD_OPTS("init"),
+		KC_OPTS_TABLE(rows),
+		.description = init_about,
+		.footer = "A passphrase from the terminal is asked for "
+			  "twice.\n",
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'p':
-			o->pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(init_usage, false);
-			return false;
-		default:
-			*rc = kcd_bad_option("init", init_usage, c, argv);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		kcd_err("init: unexpected argument '%s'", argv[optind]);
-		*rc = kc_cmd_usage(init_usage, true);
-		return false;
-	}
-	*rc = kcd_need_dir("init", init_usage, o->dir);
-	return *rc == 0;
-}
-
-static int get_passphrase(const struct init_opts *o, struct kc_passphrase *p)
-{
-	int ret = kc_state_passphrase(o->pass_file, true, p);
-
-	if (ret && o->pass_file && ret != -EINVAL)
-		kcd_err("init: cannot read passphrase file %s: %s",
-			o->pass_file, kc_passphrase_strerror(ret));
-	else if (ret)
-		kcd_err("init: %s", kc_passphrase_strerror(ret));
-	return ret;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 int cmd_init(void *ctx, int argc, char **argv)
@@ -101,8 +56,7 @@ int cmd_init(void *ctx, int argc, char **argv)
 		kcd_err("init: %s", err);
 		return 1;
 	}
-	ret = get_passphrase(&o, &pass);
-	if (ret)
+	if (kcd_passphrase("init", o.pass_file, true, &pass))
 		return 1;
 	ret = kc_state_init(o.dir, o.listen, &pass, fpr, err, sizeof(err));
 	kc_passphrase_wipe(&pass);

@@ -6,57 +6,28 @@
  * revoked), so the client is refused from its next connection on.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kcourierd_cmd.h"
 
-static const char revoke_usage[] =
-	"usage: kcourierd revoke --dir DIR ID\n"
-	"\n"
-	"Revokes the registered client ID: from now on the agent refuses its\n"
-	"connections. The agent may be running.\n"
-	"\n"
-	"  --dir DIR     the agent state directory\n"
-	"  -h, --help    this text\n";
-
 static bool parse_revoke(int argc, char **argv, const char **dir,
 			 const char **id, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = { KCD_OPT_DIR(dir) };
+	const struct kc_arg args[] = {
+		{ .name = "ID", .to = id, .check = kcd_check_client_id },
 	};
-	int c;
+	const struct kc_opts spec = {
+		KCD_OPTS("revoke"),
+		KC_OPTS_TABLE(rows),
+		KC_OPTS_ARGS(args),
+		.description = "Revokes the registered client ID: from now on "
+			       "the agent refuses its\n"
+			       "connections. The agent may be running.\n",
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			*dir = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(revoke_usage, false);
-			return false;
-		default:
-			*rc = kcd_bad_option("revoke", revoke_usage, c, argv);
-			return false;
-		}
-	}
-	*rc = kcd_need_dir("revoke", revoke_usage, *dir);
-	if (*rc)
-		return false;
-	if (argc - optind != 1) {
-		kcd_err("revoke: %s",
-			optind < argc ? "exactly one client ID, please"
-				      : "which client? (ID is missing)");
-		*rc = kc_cmd_usage(revoke_usage, true);
-		return false;
-	}
-	*id = argv[optind];
-	return true;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 int cmd_revoke(void *ctx, int argc, char **argv)
@@ -68,12 +39,6 @@ int cmd_revoke(void *ctx, int argc, char **argv)
 
 	if (!parse_revoke(argc, argv, &dir, &id, &rc))
 		return rc;
-	if (!kc_client_id_valid((const uint8_t *)id, strlen(id))) {
-		kcd_err("revoke: '%s' is not a client id "
-			"([a-z0-9][a-z0-9._-]{0,63})",
-			id);
-		return 1;
-	}
 	if (kcd_load_config("revoke", dir, &cfg) ||
 	    kcd_open_store("revoke", dir, &st))
 		return 1;

@@ -7,7 +7,6 @@
  * its connections a moment for their last frames and exits.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,75 +31,41 @@
 
 #define WORKERS_MAX 256
 
-static const char run_usage[] =
-	"usage: kcourierd run --dir DIR [--listen ADDR:PORT] [--workers N]\n"
-	"                     [--crypto auto|afalg|user]\n"
-	"                     [--passphrase-file FILE]\n"
-	"\n"
-	"Runs the agent until SIGTERM or SIGINT.\n"
-	"\n"
-	"  --dir DIR              the agent state directory\n"
-	"  --listen ADDR:PORT     instead of `listen` in kcourierd.conf\n"
-	"                         (\"127.0.0.1:7411\", \"[::1]:7411\")\n"
-	"  --workers N            worker threads (default: online CPUs)\n"
-	"  --crypto TIER          crypto tier: auto (default: the faster of\n"
-	"                         afalg and user, measured at start), afalg\n"
-	"                         (kernel AF_ALG) or user (OpenSSL)\n"
-	"  --passphrase-file F    passphrase of the agent keys (else\n"
-	"                         KCOURIERD_PASSPHRASE, KCOURIER_PASSPHRASE,\n"
-	"                         or the terminal)\n"
-	"  -h, --help             this text\n";
+static const char *const crypto_tiers[] = { "auto", "afalg", "user", NULL };
 
 struct run_opts {
-	const char *dir, *listen, *workers, *crypto, *pass_file;
+	const char *dir, *listen, *crypto, *pass_file;
+	struct kcd_listen listen_addr;
+	unsigned int workers; /* 0: one per online CPU */
 };
 
 static bool parse_run(int argc, char **argv, struct run_opts *o, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "crypto", required_argument, NULL, 'c' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		KCD_OPT_DIR(&o->dir),
+		{ .name = "listen", KC_OPT_STRING(&o->listen),
+		  .metavar = "ADDR:PORT", .check = kcd_check_listen,
+		  .ctx = &o->listen_addr,
+		  .help = "instead of `listen` in kcourierd.conf "
+			  "(\"127.0.0.1:7411\", \"[::1]:7411\")" },
+		{ .name = "workers", KC_OPT_UINT(&o->workers), .metavar = "N",
+		  .min = 1, .max = WORKERS_MAX, .def = "online CPUs",
+		  .help = "worker threads" },
+		{ .name = "crypto", KC_OPT_CHOICE(&o->crypto, crypto_tiers),
+		  .help = "crypto tier: auto takes the faster of afalg and "
+			  "user, measured at start; afalg is the kernel's "
+			  "AF_ALG, user is OpenSSL" },
+		KCD_OPT_PASSPHRASE_FILE(&o->pass_file,
+					"the passphrase of the agent keys"),
 	};
-	int c;
+	const struct kc_opts spec = {
+		KCD_OPTS("run"),
+		KC_OPTS_TABLE(rows),
+		.description = "Runs the agent until SIGTERM or SIGINT.\n",
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'w':
-			o->workers = optarg;
-			break;
-		case 'c':
-			o->crypto = optarg;
-			break;
-		case 'p':
-			o->pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(run_usage, false);
-			return false;
-		default:
-			*rc = kcd_bad_option("run", run_usage, c, argv);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		kcd_err("run: unexpected argument '%s'", argv[optind]);
-		*rc = kc_cmd_usage(run_usage, true);
-		return false;
-	}
-	*rc = kcd_need_dir("run", run_usage, o->dir);
-	return *rc == 0;
+	o->crypto = crypto_tiers[0];
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 struct run {
@@ -111,26 +76,16 @@ struct run {
 	unsigned int started;
 };
 
-static int check_options(const struct run_opts *o, struct run *r)
+static void apply_options(const struct run_opts *o, struct run *r)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	r->nworkers = cpus > 0 ? (unsigned int)cpus : 1;
 	if (r->nworkers > WORKERS_MAX)
 		r->nworkers = WORKERS_MAX;
-	if (o->workers && kcd_parse_u32("run", "--workers", o->workers, 1,
-					WORKERS_MAX, &r->nworkers))
-		return -EINVAL;
-	r->d.crypto_tier = o->crypto ? o->crypto : "auto";
-	if (strcmp(r->d.crypto_tier, "auto") &&
-	    strcmp(r->d.crypto_tier, "afalg") &&
-	    strcmp(r->d.crypto_tier, "user")) {
-		kcd_err("run: bad value '%s' for --crypto (expected auto, "
-			"afalg or user)",
-			r->d.crypto_tier);
-		return -EINVAL;
-	}
-	return 0;
+	if (o->workers)
+		r->nworkers = o->workers;
+	r->d.crypto_tier = o->crypto;
 }
 
 /*
@@ -168,11 +123,9 @@ static int load_state(const struct run_opts *o, struct run *r)
 	struct kc_passphrase pass;
 	int ret;
 
-	ret = kc_state_passphrase(o->pass_file, false, &pass);
-	if (ret) {
-		kcd_err("run: passphrase: %s", kc_passphrase_strerror(ret));
+	ret = kcd_passphrase("run", o->pass_file, false, &pass);
+	if (ret)
 		return ret;
-	}
 	ret = kc_agent_state_load(o->dir, &pass, &r->st, err, sizeof(err));
 	kc_passphrase_wipe(&pass);
 	if (ret) {
@@ -183,12 +136,8 @@ static int load_state(const struct run_opts *o, struct run *r)
 	r->d.cfg = r->st.cfg;
 	if (!o->listen)
 		return 0;
-	if (kc_listen_parse(o->listen, &r->d.cfg.listen_addr,
-			    &r->d.cfg.listen_addr_len)) {
-		kcd_err("run: bad value '%s' for --listen (expected ADDR:PORT)",
-			o->listen);
-		return -EINVAL;
-	}
+	r->d.cfg.listen_addr = o->listen_addr.addr;
+	r->d.cfg.listen_addr_len = o->listen_addr.len;
 	snprintf(r->d.cfg.listen, sizeof(r->d.cfg.listen), "%s", o->listen);
 	return 0;
 }
@@ -418,8 +367,9 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	sigset_t set;
 	int sig;
 
-	if (check_options(o, r) || load_state(o, r) || open_store(r) ||
-	    make_tls(r) || make_shared(r))
+	apply_options(o, r);
+	if (load_state(o, r) || open_store(r) || make_tls(r) ||
+	    make_shared(r))
 		return 1;
 	purge_keyring(r);
 	if (choose_tier(r))

@@ -5,7 +5,6 @@
  * once, here. All tokens of one call are committed before any is printed,
  * so every printed token works.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,59 +15,34 @@
 #define TOKEN_COUNT_MAX 1000
 #define TOKEN_TTL_MAX (365u * 86400)
 
-static const char token_usage[] =
-	"usage: kcourierd token --dir DIR [--count N] [--ttl SECONDS]\n"
-	"\n"
-	"Prints N new one-time enrollment tokens, one per line. Each lets one\n"
-	"client register once, until it expires. The agent may be running.\n"
-	"\n"
-	"  --dir DIR        the agent state directory\n"
-	"  --count N        how many (1 to 1000, default 1)\n"
-	"  --ttl SECONDS    lifetime (default: token_ttl in kcourierd.conf)\n"
-	"  -h, --help       this text\n";
-
 struct token_opts {
-	const char *dir, *count, *ttl;
+	const char *dir;
+	uint32_t count;
+	uint32_t ttl; /* 0: token_ttl of kcourierd.conf */
 };
 
 static bool parse_token(int argc, char **argv, struct token_opts *o, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		KCD_OPT_DIR(&o->dir),
+		{ .name = "count", KC_OPT_UINT(&o->count), .metavar = "N",
+		  .min = 1, .max = TOKEN_COUNT_MAX, .help = "how many" },
+		{ .name = "ttl", KC_OPT_UINT(&o->ttl), .metavar = "SECONDS",
+		  .min = 1, .max = TOKEN_TTL_MAX, .unit = "seconds",
+		  .def = "token_ttl in kcourierd.conf", .help = "lifetime" },
 	};
-	int c;
+	const struct kc_opts spec = {
+		KCD_OPTS("token"),
+		KC_OPTS_TABLE(rows),
+		.description =
+			"Prints N new one-time enrollment tokens, one per "
+			"line. Each lets one\n"
+			"client register once, until it expires. The agent "
+			"may be running.\n",
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'n':
-			o->count = optarg;
-			break;
-		case 't':
-			o->ttl = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(token_usage, false);
-			return false;
-		default:
-			*rc = kcd_bad_option("token", token_usage, c, argv);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		kcd_err("token: unexpected argument '%s'", argv[optind]);
-		*rc = kc_cmd_usage(token_usage, true);
-		return false;
-	}
-	*rc = kcd_need_dir("token", token_usage, o->dir);
-	return *rc == 0;
+	o->count = 1;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 static void print_tokens(int64_t now, uint32_t count, uint32_t ttl,
@@ -93,21 +67,16 @@ int cmd_token(void *ctx, int argc, char **argv)
 	struct token_opts o = { .dir = NULL };
 	struct kc_agent_config cfg;
 	struct kc_store *st = NULL;
-	uint32_t count = 1, ttl;
+	uint32_t count, ttl;
 	int64_t now;
 	int rc, ret;
 
 	if (!parse_token(argc, argv, &o, &rc))
 		return rc;
-	if (o.count && kcd_parse_u32("token", "--count", o.count, 1,
-				     TOKEN_COUNT_MAX, &count))
-		return 1;
 	if (kcd_load_config("token", o.dir, &cfg))
 		return 1;
-	ttl = cfg.token_ttl;
-	if (o.ttl &&
-	    kcd_parse_u32("token", "--ttl", o.ttl, 1, TOKEN_TTL_MAX, &ttl))
-		return 1;
+	count = o.count;
+	ttl = o.ttl ? o.ttl : cfg.token_ttl;
 	texts = calloc(count, sizeof(*texts));
 	if (!texts || kcd_open_store("token", o.dir, &st)) {
 		if (!texts)

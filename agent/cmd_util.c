@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * What every kcourierd command shares beyond lib/cmdtab.c: option
- * checks, and opening the state directory's configuration and store.
+ * What every kcourierd command shares beyond lib/base/cmdtab.c: checks of
+ * option values, the passphrase, and opening the state directory's
+ * configuration and store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,30 +14,35 @@
 #include "state.h"
 #include "store/sqlite.h"
 
-int kcd_need_dir(const char *cmd, const char *usage, const char *dir)
+const char *kcd_check_client_id(const char *arg, void *ctx)
 {
-	if (dir)
-		return 0;
-	kcd_err("%s: --dir DIR is required (the agent state directory)", cmd);
-	return kc_cmd_usage(usage, true);
+	if (kc_client_id_valid((const uint8_t *)arg, strlen(arg)))
+		return NULL;
+	return "a client id ([a-z0-9][a-z0-9._-]{0,63})";
 }
 
-int kcd_parse_u32(const char *cmd, const char *opt, const char *text,
-		  uint32_t min, uint32_t max, uint32_t *out)
+const char *kcd_check_listen(const char *arg, void *ctx)
 {
-	uint64_t v = 0;
-	const char *p;
+	struct kcd_listen l;
 
-	for (p = text; *p >= '0' && *p <= '9' && v <= max; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	if (p == text || *p || v < min || v > max) {
-		kcd_err("%s: bad value '%s' for %s (expected an integer from "
-			"%u to %u)",
-			cmd, text, opt, min, max);
-		return -EINVAL;
-	}
-	*out = (uint32_t)v;
-	return 0;
+	if (kc_listen_parse(arg, &l.addr, &l.len))
+		return "an address A.B.C.D:PORT or [IPV6]:PORT";
+	if (ctx)
+		*(struct kcd_listen *)ctx = l;
+	return NULL;
+}
+
+int kcd_passphrase(const char *cmd, const char *file, bool confirm,
+		   struct kc_passphrase *out)
+{
+	int ret = kc_state_passphrase(file, confirm, out);
+
+	if (ret && file && ret != -EINVAL)
+		kcd_err("%s: cannot read passphrase file %s: %s", cmd, file,
+			kc_passphrase_strerror(ret));
+	else if (ret)
+		kcd_err("%s: %s", cmd, kc_passphrase_strerror(ret));
+	return ret;
 }
 
 int kcd_load_config(const char *cmd, const char *dir,

@@ -4,10 +4,10 @@
  * cmd_<name>()), dispatched from the table in main.c.
  *
  * A command gets (argc, argv) with argv[0] its own name, parses options
- * with getopt_long, and returns the exit code: 0 on success, 1 on any
- * failure after one line on stderr, "kcourierd: <command>: ...", that
- * quotes the input at fault. "--help" prints the usage to stdout and
- * returns 0; a usage error prints the synopsis to stderr and returns 1.
+ * from a table (base/opts.h), and returns the exit code: 0 on success, 1
+ * on any failure after one line on stderr, "kcourierd: <command>: ...",
+ * that quotes the input at fault. "--help" prints the help to stdout and
+ * returns 0; a usage error prints the usage to stderr and returns 1.
  */
 #ifndef KC_AGENT_CMD_H
 #define KC_AGENT_CMD_H
@@ -15,7 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "base/cmdtab.h"
+#include "base/passphrase.h"
 #include "agentconf/agentconf.h"
 #include "store/store.h"
 #include "base/clock.h"
@@ -31,20 +34,38 @@ int cmd_run(void *ctx, int argc, char **argv);
 /* "kcourierd: <message>\n" on stderr. */
 #define kcd_err(...) kc_cmd_err(KCD_PROG, __VA_ARGS__)
 
-/* For getopt_long's ':' and '?' (optstring starts with ':'). Returns 1. */
-static inline int kcd_bad_option(const char *cmd, const char *usage, int opt,
-				 char **argv)
-{
-	return kc_cmd_bad_option(KCD_PROG, cmd, usage, opt, argv);
-}
+/* A command's option table (base/opts.h) starts with this. */
+#define KCD_OPTS(name) .prog = KCD_PROG, .cmd = (name)
+
+/* --dir DIR, which every command needs. */
+#define KCD_OPT_DIR(p)                                                   \
+	{ .name = "dir", KC_OPT_STRING(p), .required = true,            \
+	  .metavar = "DIR", .help = "the agent state directory" }
+
+/* --passphrase-file FILE, where the agent keys' passphrase is. */
+#define KCD_OPT_PASSPHRASE_FILE(p, what)                                 \
+	{ .name = "passphrase-file", KC_OPT_STRING(p), .metavar = "FILE", \
+	  .help = "first line is " what "; else $KCOURIERD_PASSPHRASE, "  \
+		  "$KCOURIER_PASSPHRASE, or the terminal" }
 
 /* cmd_util.c */
 
-/* "--dir DIR is required" and the synopsis, when dir is NULL. */
-int kcd_need_dir(const char *cmd, const char *usage, const char *dir);
-/* Decimal in [min, max], else a message quoting it. 0 or -EINVAL. */
-int kcd_parse_u32(const char *cmd, const char *opt, const char *text,
-		  uint32_t min, uint32_t max, uint32_t *out);
+/* kc_opt_check_fn for client ids. */
+const char *kcd_check_client_id(const char *arg, void *ctx);
+
+/* A listen address as kcourierd.conf has it, from --listen. */
+struct kcd_listen {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+/* kc_opt_check_fn for --listen; ctx, if set, is a struct kcd_listen. */
+const char *kcd_check_listen(const char *arg, void *ctx);
+/*
+ * The agent keys' passphrase (kc_state_passphrase), or a message naming
+ * what went wrong. 0 or -errno.
+ */
+int kcd_passphrase(const char *cmd, const char *file, bool confirm,
+		   struct kc_passphrase *out);
 /* The configuration of an initialised dir, or a message. 0 or -errno. */
 int kcd_load_config(const char *cmd, const char *dir,
 		    struct kc_agent_config *cfg);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kcourierd: the agent. This file holds only the command table; each
- * command lives in its own cmd_<name>.c, the dispatch in lib/cmdtab.c.
+ * command lives in its own cmd_<name>.c, the dispatch in lib/base/cmdtab.c.
  */
 #include "kcourierd_cmd.h"
 
@@ -14,12 +14,9 @@ static const struct kc_cmd commands[] = {
 
 static const struct kc_cmdtab table = {
 	.prog = KCD_PROG,
-	.synopsis = "usage: kcourierd COMMAND [ARGS]\n"
-		    "       kcourierd help COMMAND\n"
-		    "\n"
-		    "Commands:\n",
-	.footer = "\n"
-		  "'kcourierd COMMAND --help' describes one command.\n",
+	.synopsis = "kcourierd COMMAND [ARGS]\n"
+		    "       kcourierd help COMMAND",
+	.footer = "'kcourierd COMMAND --help' describes one command.\n",
 	.name_width = 10,
 	.cmds = commands,
 	.n_cmds = sizeof(commands) / sizeof(commands[0]),

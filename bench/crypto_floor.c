@@ -24,7 +24,6 @@
  * of the agent: kernel time counts too.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "base/opts.h"
 #include "crypto_floor_msg.h"
 #include "crypto_floor_sizes.h"
 #include "crypto_floor_tls.h"
@@ -270,30 +270,6 @@ struct opts {
 	bool json;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: %s --size BYTES [--size BYTES ...] [--seconds T] "
-		"[--json]\n",
-		PROG);
-	if (f == stderr)
-		return;
-	fputs("\n"
-	      "The CPU the agent must spend on cryptography for one\n"
-	      "message of BYTES application payload: open the SEND's TLS\n"
-	      "record(s), check and decrypt the SEND (HMAC-SHA256,\n"
-	      "AES-256-CBC), seal the DELIVER, and the TLS work on ACK,\n"
-	      "DELIVERED and RECEIPT.\n"
-	      "\n",
-	      f);
-	fprintf(f, "  --size BYTES  application payload; repeat, up to %d\n",
-		MAX_SIZES);
-	fputs("  --seconds T   CPU seconds per size, shared by the steps (1)\n"
-	      "  --json        one JSON object instead of the table\n"
-	      "  --help        this text\n",
-	      f);
-}
-
 /* The SEND of an s-byte payload fits PROTOCOL.md's default max_frame. */
 static bool size_fits(unsigned long long s)
 {
@@ -317,86 +293,42 @@ static unsigned long long max_payload(void)
 	return lo;
 }
 
-static int parse_size(const char *arg, struct opts *o)
+static const char about[] =
+	"The CPU the agent must spend on cryptography for one\n"
+	"message of BYTES application payload: open the SEND's TLS\n"
+	"record(s), check and decrypt the SEND (HMAC-SHA256,\n"
+	"AES-256-CBC), seal the DELIVER, and the TLS work on ACK,\n"
+	"DELIVERED and RECEIPT.\n";
+
+/* True to run; false when done (help, or exit 2 after a message). */
+static bool parse_opts(int argc, char **argv, struct opts *o, int *rc)
 {
-	unsigned long long s;
-	char *end;
-
-	if (o->n_sizes == MAX_SIZES) {
-		fprintf(stderr, PROG ": --size %s: at most %d sizes\n", arg,
-			MAX_SIZES);
-		return -EINVAL;
-	}
-	errno = 0;
-	s = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || !size_fits(s)) {
-		fprintf(stderr,
-			PROG ": --size '%s': want a byte count from 0 to %llu "
-			     "(a SEND within max_frame, %u)\n",
-			arg, max_payload(), KC_MAX_FRAME_DEFAULT);
-		return -EINVAL;
-	}
-	o->sizes[o->n_sizes++] = (size_t)s;
-	return 0;
-}
-
-static int parse_seconds(const char *arg, struct opts *o)
-{
-	char *end;
-
-	errno = 0;
-	o->seconds = strtod(arg, &end);
-	if (errno || end == arg || *end || !(o->seconds > 0) ||
-	    o->seconds > SECONDS_MAX) {
-		fprintf(stderr,
-			PROG ": --seconds '%s': want a number above 0, "
-			     "at most %.0f\n",
-			arg, SECONDS_MAX);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-enum { OPT_SIZE = 256, OPT_SECONDS, OPT_JSON, OPT_HELP };
-
-static const struct option long_opts[] = {
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "seconds", required_argument, NULL, OPT_SECONDS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* 0 to run, 1 when --help was answered, -EINVAL after a message. */
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	int opt, ret = 0;
+	unsigned int n_sizes = 0;
+	const struct kc_opt rows[] = {
+		{ .name = "size", KC_OPT_UINT(&o->sizes[0]), .metavar = "BYTES",
+		  .required = true, .repeat = MAX_SIZES, .count = &n_sizes,
+		  .min = 0, .max = (double)max_payload(), .unit = "bytes",
+		  .help = "application payload (a SEND within the default "
+			  "max_frame)" },
+		{ .name = "seconds", KC_OPT_REAL(&o->seconds), .metavar = "T",
+		  .min = 0, .above_min = true, .max = SECONDS_MAX,
+		  .help = "CPU seconds per size, shared by the steps" },
+		{ .name = "json", KC_OPT_FLAG(&o->json),
+		  .help = "one JSON object instead of the table" },
+	};
+	const struct kc_opts spec = {
+		.prog = PROG,
+		.description = about,
+		KC_OPTS_TABLE(rows),
+		.error_exit = 2,
+	};
 
 	memset(o, 0, sizeof(*o));
 	o->seconds = 1.0;
-	while (!ret &&
-	       (opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		if (opt == OPT_SIZE)
-			ret = parse_size(optarg, o);
-		else if (opt == OPT_SECONDS)
-			ret = parse_seconds(optarg, o);
-		else if (opt == OPT_JSON)
-			o->json = true;
-		else if (opt == OPT_HELP)
-			return 1;
-		else
-			ret = -EINVAL; /* getopt named the bad option */
-	}
-	if (!ret && optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s'\n",
-			argv[optind]);
-		ret = -EINVAL;
-	}
-	if (!ret && !o->n_sizes) {
-		fprintf(stderr, PROG ": give at least one --size\n");
-		ret = -EINVAL;
-	}
-	return ret;
+	if (!kc_opts_parse(&spec, argc, argv, rc))
+		return false;
+	o->n_sizes = n_sizes;
+	return true;
 }
 
 static int run(const struct opts *o, struct floor_result *r)
@@ -430,15 +362,8 @@ int main(int argc, char **argv)
 	struct opts o;
 	int ret;
 
-	ret = parse_opts(argc, argv, &o);
-	if (ret == 1) {
-		usage(stdout);
-		return 0;
-	}
-	if (ret) {
-		usage(stderr);
-		return 2;
-	}
+	if (!parse_opts(argc, argv, &o, &ret))
+		return ret;
 	if (run(&o, r))
 		return 1;
 	if (o.json)

@@ -18,7 +18,6 @@
  * Usage: tier-bench [--tier user|afalg] [--seconds S]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <openssl/x509.h>
 
 #include "base/clock.h"
+#include "base/opts.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_ops.h"
 
@@ -246,37 +246,28 @@ static void print_table(const bool *have, double r[][ARRAY_SIZE(cases)],
 	}
 }
 
-static void usage(FILE *f)
+/* True to run; false when done (help, or exit 2 after a message). */
+static bool parse_opts(int argc, char **argv, const char **only,
+		       double *seconds, int *rc)
 {
-	fprintf(f, "usage: " PROG " [--tier user|afalg] [--seconds S]\n"
-		   "Opens and unwraps per second for each crypto tier "
-		   "available here.\n");
-}
-
-static int parse_opts(int argc, char **argv, const char **only,
-		      double *seconds)
-{
-	static const struct option longopts[] = {
-		{ "tier", required_argument, NULL, 't' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	static const char *const tier_names[] = { "user", "afalg", NULL };
+	const struct kc_opt rows[] = {
+		{ .name = "tier", KC_OPT_CHOICE(only, tier_names),
+		  .def = "every one available",
+		  .help = "only this crypto tier" },
+		{ .name = "seconds", KC_OPT_REAL(seconds), .metavar = "S",
+		  .min = 0, .above_min = true, .max = 600, .unit = "seconds",
+		  .help = "wall-clock time per case and tier" },
 	};
-	char *end;
-	int opt;
+	const struct kc_opts spec = {
+		.prog = PROG,
+		.description = "Opens and unwraps per second for each crypto "
+			       "tier available here.\n",
+		KC_OPTS_TABLE(rows),
+		.error_exit = 2,
+	};
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (opt == 't' && (!strcmp(optarg, "user") ||
-				   !strcmp(optarg, "afalg")))
-			*only = optarg;
-		else if (opt == 's')
-			*seconds = strtod(optarg, &end);
-		else
-			return opt == 'h' ? 1 : -EINVAL;
-		if (opt == 's' && (*end || *seconds <= 0 || *seconds > 600))
-			return -EINVAL;
-	}
-	return optind < argc ? -EINVAL : 0;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 /* Opens every tier asked for that this kernel has. */
@@ -316,11 +307,8 @@ int main(int argc, char **argv)
 	size_t t;
 	int ret;
 
-	ret = parse_opts(argc, argv, &only, &seconds);
-	if (ret) {
-		usage(ret == 1 ? stdout : stderr);
-		return ret == 1 ? 0 : 2;
-	}
+	if (!parse_opts(argc, argv, &only, &seconds, &ret))
+		return ret;
 	ret = open_tiers(only, b, have);
 	if (!ret)
 		ret = run_cases(b, have, seconds, r);

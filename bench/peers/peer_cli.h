@@ -5,7 +5,8 @@
  *
  *   --host H --port P | --url SCHEME://H:P   where the broker listens
  *   --pairs N      publisher/subscriber pairs, one connection each (32)
- *   --size B       payload bytes per message, >= PEER_HDR_LEN (512)
+ *   --size B       payload bytes per message, >= PEER_HDR_LEN (512;
+ *                  peer_payload.h)
  *   --window W     unacknowledged publishes per publisher (16)
  *   --rate R       total msgs/s, open loop; 0: closed loop (0)
  *   --duration S   measured seconds (10), after --warmup S (2)
@@ -20,8 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Largest payload: NATS's default max_payload, so one limit fits all. */
-#define PEER_MAX_SIZE (1024u * 1024u)
+#include "peer_payload.h"
+
 #define PEER_MAX_PAIRS 4096u
 /* mosquitto's message ids are 16 bits; a window must not wrap them. */
 #define PEER_MAX_WINDOW 16384u

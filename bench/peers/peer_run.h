@@ -5,12 +5,8 @@
  * correctness ledger and the report. A driver supplies the broker: its
  * connections, a send function and the calls below from its callbacks.
  *
- * Payload: the first PEER_HDR_LEN bytes are a header, little-endian:
- *   u32 magic "KCB1", u32 pair, u64 seq (1, 2, 3, ... per pair),
- *   u64 send time (CLOCK_MONOTONIC ns; in open loop the intended time,
- *   so a stalled sender is charged for its wait);
- * the rest is filler. The subscriber of pair i takes latency from the
- * header and hands (pair, seq) to the ledger.
+ * Payload: a header and filler (peer_payload.h). The subscriber of pair
+ * i takes latency from the header and hands (pair, seq) to the ledger.
  *
  * Counting: a message belongs to the measured interval when its send
  * time falls in [warm-up end, warm-up end + duration). Its ack and its
@@ -37,8 +33,8 @@
 #include "report.h"
 
 #include "peer_cli.h"
+#include "peer_payload.h"
 
-#define PEER_HDR_LEN 24
 #define PEER_SUBJECT_LEN 48
 
 /* Failures the drivers count; the ledger's own counts are added at the end. */

@@ -22,55 +22,6 @@
 
 #define CONFIG_FILE_MAX (64 * 1024)
 
-struct config_key {
-	const char *name;
-	size_t offset; /* of a uint32_t in struct kc_agent_config */
-	uint32_t min, max;
-	const char *doc;
-};
-
-/* `listen` is parsed on its own; every other key is a bounded integer. */
-static const struct config_key int_keys[] = {
-	{ "max_frame", offsetof(struct kc_agent_config, max_frame), 16384,
-	  64u << 20, "Largest frame accepted (its u32 length field), bytes." },
-	{ "max_message", offsetof(struct kc_agent_config, max_message), 1,
-	  (64u << 20) - KC_CONFIG_FRAME_MARGIN,
-	  "Largest `inner` a SEND may carry, bytes; at most max_frame - 1024,\n"
-	  "# which is also its value when not set." },
-	{ "session_ttl", offsetof(struct kc_agent_config, session_ttl), 1,
-	  7 * 86400, "Seconds an OPEN_SESSION key lives." },
-	{ "token_ttl", offsetof(struct kc_agent_config, token_ttl), 1,
-	  365 * 86400, "Default lifetime of `kcourierd token`, seconds." },
-	{ "max_connections", offsetof(struct kc_agent_config, max_connections),
-	  1, 1000000, "Open connections, all workers together." },
-	{ "handshake_timeout",
-	  offsetof(struct kc_agent_config, handshake_timeout), 1, 3600,
-	  "Seconds from accept to the first frame." },
-	{ "idle_timeout", offsetof(struct kc_agent_config, idle_timeout), 1,
-	  86400, "Seconds without traffic before a connection is closed." },
-};
-#define N_INT_KEYS (sizeof(int_keys) / sizeof(int_keys[0]))
-#define LISTEN_SLOT N_INT_KEYS /* index of `listen` in the seen[] array */
-
-static uint32_t *field(struct kc_agent_config *cfg, const struct config_key *k)
-{
-	return (uint32_t *)((char *)cfg + k->offset);
-}
-
-void kc_config_defaults(struct kc_agent_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->listen, KC_CONFIG_LISTEN_DEFAULT);
-	kc_listen_parse(cfg->listen, &cfg->listen_addr, &cfg->listen_addr_len);
-	cfg->max_frame = 1u << 20;
-	cfg->max_message = cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
-	cfg->session_ttl = 3600;
-	cfg->token_ttl = 86400;
-	cfg->max_connections = 10000;
-	cfg->handshake_timeout = 10;
-	cfg->idle_timeout = 300;
-}
-
 /* Decimal digits only: no sign, no spaces, no hex, no overflow. */
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -160,6 +111,123 @@ int kc_listen_parse(const char *text, struct sockaddr_storage *addr,
 	return ret;
 }
 
+/*
+ * Keys. Every key is a row: its default (in the file's own words, so it
+ * goes through the same parser and bounds as a value read from the file),
+ * its bounds, its type and where it goes in struct kc_agent_config.
+ */
+struct config_key;
+
+struct key_type {
+	int (*parse)(const struct config_key *k, const char *value,
+		     struct kc_agent_config *cfg);
+	void (*print)(FILE *f, const struct config_key *k,
+		      const struct kc_agent_config *cfg);
+	const char *expected; /* printf format; gets min and max */
+};
+
+struct config_key {
+	const char *name;
+	const char *def; /* NULL: follows other keys (check_limits) */
+	uint32_t min, max;
+	const struct key_type *type;
+	size_t field; /* offset in struct kc_agent_config */
+	const char *doc;
+};
+
+static void *field(const struct kc_agent_config *cfg,
+		   const struct config_key *k)
+{
+	return (char *)cfg + k->field;
+}
+
+static int parse_uint(const struct config_key *k, const char *value,
+		      struct kc_agent_config *cfg)
+{
+	return parse_u32(value, k->min, k->max, field(cfg, k));
+}
+
+static void print_uint(FILE *f, const struct config_key *k,
+		       const struct kc_agent_config *cfg)
+{
+	fprintf(f, "%u", *(const uint32_t *)field(cfg, k));
+}
+
+/* The text and, beside it, the address it names (listen_addr). */
+static int parse_address(const struct config_key *k, const char *value,
+			 struct kc_agent_config *cfg)
+{
+	if (kc_listen_parse(value, &cfg->listen_addr, &cfg->listen_addr_len))
+		return -EINVAL;
+	strcpy(field(cfg, k), value);
+	return 0;
+}
+
+static void print_text(FILE *f, const struct config_key *k,
+		       const struct kc_agent_config *cfg)
+{
+	fputs(field(cfg, k), f);
+}
+
+static const struct key_type uint_key = {
+	parse_uint, print_uint, "an integer from %u to %u"
+};
+static const struct key_type address_key = {
+	parse_address, print_text, "A.B.C.D:PORT or [IPV6]:PORT"
+};
+
+#define FIELD(f) offsetof(struct kc_agent_config, f)
+
+static const struct config_key keys[] = {
+	{ "listen", KC_CONFIG_LISTEN_DEFAULT, 0, 0, &address_key,
+	  FIELD(listen), "Address to listen on: A.B.C.D:PORT or [IPV6]:PORT." },
+	{ "max_frame", "1048576", 16384, 64u << 20, &uint_key,
+	  FIELD(max_frame),
+	  "Largest frame accepted (its u32 length field), bytes." },
+	{ "max_message", NULL, 1, (64u << 20) - KC_CONFIG_FRAME_MARGIN,
+	  &uint_key, FIELD(max_message),
+	  "Largest `inner` a SEND may carry, bytes; at most max_frame - 1024,\n"
+	  "# which is also its value when not set." },
+	{ "session_ttl", "3600", 1, 7 * 86400, &uint_key, FIELD(session_ttl),
+	  "Seconds an OPEN_SESSION key lives." },
+	{ "token_ttl", "86400", 1, 365 * 86400, &uint_key, FIELD(token_ttl),
+	  "Default lifetime of `kcourierd token`, seconds." },
+	{ "max_connections", "10000", 1, 1000000, &uint_key,
+	  FIELD(max_connections), "Open connections, all workers together." },
+	{ "handshake_timeout", "10", 1, 3600, &uint_key,
+	  FIELD(handshake_timeout), "Seconds from accept to the first frame." },
+	{ "idle_timeout", "300", 1, 86400, &uint_key, FIELD(idle_timeout),
+	  "Seconds without traffic before a connection is closed." },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* max_message, unless given, is as large as max_frame allows. */
+static uint32_t max_message_room(const struct kc_agent_config *cfg)
+{
+	return cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
+}
+
+void kc_config_defaults(struct kc_agent_config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < N_KEYS; i++)
+		if (keys[i].def)
+			keys[i].type->parse(&keys[i], keys[i].def, cfg);
+	cfg->max_message = max_message_room(cfg);
+}
+
 static void say(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
@@ -184,43 +252,18 @@ static char *trim(char *s)
 	return s;
 }
 
-static int find_int_key(const char *name)
+static int set_key(const struct config_key *k, const char *value,
+		   unsigned int line, struct kc_agent_config *cfg, char *err,
+		   size_t err_len)
 {
-	size_t i;
+	char expected[64];
 
-	for (i = 0; i < N_INT_KEYS; i++)
-		if (!strcmp(int_keys[i].name, name))
-			return (int)i;
-	return -1;
-}
-
-static int set_listen(struct kc_agent_config *cfg, const char *value,
-		      unsigned int line, char *err, size_t err_len)
-{
-	if (kc_listen_parse(value, &cfg->listen_addr, &cfg->listen_addr_len)) {
-		say(err, err_len,
-		    "%u: bad value '%s' for listen (expected A.B.C.D:PORT or "
-		    "[IPV6]:PORT)",
-		    line, value);
-		return -EINVAL;
-	}
-	strcpy(cfg->listen, value);
-	return 0;
-}
-
-static int set_int(struct kc_agent_config *cfg, int idx, const char *value,
-		   unsigned int line, char *err, size_t err_len)
-{
-	const struct config_key *k = &int_keys[idx];
-
-	if (parse_u32(value, k->min, k->max, field(cfg, k))) {
-		say(err, err_len,
-		    "%u: bad value '%s' for %s (expected an integer from %u to "
-		    "%u)",
-		    line, value, k->name, k->min, k->max);
-		return -EINVAL;
-	}
-	return 0;
+	if (!k->type->parse(k, value, cfg))
+		return 0;
+	snprintf(expected, sizeof(expected), k->type->expected, k->min, k->max);
+	say(err, err_len, "%u: bad value '%s' for %s (expected %s)", line,
+	    value, k->name, expected);
+	return -EINVAL;
 }
 
 /*
@@ -247,7 +290,7 @@ static int parse_line(char *raw, unsigned int line, struct kc_agent_config *cfg,
 	*eq = '\0';
 	key = trim(key);
 	value = trim(eq + 1);
-	idx = !strcmp(key, "listen") ? (int)LISTEN_SLOT : find_int_key(key);
+	idx = find_key(key);
 	if (idx < 0) {
 		say(err, err_len, "%u: unknown key '%s'", line, key);
 		return -EINVAL;
@@ -258,17 +301,15 @@ static int parse_line(char *raw, unsigned int line, struct kc_agent_config *cfg,
 		return -EINVAL;
 	}
 	seen[idx] = line;
-	if (idx == (int)LISTEN_SLOT)
-		return set_listen(cfg, value, line, err, err_len);
-	return set_int(cfg, idx, value, line, err, err_len);
+	return set_key(&keys[idx], value, line, cfg, err, err_len);
 }
 
 /* max_message follows max_frame unless given, and must fit inside it. */
 static int check_limits(struct kc_agent_config *cfg, const unsigned int *seen,
 			char *err, size_t err_len)
 {
-	int msg = find_int_key("max_message");
-	uint32_t room = cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
+	int msg = find_key("max_message");
+	uint32_t room = max_message_room(cfg);
 
 	if (!seen[msg]) {
 		cfg->max_message = room;
@@ -285,7 +326,7 @@ static int check_limits(struct kc_agent_config *cfg, const unsigned int *seen,
 static int parse_lines(char *buf, struct kc_agent_config *cfg, char *err,
 		       size_t err_len)
 {
-	unsigned int seen[N_INT_KEYS + 1] = { 0 };
+	unsigned int seen[N_KEYS] = { 0 };
 	unsigned int line = 0;
 	char *next = buf, *nl;
 	int ret = 0;
@@ -361,25 +402,23 @@ int kc_config_load(const char *path, struct kc_agent_config *cfg, char *err,
 static bool follows_max_frame(const struct kc_agent_config *cfg,
 			      const struct config_key *k)
 {
-	return k->offset == offsetof(struct kc_agent_config, max_message) &&
-	       cfg->max_message == cfg->max_frame - KC_CONFIG_FRAME_MARGIN;
+	return k->field == FIELD(max_message) &&
+	       cfg->max_message == max_message_room(cfg);
 }
 
 int kc_config_write(FILE *f, const struct kc_agent_config *cfg)
 {
-	struct kc_agent_config copy = *cfg;
 	size_t i;
 
-	fprintf(f,
-		"# kcourierd configuration, written by `kcourierd init`.\n"
-		"# `key = value`; '#' starts a comment. Every key is "
-		"optional.\n\n"
-		"# Address to listen on: A.B.C.D:PORT or [IPV6]:PORT.\n"
-		"listen = %s\n",
-		cfg->listen);
-	for (i = 0; i < N_INT_KEYS; i++)
-		fprintf(f, "\n# %s\n%s%s = %u\n", int_keys[i].doc,
-			follows_max_frame(cfg, &int_keys[i]) ? "# " : "",
-			int_keys[i].name, *field(&copy, &int_keys[i]));
+	fputs("# kcourierd configuration, written by `kcourierd init`.\n"
+	      "# `key = value`; '#' starts a comment. Every key is optional.\n",
+	      f);
+	for (i = 0; i < N_KEYS; i++) {
+		fprintf(f, "\n# %s\n%s%s = ", keys[i].doc,
+			follows_max_frame(cfg, &keys[i]) ? "# " : "",
+			keys[i].name);
+		keys[i].type->print(f, &keys[i], cfg);
+		fputc('\n', f);
+	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -1,23 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Command-table dispatch and messages for humans; see cmdtab.h.
+ * Command-table dispatch; see cmdtab.h.
  */
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/cmdtab.h"
 
-void kc_cmdtab_usage(const struct kc_cmdtab *t, FILE *f)
+static void print_commands(FILE *f, const void *arg)
 {
+	const struct kc_cmdtab *t = arg;
 	size_t i;
 
-	fputs(t->synopsis, f);
+	fputs("Commands:\n", f);
 	for (i = 0; i < t->n_cmds; i++)
 		fprintf(f, "  %-*s %s\n", t->name_width, t->cmds[i].name,
 			t->cmds[i].help);
-	fputs(t->footer, f);
+}
+
+/* The program's own options, as a table of base/opts.h. */
+static struct kc_opts program_opts(const struct kc_cmdtab *t, int *rest)
+{
+	return (struct kc_opts){
+		.prog = t->prog,
+		.synopsis = t->synopsis,
+		.footer = t->footer,
+		.opts = t->opts,
+		.n_opts = t->n_opts,
+		.rest = rest,
+		.more_help = print_commands,
+		.more_arg = t,
+	};
+}
+
+void kc_cmdtab_usage(const struct kc_cmdtab *t, FILE *f)
+{
+	struct kc_opts spec = program_opts(t, NULL);
+
+	kc_opts_help(&spec, f);
 }
 
 static const struct kc_cmd *find_command(const struct kc_cmdtab *t,
@@ -29,14 +49,6 @@ static const struct kc_cmd *find_command(const struct kc_cmdtab *t,
 		if (!strcmp(t->cmds[i].name, name))
 			return &t->cmds[i];
 	return NULL;
-}
-
-static int run_command(const struct kc_cmd *cmd, void *ctx, int argc,
-		       char **argv)
-{
-	/* 0, not 1: glibc's getopt then forgets all state of the last scan. */
-	optind = 0;
-	return cmd->fn(ctx, argc, argv);
 }
 
 static int unknown_command(const struct kc_cmdtab *t, const char *name)
@@ -64,7 +76,7 @@ static int help_command(const struct kc_cmdtab *t, void *ctx, int argc,
 	args[0] = argv[1];
 	args[1] = help_opt;
 	args[2] = NULL;
-	return run_command(cmd, ctx, 2, args);
+	return cmd->fn(ctx, 2, args);
 }
 
 int kc_cmdtab_run(const struct kc_cmdtab *t, void *ctx, int argc,
@@ -77,57 +89,20 @@ int kc_cmdtab_run(const struct kc_cmdtab *t, void *ctx, int argc,
 	cmd = find_command(t, argv[0]);
 	if (!cmd)
 		return unknown_command(t, argv[0]);
-	return run_command(cmd, ctx, argc, argv);
+	return cmd->fn(ctx, argc, argv);
 }
 
 int kc_cmdtab_main(const struct kc_cmdtab *t, void *ctx, int argc,
 		   char **argv)
 {
-	if (argc < 2) {
+	int first = 0, rc;
+	struct kc_opts spec = program_opts(t, &first);
+
+	if (!kc_opts_parse(&spec, argc, argv, &rc))
+		return rc;
+	if (first >= argc) {
 		kc_cmdtab_usage(t, stderr);
 		return 1;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		kc_cmdtab_usage(t, stdout);
-		return 0;
-	}
-	return kc_cmdtab_run(t, ctx, argc - 1, argv + 1);
-}
-
-void kc_cmd_err(const char *prog, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int kc_cmd_usage(const char *usage, bool error)
-{
-	const char *end = strstr(usage, "\n\n");
-
-	if (!error) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	fwrite(usage, 1, end ? (size_t)(end - usage + 1) : strlen(usage),
-	       stderr);
-	return 1;
-}
-
-int kc_cmd_bad_option(const char *prog, const char *cmd, const char *usage,
-		      int opt, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (opt == ':')
-		kc_cmd_err(prog, "%s: option '%s' needs a value", cmd, arg);
-	else if (optopt && strncmp(arg, "--", 2))
-		kc_cmd_err(prog, "%s: unknown option '-%c'", cmd, optopt);
-	else
-		kc_cmd_err(prog, "%s: unknown option '%s'", cmd, arg);
-	return kc_cmd_usage(usage, true);
+	return kc_cmdtab_run(t, ctx, argc - first, argv + first);
 }

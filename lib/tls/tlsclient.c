@@ -100,6 +100,21 @@ static int parse_pin(const char *hex, uint8_t pin[PIN_LEN])
 	return 0;
 }
 
+int kc_pin_normalize(const char *text, char hex[KC_PIN_HEX_LEN + 1])
+{
+	size_t i;
+
+	if (strlen(text) != KC_PIN_HEX_LEN)
+		return -EINVAL;
+	for (i = 0; i < KC_PIN_HEX_LEN; i++) {
+		if (hex_nibble(text[i]) < 0)
+			return -EINVAL;
+		hex[i] = "0123456789abcdef"[hex_nibble(text[i])];
+	}
+	hex[KC_PIN_HEX_LEN] = '\0';
+	return 0;
+}
+
 /* SHA-256 over the DER SubjectPublicKeyInfo, as section 3 defines the pin. */
 static int spki_sha256(gnutls_x509_crt_t crt, uint8_t out[PIN_LEN])
 {

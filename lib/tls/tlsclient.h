@@ -127,6 +127,12 @@ bool kc_tls_client_ktls(const struct kc_tls_client *c);
  */
 const char *kc_tls_client_strerror(void);
 
+/*
+ * A pin as a user gives it (64 hex digits, either case) in the form
+ * kc_cert_pin() writes: lowercase. 0 or -EINVAL.
+ */
+int kc_pin_normalize(const char *text, char hex[KC_PIN_HEX_LEN + 1]);
+
 /* Lowercase hex SHA-256 of a DER certificate's SubjectPublicKeyInfo. */
 int kc_cert_pin(const uint8_t *der, size_t len, char hex[KC_PIN_HEX_LEN + 1]);
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base/opts.h"
 #include "tls/tlsclient.h"
 
 #define LOAD_NAME "kcourier-load"
@@ -80,6 +81,6 @@ void load_cpu_since(const struct load_opts *o, const struct load_cpu *c0,
 int load_parse_opts(int argc, char **argv, struct load_opts *o);
 
 /* One "kcourier-load: ..." line on standard error. */
-void load_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define load_err(...) kc_cmd_err(LOAD_NAME, __VA_ARGS__)
 
 #endif

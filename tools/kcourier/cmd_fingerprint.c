@@ -4,7 +4,6 @@
  * value users compare out of band (PROTOCOL.md section 5) and the form of
  * the CA pin (section 3).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,56 +13,35 @@
 #include "crypto/crypto.h"
 #include "keyload.h"
 
-static const char fingerprint_usage[] =
-	"usage: kcourier fingerprint [--passphrase-file FILE] FILE\n"
-	"       kcourier [--home HOME] fingerprint [ID]\n"
-	"\n"
+static const char fingerprint_about[] =
 	"Prints the lowercase hex SHA-256 of the DER SubjectPublicKeyInfo of\n"
 	"the key in FILE: a PUBLIC KEY, a CERTIFICATE or a private key. A\n"
-	"plain private key needs no passphrase; an encrypted one asks for it\n"
-	"(--passphrase-file, then $" KC_PASSPHRASE_ENV ", then the terminal).\n"
+	"plain private key needs no passphrase; an encrypted one asks for it.\n"
 	"\n"
 	"Without FILE, or with a client ID that is not a file name, prints the\n"
-	"fingerprints of the id and enc keys (\"id\\tHEX\", \"enc\\tHEX\") of HOME's\n"
-	"own identity, or of peer ID as last looked up ('kcourier lookup ID'):\n"
-	"the values to compare out of band.\n"
-	"\n"
-	"  --passphrase-file FILE  first line is the passphrase\n"
-	"  -h, --help              this text\n";
+	"fingerprints of the id and enc keys (\"id\\tHEX\", \"enc\\tHEX\") of the\n"
+	"home's own identity ('kcourier [--home HOME] fingerprint'), or of\n"
+	"peer ID as last looked up ('kcourier lookup ID'): the values to\n"
+	"compare out of band.\n";
 
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_fingerprint(int argc, char **argv, const char **file,
 			      const char **pass_file, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		CLI_OPT_PASSPHRASE_FILE(pass_file, "the passphrase"),
 	};
-	int c;
+	const struct kc_arg args[] = {
+		{ .name = "FILE|ID", .to = file, .optional = true },
+	};
+	const struct kc_opts spec = {
+		CLI_OPTS("fingerprint"),
+		KC_OPTS_TABLE(rows),
+		KC_OPTS_ARGS(args),
+		.description = fingerprint_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			*pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(fingerprint_usage, false);
-			return false;
-		default:
-			*rc = cli_bad_option("fingerprint", fingerprint_usage,
-					     c, argv);
-			return false;
-		}
-	}
-	if (optind + 1 >= argc) {
-		*file = optind < argc ? argv[optind] : NULL;
-		return true;
-	}
-	cli_err("fingerprint: unexpected argument '%s'", argv[optind + 1]);
-	*rc = kc_cmd_usage(fingerprint_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 int cmd_fingerprint(void *ctx, int argc, char **argv)

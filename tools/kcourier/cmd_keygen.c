@@ -5,7 +5,6 @@
  * Private halves are encrypted PKCS#8 (keyfile.h), public halves SPKI PEM.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,19 +17,12 @@
 #include "keyload.h"
 #include "base/passphrase.h"
 
-static const char keygen_usage[] =
-	"usage: kcourier keygen --out DIR [--passphrase-file FILE]\n"
-	"\n"
+static const char keygen_about[] =
 	"Makes two RSA-2048 key pairs in DIR (created, mode 0700, if\n"
 	"missing): id.key.pem and enc.key.pem (private, encrypted with the\n"
 	"passphrase, mode 0600) and id.pub.pem and enc.pub.pem (public).\n"
 	"Existing keys are never overwritten. Prints both fingerprints.\n"
-	"\n"
-	"  --out DIR               where the keys go\n"
-	"  --passphrase-file FILE  first line is the new passphrase; else\n"
-	"                          $" KC_PASSPHRASE_ENV ", else the terminal\n"
-	"                          (asked twice)\n"
-	"  -h, --help              this text\n";
+	"A new passphrase from the terminal is asked for twice.\n";
 
 enum { ID_KEY, ID_PUB, ENC_KEY, ENC_PUB, N_FILES };
 
@@ -52,39 +44,18 @@ struct keygen {
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_keygen(int argc, char **argv, struct keygen *kg, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		{ .name = "out", KC_OPT_STRING(&kg->dir), .required = true,
+		  .metavar = "DIR", .help = "where the keys go" },
+		CLI_OPT_PASSPHRASE_FILE(&kg->pass_file, "the new passphrase"),
 	};
-	int c;
+	const struct kc_opts spec = {
+		CLI_OPTS("keygen"),
+		KC_OPTS_TABLE(rows),
+		.description = keygen_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			kg->dir = optarg;
-			break;
-		case 'p':
-			kg->pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(keygen_usage, false);
-			return false;
-		default:
-			*rc = cli_bad_option("keygen", keygen_usage, c, argv);
-			return false;
-		}
-	}
-	if (optind < argc)
-		cli_err("keygen: unexpected argument '%s'", argv[optind]);
-	else if (!kg->dir)
-		cli_err("keygen: --out DIR is required");
-	else
-		return true;
-	*rc = kc_cmd_usage(keygen_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 static int make_dir(const char *dir)
@@ -120,29 +91,6 @@ static int plan_files(struct keygen *kg)
 		}
 	}
 	return 0;
-}
-
-static int get_passphrase(struct keygen *kg)
-{
-	static const char *const env[] = { KC_PASSPHRASE_ENV, NULL };
-	char prompt[PATH_MAX + 64];
-	struct kc_passphrase_src src = {
-		.file = kg->pass_file,
-		.env = env,
-		.prompt = prompt,
-		.confirm = true,
-	};
-	int ret;
-
-	snprintf(prompt, sizeof(prompt), "New passphrase for the keys in %s: ",
-		 kg->dir);
-	ret = kc_passphrase_get(&src, &kg->pass);
-	if (ret && kg->pass_file && ret != -EINVAL)
-		cli_err("cannot read passphrase file %s: %s", kg->pass_file,
-			strerror(-ret));
-	else if (ret)
-		cli_err("passphrase: %s", kc_passphrase_strerror(ret));
-	return ret;
 }
 
 static int save_file(struct keygen *kg, int which, EVP_PKEY *key)
@@ -219,7 +167,8 @@ int cmd_keygen(void *ctx, int argc, char **argv)
 
 	if (!parse_keygen(argc, argv, &kg, &ret))
 		return ret;
-	if (make_dir(kg.dir) || plan_files(&kg) || get_passphrase(&kg))
+	if (make_dir(kg.dir) || plan_files(&kg) ||
+	    cli_new_passphrase(kg.pass_file, kg.dir, &kg.pass))
 		goto cleanup;
 	if (generate_and_save(&kg)) {
 		remove_created(&kg);

@@ -6,7 +6,6 @@
  * compare out of band (section 5): the agent is also the CA, so only that
  * comparison protects against an agent handing out keys of its own.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,57 +13,33 @@
 #include "kcourier_cmd.h"
 #include "keyload.h"
 
-static const char lookup_usage[] =
-	"usage: kcourier [--home HOME] lookup [--passphrase-file FILE] ID\n"
-	"\n"
+static const char lookup_about[] =
 	"Fetches the keys of client ID from the agent and prints, one per line\n"
 	"and tab-separated: the id, the SHA-256 fingerprints of its id key and\n"
 	"enc key, whether its id certificate chains to the pinned CA with\n"
 	"CN = ID, and whether its enc key signature (enc_sig) verifies. Keys\n"
 	"that check out are cached for 'send', 'recv' and 'fingerprint ID'.\n"
-	"Exits 1 when a check fails.\n"
-	"\n"
-	"  --passphrase-file FILE  first line is the passphrase of the id key;\n"
-	"                          else $" KC_PASSPHRASE_ENV ", else the terminal\n"
-	"  -h, --help              this text\n";
+	"Exits 1 when a check fails.\n";
 
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_lookup(int argc, char **argv, const char **id,
 			 const char **pass_file, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		CLI_OPT_PASSPHRASE_FILE(pass_file,
+					"the passphrase of the id key"),
 	};
-	int c;
+	const struct kc_arg args[] = {
+		{ .name = "ID", .to = id, .check = cli_check_client_id },
+	};
+	const struct kc_opts spec = {
+		CLI_HOME_OPTS("lookup"),
+		KC_OPTS_TABLE(rows),
+		KC_OPTS_ARGS(args),
+		.description = lookup_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (c == 'p') {
-			*pass_file = optarg;
-			continue;
-		}
-		if (c == 'h')
-			*rc = kc_cmd_usage(lookup_usage, false);
-		else
-			*rc = cli_bad_option("lookup", lookup_usage, c, argv);
-		return false;
-	}
-	if (optind + 1 == argc &&
-	    kc_client_id_valid((const uint8_t *)argv[optind],
-			       strlen(argv[optind]))) {
-		*id = argv[optind];
-		return true;
-	}
-	if (optind == argc)
-		cli_err("lookup: ID is required");
-	else if (optind + 1 < argc)
-		cli_err("lookup: unexpected argument '%s'", argv[optind + 1]);
-	else
-		cli_err("lookup: '%s' is not a valid client id", argv[optind]);
-	*rc = kc_cmd_usage(lookup_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 static int show(struct account *a, struct kc_peer *p)

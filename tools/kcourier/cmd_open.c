@@ -7,7 +7,6 @@
  * padding have both passed, and --out appears whole or not at all.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,21 +19,10 @@
 #include "crypto/keyfile.h"
 #include "keyload.h"
 
-static const char open_usage[] =
-	"usage: kcourier open --key KEY.pem [--in FILE] [--out FILE]\n"
-	"                     [--passphrase-file FILE]\n"
-	"\n"
+static const char open_about[] =
 	"Decrypts a JSON envelope made by 'kcourier seal' (default: from\n"
 	"standard input) and writes the message to --out (default: standard\n"
-	"output). Nothing is written unless the envelope is authentic.\n"
-	"\n"
-	"  --key KEY.pem           the recipient's private key (encrypted or\n"
-	"                          plain PKCS#8, or traditional RSA PEM)\n"
-	"  --in FILE               envelope ('-': standard input)\n"
-	"  --out FILE              message, written whole or not at all\n"
-	"  --passphrase-file FILE  first line is the key's passphrase; else\n"
-	"                          $" KC_PASSPHRASE_ENV ", else the terminal\n"
-	"  -h, --help              this text\n";
+	"output). Nothing is written unless the envelope is authentic.\n";
 
 #define OPEN_FAILED "cannot open: authentication failed"
 
@@ -45,47 +33,22 @@ struct open_opts {
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_open(int argc, char **argv, struct open_opts *o, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "in", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		{ .name = "key", KC_OPT_STRING(&o->key), .required = true,
+		  .metavar = "KEY.pem",
+		  .help = "the recipient's private key (encrypted or plain "
+			  "PKCS#8, or traditional RSA PEM)" },
+		CLI_OPT_IN(&o->in, "the envelope"),
+		CLI_OPT_OUT(&o->out, "the message"),
+		CLI_OPT_PASSPHRASE_FILE(&o->pass_file, "the key's passphrase"),
 	};
-	int c;
+	const struct kc_opts spec = {
+		CLI_OPTS("open"),
+		KC_OPTS_TABLE(rows),
+		.description = open_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			o->key = optarg;
-			break;
-		case 'i':
-			o->in = optarg;
-			break;
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'p':
-			o->pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(open_usage, false);
-			return false;
-		default:
-			*rc = cli_bad_option("open", open_usage, c, argv);
-			return false;
-		}
-	}
-	if (optind < argc)
-		cli_err("open: unexpected argument '%s'", argv[optind]);
-	else if (!o->key)
-		cli_err("open: --key KEY.pem is required");
-	else
-		return true;
-	*rc = kc_cmd_usage(open_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 /*

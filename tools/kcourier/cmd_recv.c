@@ -11,8 +11,6 @@
  * redelivery, which the (sender, msg_id) filter drops, never a loss.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,25 +25,13 @@
 #define DEFAULT_TIMEOUT_MS 2000
 #define FOLLOW_TICK_MS 1000
 
-static const char recv_usage[] =
-	"usage: kcourier [--home HOME] recv [--follow] [--count N]\n"
-	"           [--timeout S] [--json] [--passphrase-file FILE]\n"
-	"\n"
+static const char recv_about[] =
 	"Receives messages and prints each body to standard output as it is\n"
 	"(a newline is added when it does not end with one), after a line\n"
 	"\"from ID msg_id HEX\" on standard error. Receipts for messages sent\n"
 	"earlier are reported on standard error. Stops after N messages, or\n"
-	"when nothing arrives for S seconds (default 2); --follow keeps going\n"
-	"until interrupted.\n"
-	"\n"
-	"  --follow                wait for messages until SIGINT or SIGTERM\n"
-	"  --count N               stop after N messages\n"
-	"  --timeout S             idle seconds before stopping (default 2)\n"
-	"  --json                  one JSON object per message and line:\n"
-	"                          {\"from\",\"msg_id\",\"stored_at_ms\",\"body_b64\"}\n"
-	"  --passphrase-file FILE  first line is the passphrase of the keys;\n"
-	"                          else $" KC_PASSPHRASE_ENV ", else the terminal\n"
-	"  -h, --help              this text\n";
+	"when nothing arrives for S seconds; --follow keeps going until\n"
+	"interrupted.\n";
 
 /* An owned copy of a DELIVER: opening it may read more frames. */
 struct delivery {
@@ -75,84 +61,34 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-static bool parse_number(const char *opt, const char *arg, double max,
-			 double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(*out) || *out < 0 ||
-	    *out > max) {
-		cli_err("recv: %s '%s' is not a number from 0 to %.0f", opt,
-			arg, max);
-		return false;
-	}
-	return true;
-}
-
-static bool parse_option(struct receiver *r, int c, char **argv, int *rc)
-{
-	double v;
-
-	switch (c) {
-	case 'f':
-		r->follow = true;
-		return true;
-	case 'j':
-		r->json = true;
-		return true;
-	case 'p':
-		r->pass_file = optarg;
-		return true;
-	case 'c':
-		if (!parse_number("--count", optarg, 1e12, &v) ||
-		    v != (double)(unsigned long)v)
-			break;
-		r->count = (unsigned long)v;
-		return true;
-	case 't':
-		if (!parse_number("--timeout", optarg, 86400, &v))
-			break;
-		/* 0 would mean "no deadline" below: the least wait is 1 ms. */
-		r->timeout_ms = v * 1000 < 1 ? 1 : (unsigned int)(v * 1000);
-		return true;
-	case 'h':
-		*rc = kc_cmd_usage(recv_usage, false);
-		return false;
-	default:
-		*rc = cli_bad_option("recv", recv_usage, c, argv);
-		return false;
-	}
-	*rc = kc_cmd_usage(recv_usage, true);
-	return false;
-}
-
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_recv(int argc, char **argv, struct receiver *r, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		{ .name = "follow", KC_OPT_FLAG(&r->follow),
+		  .help = "wait for messages until SIGINT or SIGTERM" },
+		{ .name = "count", KC_OPT_UINT(&r->count), .metavar = "N",
+		  .min = 0, .max = 1e12, .def = "no limit",
+		  .help = "stop after N messages" },
+		{ .name = "timeout", KC_OPT_MSEC(&r->timeout_ms),
+		  .metavar = "S",
+		  .min = 0, .max = 86400,
+		  .help = "idle seconds before stopping" },
+		{ .name = "json", KC_OPT_FLAG(&r->json),
+		  .help = "one JSON object per message and line:\n"
+			  "{\"from\",\"msg_id\",\"stored_at_ms\","
+			  "\"body_b64\"}" },
+		CLI_OPT_PASSPHRASE_FILE(&r->pass_file,
+					"the passphrase of the keys"),
 	};
-	int c;
+	const struct kc_opts spec = {
+		CLI_HOME_OPTS("recv"),
+		KC_OPTS_TABLE(rows),
+		.description = recv_about,
+	};
 
-	opterr = 0;
 	r->timeout_ms = DEFAULT_TIMEOUT_MS;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (!parse_option(r, c, argv, rc))
-			return false;
-	}
-	if (optind == argc)
-		return true;
-	cli_err("recv: unexpected argument '%s'", argv[optind]);
-	*rc = kc_cmd_usage(recv_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 /* Output. */

@@ -7,9 +7,7 @@
  * the home directory, so a refused registration leaves no keys behind and
  * can be retried with another token.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,26 +26,14 @@
 
 #define CONNECT_TIMEOUT_MS 10000
 
-static const char register_usage[] =
-	"usage: kcourier [--home HOME] register --agent ADDR:PORT\n"
-	"           --ca-fingerprint HEX --token TOKEN --id ID\n"
-	"           [--passphrase-file FILE]\n"
-	"\n"
+static const char register_about[] =
 	"Registers ID with the agent: makes two RSA-2048 key pairs (id and\n"
 	"enc), spends the one-time TOKEN from the operator ('kcourierd token'),\n"
 	"and stores keys, certificates and settings in HOME (default\n"
 	"~/.config/kcourier/ID, mode 0700). The agent is trusted only if its CA\n"
 	"matches HEX, the SHA-256 of the CA's public key that 'kcourierd init'\n"
-	"printed. Prints the fingerprints of the new keys.\n"
-	"\n"
-	"  --agent ADDR:PORT       the agent (host:port, a.b.c.d:port, [v6]:port)\n"
-	"  --ca-fingerprint HEX    64 hex digits\n"
-	"  --token TOKEN           one-time registration token\n"
-	"  --id ID                 client id: [a-z0-9][a-z0-9._-]{0,63}\n"
-	"  --passphrase-file FILE  first line is the new passphrase for the\n"
-	"                          keys; else $" KC_PASSPHRASE_ENV ", else the\n"
-	"                          terminal (asked twice)\n"
-	"  -h, --help              this text\n";
+	"printed. Prints the fingerprints of the new keys. A new passphrase\n"
+	"from the terminal is asked for twice.\n";
 
 struct reg {
 	const char *agent, *pin_arg, *token, *id, *pass_file;
@@ -59,82 +45,45 @@ struct reg {
 	int n_written;
 };
 
-static bool check_args(struct reg *r)
+static const char *check_pin(const char *arg, void *pin)
 {
-	size_t i;
+	return kc_pin_normalize(arg, pin) ? "64 hex digits" : NULL;
+}
 
-	if (!r->agent || !r->pin_arg || !r->token || !r->id) {
-		cli_err("register: --agent, --ca-fingerprint, --token and --id are required");
-		return false;
-	}
-	if (!kc_client_id_valid((const uint8_t *)r->id, strlen(r->id))) {
-		cli_err("register: '%s' is not a valid client id ([a-z0-9][a-z0-9._-]{0,63})",
-			r->id);
-		return false;
-	}
-	for (i = 0; i < KC_PIN_HEX_LEN && isxdigit((unsigned char)r->pin_arg[i]);
-	     i++)
-		r->pin[i] = (char)tolower((unsigned char)r->pin_arg[i]);
-	r->pin[i] = '\0';
-	if (i != KC_PIN_HEX_LEN || r->pin_arg[i]) {
-		cli_err("register: --ca-fingerprint '%s' is not 64 hex digits",
-			r->pin_arg);
-		return false;
-	}
-	if (!r->token[0] || strlen(r->token) > UINT16_MAX) {
-		cli_err("register: --token is empty or too long");
-		return false;
-	}
-	return true;
+/* REGISTER carries the token with a u16 length. */
+static const char *check_token(const char *arg, void *ctx)
+{
+	if (arg[0] && strlen(arg) <= UINT16_MAX)
+		return NULL;
+	return "a token of 1 to 65535 bytes";
 }
 
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_register(int argc, char **argv, struct reg *r, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "agent", required_argument, NULL, 'a' },
-		{ "ca-fingerprint", required_argument, NULL, 'f' },
-		{ "token", required_argument, NULL, 't' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		{ .name = "agent", KC_OPT_STRING(&r->agent), .required = true,
+		  .metavar = "ADDR:PORT",
+		  .help = "the agent (host:port, a.b.c.d:port, [v6]:port)" },
+		{ .name = "ca-fingerprint", KC_OPT_STRING(&r->pin_arg),
+		  .required = true, .metavar = "HEX", .check = check_pin,
+		  .ctx = r->pin, .help = "64 hex digits" },
+		{ .name = "token", KC_OPT_STRING(&r->token), .required = true,
+		  .metavar = "TOKEN", .check = check_token,
+		  .help = "one-time registration token" },
+		{ .name = "id", KC_OPT_STRING(&r->id), .required = true,
+		  .metavar = "ID", .check = cli_check_client_id,
+		  .help = "client id: [a-z0-9][a-z0-9._-]{0,63}" },
+		CLI_OPT_PASSPHRASE_FILE(&r->pass_file,
+					"the new passphrase for the keys"),
 	};
-	int c;
+	const struct kc_opts spec = {
+		CLI_HOME_OPTS("register"),
+		KC_OPTS_TABLE(rows),
+		.description = register_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			r->agent = optarg;
-			break;
-		case 'f':
-			r->pin_arg = optarg;
-			break;
-		case 't':
-			r->token = optarg;
-			break;
-		case 'i':
-			r->id = optarg;
-			break;
-		case 'p':
-			r->pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(register_usage, false);
-			return false;
-		default:
-			*rc = cli_bad_option("register", register_usage, c,
-					     argv);
-			return false;
-		}
-	}
-	if (optind < argc)
-		cli_err("register: unexpected argument '%s'", argv[optind]);
-	else if (check_args(r))
-		return true;
-	*rc = kc_cmd_usage(register_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 /* An existing identity is never overwritten: checked before the slow part. */
@@ -169,22 +118,6 @@ static int prepare_home(struct reg *r, const struct cli *cli)
 			ret = -EEXIST;
 		}
 	}
-	return ret ? -1 : 0;
-}
-
-static int get_passphrase(struct reg *r)
-{
-	static const char *const env[] = { KC_PASSPHRASE_ENV, NULL };
-	char prompt[PATH_MAX + 64];
-	struct kc_passphrase_src src = { .file = r->pass_file, .env = env,
-					 .prompt = prompt, .confirm = true };
-	int ret;
-
-	snprintf(prompt, sizeof(prompt), "New passphrase for the keys in %s: ",
-		 r->home.dir);
-	ret = kc_passphrase_get(&src, &r->pass);
-	if (ret)
-		cli_err("passphrase: %s", kc_passphrase_strerror(ret));
 	return ret ? -1 : 0;
 }
 
@@ -295,7 +228,9 @@ static int print_result(struct reg *r)
 
 static int do_register(struct reg *r, const struct cli *cli)
 {
-	if (prepare_home(r, cli) || get_passphrase(r) || enroll(r))
+	if (prepare_home(r, cli) ||
+	    cli_new_passphrase(r->pass_file, r->home.dir, &r->pass) ||
+	    enroll(r))
 		return -1;
 	if (save_all(r)) {
 		remove_written(r);

@@ -4,7 +4,6 @@
  * envelope of PROTOCOL.md section 2.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,20 +13,10 @@
 #include "io.h"
 #include "keyload.h"
 
-static const char seal_usage[] =
-	"usage: kcourier seal --to PUB.pem [--in FILE] [--out FILE]\n"
-	"                     [--passphrase-file FILE]\n"
-	"\n"
+static const char seal_about[] =
 	"Encrypts FILE (default: standard input) so that only the holder of\n"
 	"the private key for PUB.pem can read it, and writes the JSON\n"
-	"envelope and a newline to --out (default: standard output).\n"
-	"\n"
-	"  --to PUB.pem            recipient: a PUBLIC KEY, a CERTIFICATE or\n"
-	"                          a private key file (RSA-2048, e = 65537)\n"
-	"  --in FILE               message to seal ('-': standard input)\n"
-	"  --out FILE              envelope, written whole or not at all\n"
-	"  --passphrase-file FILE  if PUB.pem is an encrypted private key\n"
-	"  -h, --help              this text\n";
+	"envelope and a newline to --out (default: standard output).\n";
 
 struct seal_opts {
 	const char *to, *in, *out, *pass_file;
@@ -39,47 +28,25 @@ struct seal_opts {
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_seal(int argc, char **argv, struct seal_opts *o, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "in", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		{ .name = "to", KC_OPT_STRING(&o->to), .required = true,
+		  .metavar = "PUB.pem",
+		  .help = "recipient: a PUBLIC KEY, a CERTIFICATE or a private "
+			  "key file (RSA-2048, e = 65537)" },
+		CLI_OPT_IN(&o->in, "the message to seal"),
+		CLI_OPT_OUT(&o->out, "the envelope"),
+		{ .name = "passphrase-file", KC_OPT_STRING(&o->pass_file),
+		  .metavar = "FILE",
+		  .help = "if PUB.pem is an encrypted private key: its first "
+			  "line is the passphrase" },
 	};
-	int c;
+	const struct kc_opts spec = {
+		CLI_OPTS("seal"),
+		KC_OPTS_TABLE(rows),
+		.description = seal_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			o->to = optarg;
-			break;
-		case 'i':
-			o->in = optarg;
-			break;
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'p':
-			o->pass_file = optarg;
-			break;
-		case 'h':
-			*rc = kc_cmd_usage(seal_usage, false);
-			return false;
-		default:
-			*rc = cli_bad_option("seal", seal_usage, c, argv);
-			return false;
-		}
-	}
-	if (optind < argc)
-		cli_err("seal: unexpected argument '%s'", argv[optind]);
-	else if (!o->to)
-		cli_err("seal: --to PUB.pem is required");
-	else
-		return true;
-	*rc = kc_cmd_usage(seal_usage, true);
-	return false;
+	return kc_opts_parse(&spec, argc, argv, rc);
 }
 
 static int read_message(const char *in, uint8_t **pt, size_t *pt_len)

@@ -13,7 +13,6 @@
  * Exit 0 only when every SEND got status OK.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,20 +29,12 @@
 #define WINDOW 64
 #define NO_ACK 0xffff /* not a protocol status: no answer came */
 
-static const char send_usage[] =
-	"usage: kcourier [--home HOME] send [--lines] [--passphrase-file FILE]\n"
-	"           ID [TEXT]\n"
-	"\n"
+static const char send_about[] =
 	"Sends TEXT, or else all of standard input, to client ID, encrypted end\n"
 	"to end. With --lines, standard input is read line by line and every\n"
 	"line (without its newline) is sent as a message of its own, in order,\n"
 	"over one connection. Prints the msg_id (hex) of each message once the\n"
-	"agent has stored it.\n"
-	"\n"
-	"  --lines                 one message per line of standard input\n"
-	"  --passphrase-file FILE  first line is the passphrase of the keys;\n"
-	"                          else $" KC_PASSPHRASE_ENV ", else the terminal\n"
-	"  -h, --help              this text\n";
+	"agent has stored it.\n";
 
 struct outmsg {
 	uint8_t msg_id[KC_MSGID_LEN];
@@ -70,41 +61,28 @@ struct sender {
 /* True to go on; false when done (help or a usage error) with *rc set. */
 static bool parse_send(int argc, char **argv, struct sender *s, int *rc)
 {
-	static const struct option longopts[] = {
-		{ "lines", no_argument, NULL, 'l' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	const struct kc_opt rows[] = {
+		{ .name = "lines", KC_OPT_FLAG(&s->lines),
+		  .help = "one message per line of standard input" },
+		CLI_OPT_PASSPHRASE_FILE(&s->pass_file,
+					"the passphrase of the keys"),
 	};
-	int c;
+	const struct kc_arg args[] = {
+		{ .name = "ID", .to = &s->to, .check = cli_check_client_id },
+		{ .name = "TEXT", .to = &s->text, .optional = true },
+	};
+	const struct kc_opts spec = {
+		CLI_HOME_OPTS("send"),
+		KC_OPTS_TABLE(rows),
+		KC_OPTS_ARGS(args),
+		.description = send_about,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (c == 'l') {
-			s->lines = true;
-		} else if (c == 'p') {
-			s->pass_file = optarg;
-		} else if (c == 'h') {
-			*rc = kc_cmd_usage(send_usage, false);
-			return false;
-		} else {
-			*rc = cli_bad_option("send", send_usage, c, argv);
-			return false;
-		}
-	}
-	s->to = optind < argc ? argv[optind] : NULL;
-	s->text = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!s->to)
-		cli_err("send: ID is required");
-	else if (optind + 2 < argc)
-		cli_err("send: unexpected argument '%s'", argv[optind + 2]);
-	else if (s->lines && s->text)
-		cli_err("send: --lines reads standard input: drop TEXT");
-	else if (!kc_client_id_valid((const uint8_t *)s->to, strlen(s->to)))
-		cli_err("send: '%s' is not a valid client id", s->to);
-	else
+	if (!kc_opts_parse(&spec, argc, argv, rc))
+		return false;
+	if (!s->lines || !s->text)
 		return true;
-	*rc = kc_cmd_usage(send_usage, true);
+	*rc = kc_opts_fail(&spec, "--lines reads standard input: drop TEXT");
 	return false;
 }
 

@@ -4,11 +4,11 @@
  * cmd_<name>()), dispatched from the table in main.c.
  *
  * Every subcommand takes (ctx, argc, argv), ctx the struct cli, with
- * argv[0] its own name, parses its options with getopt_long, and returns
- * the process exit code:
+ * argv[0] its own name, parses its options from a table (base/opts.h),
+ * and returns the process exit code:
  * 0 on success, 1 on any failure after printing one line to stderr of the
  * form "kcourier: ..." that quotes the input at fault. "--help" prints the
- * usage to stdout and returns 0; a usage error prints it to stderr.
+ * help to stdout and returns 0; a usage error prints the usage to stderr.
  */
 #ifndef KC_CLI_CMD_H
 #define KC_CLI_CMD_H
@@ -38,19 +38,37 @@ int cmd_lookup(void *ctx, int argc, char **argv);
 /* "kcourier: <message>\n" on stderr. */
 #define cli_err(...) kc_cmd_err(KC_CLI_PROG, __VA_ARGS__)
 
+/* A subcommand's option table (base/opts.h) starts with one of these. */
+#define CLI_OPTS(name) .prog = KC_CLI_PROG, .cmd = (name)
+/* ... the second for one that works in the home directory (--home). */
+#define CLI_HOME_OPTS(name) CLI_OPTS(name), .pre = "[--home HOME]"
+
 /*
- * For getopt_long's ':' and '?' returns (the optstring starts with ':'):
- * names the offending option, prints the usage and returns 1.
+ * --passphrase-file FILE, "first line is <what>; else $KCOURIER_PASSPHRASE,
+ * else the terminal" (KC_PASSPHRASE_ENV: keyload.h).
  */
-static inline int cli_bad_option(const char *cmd, const char *usage, int opt,
-				 char **argv)
-{
-	return kc_cmd_bad_option(KC_CLI_PROG, cmd, usage, opt, argv);
-}
+#define CLI_OPT_PASSPHRASE_FILE(p, what)                                 \
+	{ .name = "passphrase-file", KC_OPT_STRING(p), .metavar = "FILE", \
+	  .help = "first line is " what "; else $" KC_PASSPHRASE_ENV      \
+		  ", else the terminal" }
+
+/*
+ * --in FILE and --out FILE: whole files (io.h), standard input and output
+ * by default or as "-"; what: the file's content.
+ */
+#define CLI_OPT_IN(p, what)                                              \
+	{ .name = "in", KC_OPT_STRING(p), .metavar = "FILE",             \
+	  .def = "'-': standard input", .help = what }
+#define CLI_OPT_OUT(p, what)                                             \
+	{ .name = "out", KC_OPT_STRING(p), .metavar = "FILE",            \
+	  .def = "'-': standard output",                                 \
+	  .help = what ", written whole or not at all" }
 
 /* report.c */
 
 /* The name a message uses for a --in/--out value: NULL and "-" are stdio. */
 const char *cli_name(const char *path, bool input);
+/* kc_opt_check_fn for client ids. */
+const char *cli_check_client_id(const char *arg, void *ctx);
 
 #endif

@@ -3,6 +3,7 @@
  * Key files for the subcommands; see keyload.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,21 +51,24 @@ static void lazy_init(struct lazy_pass *lp, const char *key_path,
 	lp->src.prompt = lp->prompt;
 }
 
-static void report_pass_error(const char *path, const struct lazy_pass *lp)
+/* Why there is no passphrase: a file that cannot be read, or none given. */
+static void report_pass_error(const char *file, int err, const char *context)
 {
-	if (lp->src.file && lp->err != -EINVAL)
-		cli_err("cannot read passphrase file %s: %s", lp->src.file,
-			strerror(-lp->err));
+	if (file && err != -EINVAL)
+		cli_err("cannot read passphrase file %s: %s", file,
+			strerror(-err));
 	else
-		cli_err("cannot read key %s: %s", path,
-			kc_passphrase_strerror(lp->err));
+		cli_err("%s: %s", context, kc_passphrase_strerror(err));
 }
 
 static void report_key_error(const char *path, int err,
 			     const struct lazy_pass *lp, const char *what)
 {
+	char context[PATH_MAX + 32];
+
+	snprintf(context, sizeof(context), "cannot read key %s", path);
 	if (lp->err)
-		report_pass_error(path, lp);
+		report_pass_error(lp->src.file, lp->err, context);
 	else if (err == -EBADMSG && lp->asked)
 		cli_err("cannot read key %s: %s", path,
 			"wrong passphrase or not a private key");
@@ -116,4 +120,24 @@ int cli_check_rsa(const char *path, EVP_PKEY *key)
 	cli_err("%s: not an RSA-2048 key with e = 65537 (%s)", path,
 		"the only kind kcourier uses");
 	return -1;
+}
+
+int cli_new_passphrase(const char *pass_file, const char *dir,
+		       struct kc_passphrase *out)
+{
+	char prompt[PATH_MAX + 64];
+	struct kc_passphrase_src src = {
+		.file = pass_file,
+		.env = pass_env,
+		.prompt = prompt,
+		.confirm = true,
+	};
+	int ret;
+
+	snprintf(prompt, sizeof(prompt), "New passphrase for the keys in %s: ",
+		 dir);
+	ret = kc_passphrase_get(&src, out);
+	if (ret)
+		report_pass_error(pass_file, ret, "passphrase");
+	return ret ? -1 : 0;
 }

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The payload every broker driver sends, and so the bounds of --size.
+ *
+ * The first PEER_HDR_LEN bytes are a header, little-endian:
+ *   u32 magic "KCB1", u32 pair, u64 seq (1, 2, 3, ... per pair),
+ *   u64 send time (CLOCK_MONOTONIC ns; in open loop the intended time,
+ *   so a stalled sender is charged for its wait);
+ * the rest is filler. The subscriber of pair i takes latency from the
+ * header and hands (pair, seq) to the ledger (peer_run.h).
+ */
+#ifndef KC_PEER_PAYLOAD_H
+#define KC_PEER_PAYLOAD_H
+
+#define PEER_HDR_LEN 24
+/* Largest payload: NATS's default max_payload, so one limit fits all. */
+#define PEER_MAX_SIZE (1024u * 1024u)
+
+#endif
