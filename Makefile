@@ -57,7 +57,7 @@ endif
 # include paths (a command-line CFLAGS would override any "CFLAGS +=").
 PKGS        := libcrypto jansson gnutls sqlite3 liburing
 CFLAGS      ?= -O2 -g
-KC_CPPFLAGS := -Ilib -Iuapi -D_GNU_SOURCE
+KC_CPPFLAGS := -Ilib -D_GNU_SOURCE
 KC_CFLAGS   := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS) \
 	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 KC_LDFLAGS  := $(SANFLAGS)

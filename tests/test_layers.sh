@@ -63,7 +63,7 @@ catches_agent_upward()
 catches_store_from_loop()
 {
 	expect_fault upward 'agent/loop/w.c=#include "store/store.h"\n' \
-		'agent/store.h=/* s */\n'
+		'agent/store/store.h=/* s */\n'
 }
 
 this_tree_is_clean()

@@ -37,7 +37,20 @@ LAYERS = {
     "lib/agentconf": ([], ["lib/base"]),
     "lib/client": ([], ["lib/base", "lib/wire", "lib/crypto", "lib/tls"]),
 }
-LIB = [name for name in LAYERS]
+# The kernel module's ABI header (uapi/linux/) includes nothing of ours
+# and anything may include it; the module (kmod/) and the BPF programs
+# (bpf/) may include nothing else of the tree.
+LAYERS.update({
+    "uapi": ([], []),
+})
+for name in ("lib/base", "lib/wire", "lib/crypto", "lib/tls",
+             "lib/agentconf", "lib/client"):
+    LAYERS[name][1].append("uapi")
+LAYERS.update({
+    "kmod": ([], ["uapi"]),
+    "bpf": ([], ["uapi"]),
+})
+LIB = [name for name in LAYERS if name.startswith("lib/")] + ["uapi"]
 # The agent (docs/DESIGN.md "Layers"): ring < conn < loop < proto, each
 # calling only downward; the store beside them, for proto and the top;
 # the top of agent/ (commands, state, PKI, daemon.h) uses everything.
