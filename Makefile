@@ -104,10 +104,10 @@ endif
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
 PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
 
-AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_SRCS := $(wildcard agent/*.c agent/msglog/*.c)
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
-AGENT_PKGS := gnutls sqlite3 liburing
+AGENT_PKGS := gnutls sqlite3 liburing libisal
 AGENT_LIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null) -lkeyutils -lpthread
 ifneq ($(AGENT_SRCS),)
 TOOLS     += $(BUILD)/kcourierd
