@@ -104,14 +104,15 @@ endif
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
 PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
 
-# The agent's layers, lowest first (docs/DESIGN.md "Layers"); the
-# commands, state, PKI and store stay at the top of agent/. Agent code
+# The agent's layers, lowest first (docs/DESIGN.md "Layers"), and the
+# store beside them; the commands, state and PKI stay at the top of
+# agent/. Agent code
 # names its headers with the folder: #include "conn/conn.h".
 AGENT_DIRS := ring conn loop proto store
 AGENT_SRCS := $(wildcard agent/*.c) $(foreach d,$(AGENT_DIRS),$(wildcard agent/$(d)/*.c))
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
-AGENT_PKGS := gnutls sqlite3 liburing
+AGENT_PKGS := gnutls sqlite3 liburing libisal
 AGENT_LIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null) -lkeyutils -lpthread
 ifneq ($(AGENT_SRCS),)
 TOOLS     += $(BUILD)/kcourierd

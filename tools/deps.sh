@@ -16,7 +16,7 @@ build-essential pkg-config xz-utils ca-certificates
 libssl-dev openssl
 libjansson-dev
 libgnutls28-dev gnutls-bin
-liburing-dev libsqlite3-dev sqlite3
+liburing-dev libsqlite3-dev sqlite3 libisal-dev python3-crc32c
 libkeyutils-dev keyutils
 libkcapi-dev
 clang-14 libclang-rt-14-dev
