@@ -21,12 +21,13 @@
 #include "loop/listener.h"
 #include "loop/worker.h"
 #include "pki.h"
+#include "proto/committer.h"
 #include "proto/proto.h"
 #include "proto/router.h"
 #include "proto/sessions.h"
 #include "ring/ratelog.h"
 #include "state.h"
-#include "store/sqlite.h"
+#include "store/msglog.h"
 #include "store/store.h"
 
 #define WORKERS_MAX 256
@@ -72,6 +73,7 @@ struct run {
 	struct kc_daemon d;
 	struct kc_agent_state st;
 	struct kc_keyring kr;
+	struct kc_msglog *log; /* until the committer takes it */
 	unsigned int nworkers;
 	unsigned int started;
 };
@@ -142,17 +144,60 @@ static int load_state(const struct run_opts *o, struct run *r)
 	return 0;
 }
 
-static int open_store(struct run *r)
+/* What recovery found, for the operator, in one or two lines. */
+static void log_recovery(const char *dir, const struct kc_msglog_report *rep)
 {
-	char path[PATH_MAX];
+	kc_log("message log %s: %u segments, %llu records, %llu messages "
+	       "queued, ready in %.3f s%s",
+	       dir, rep->segments, (unsigned long long)rep->records,
+	       (unsigned long long)rep->queued, rep->seconds,
+	       rep->torn_bytes ? " (a torn write at its end cut)" : "");
+	if (rep->damaged)
+		kc_log("message log %s: DAMAGED: %u segments with records that "
+		       "do not check, first %s; %llu bytes skipped, never "
+		       "delivered",
+		       dir, rep->damaged, rep->first_damage,
+		       (unsigned long long)rep->damaged_bytes);
+}
+
+static int open_log(struct run *r)
+{
+	struct kc_msglog_opts opts = {
+		.segment_bytes = r->d.cfg.log_segment_bytes,
+	};
+	struct kc_msglog_report rep;
+	char dir[PATH_MAX];
 	int ret;
 
-	ret = kc_state_path(r->st.dir, KC_STATE_STORE, path);
+	ret = kc_state_path(r->st.dir, KC_STATE_LOG, dir);
 	if (!ret)
-		ret = kc_sqlite_open(path, false, &r->d.proto.store);
-	if (ret)
-		kcd_err("run: store %s: %s", path, strerror(-ret));
-	return ret;
+		ret = kc_msglog_open(dir, &opts, &r->log, &rep);
+	if (ret) {
+		kcd_err("run: message log %s: %s", dir, strerror(-ret));
+		return ret;
+	}
+	log_recovery(dir, &rep);
+	return 0;
+}
+
+static int open_store(struct run *r)
+{
+	return kcd_open_store("run", r->st.dir, &r->d.proto.store) ||
+	       open_log(r);
+}
+
+/* The committer takes the log: from here on it is the only user. */
+static int start_committer(struct run *r)
+{
+	int ret = kc_committer_start(&r->d.proto, &r->d.loop, r->log,
+				     &r->d.proto.committer);
+
+	if (ret) {
+		kcd_err("run: committer: %s", strerror(-ret));
+		return ret;
+	}
+	r->log = NULL;
+	return 0;
 }
 
 static int make_tls(struct run *r)
@@ -291,13 +336,20 @@ static void stop_workers(struct run *r)
 		else
 			atomic_store(&r->d.loop.workers[i]->stop, true);
 	}
-	for (unsigned int i = 0; i < r->started; i++) {
+	for (unsigned int i = 0; i < r->started; i++)
 		kc_worker_join(r->d.loop.workers[i]);
-		free(r->d.loop.workers[i]);
-	}
 	if (have_ring)
 		io_uring_queue_exit(&ring);
 	r->started = 0;
+}
+
+/* The committer may post to a worker's inbox until it has stopped. */
+static void free_workers(struct run *r)
+{
+	for (unsigned int i = 0; i < r->nworkers; i++) {
+		kc_worker_free(r->d.loop.workers[i]);
+		r->d.loop.workers[i] = NULL;
+	}
 }
 
 static void log_listening(struct run *r)
@@ -326,6 +378,11 @@ static int wait_for_signal(const sigset_t *set)
 static void cleanup(struct run *r)
 {
 	stop_workers(r);
+	kc_committer_stop(r->d.proto.committer);
+	r->d.proto.committer = NULL;
+	if (r->d.loop.workers)
+		free_workers(r);
+	kc_msglog_close(r->log);
 	free(r->d.loop.workers);
 	kc_router_destroy(r->d.proto.router);
 	kc_sid_set_destroy(r->d.proto.sids);
@@ -353,13 +410,24 @@ static void block_signals(sigset_t *set)
  * What an operator asks with SIGUSR1 (and gets once more at stop): which
  * record layer the connections so far ended up on.
  */
-static void log_stats(void)
+static void log_stats(struct run *r)
 {
+	struct kc_committer_stats cs;
 	unsigned long on, off;
 
 	kc_ktls_stats(&on, &off);
 	kc_log("stats: record layer of connections so far: kTLS %lu, GnuTLS %lu",
 	       on, off);
+	if (!r->d.proto.committer)
+		return;
+	kc_committer_stats(r->d.proto.committer, &cs);
+	kc_log("stats: message log rounds %llu (failed %llu), %llu bytes, "
+	       "duplicates %llu, replays %llu",
+	       (unsigned long long)cs.rounds,
+	       (unsigned long long)cs.failed_rounds,
+	       (unsigned long long)cs.bytes,
+	       (unsigned long long)cs.duplicates,
+	       (unsigned long long)cs.replays);
 }
 
 static int run_agent(const struct run_opts *o, struct run *r)
@@ -375,14 +443,14 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	if (choose_tier(r))
 		return 1;
 	block_signals(&set);
-	if (start_workers(r))
+	if (start_committer(r) || start_workers(r))
 		return 1;
 	log_listening(r);
 	while ((sig = wait_for_signal(&set)) == SIGUSR1)
-		log_stats();
+		log_stats(r);
 	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");
 	stop_workers(r);
-	log_stats();
+	log_stats(r);
 	kc_log("stopped");
 	return 0;
 }

@@ -77,6 +77,10 @@ int kcd_open_store(const char *cmd, const char *dir, struct kc_store **out)
 		ret = kc_sqlite_open(path, false, out);
 	if (ret == -EPROTO)
 		kcd_err("%s: %s was written by a newer kcourierd", cmd, path);
+	else if (ret == -ENOTEMPTY)
+		kcd_err("%s: %s still queues messages of protocol version 1; "
+			"let the kcourierd that stored them deliver them first",
+			cmd, path);
 	else if (ret)
 		kcd_err("%s: cannot open %s: %s", cmd, path, strerror(-ret));
 	return ret;

@@ -7,13 +7,13 @@
  * leaves the token usable; only the token's SHA-256 is on disk (checked
  * with a second, plain SQLite connection and OpenSSL's digest); a batch
  * of tokens is stored whole or not at all.
- * queue.*: groups, ACK order, deduplication by (sender, msg_id) within a
- * group, across groups, across close/reopen and after delivery.
- * delivered.*: only the recipient's DELIVERED takes a message, and it
- * leaves a receipt. failure.*: a full store (size cap) and a failing write
+ * receipts: added all or none, walked per sender oldest first, forgotten
+ * once written. failure: a full store (size cap) and a failing write
  * (RLIMIT_FSIZE) come back as -ENOSPC / -EIO, and nothing of a failed
- * group (puts, takes, forgotten receipts) is ever found afterwards.
- * reader.*: a reader sees what the store committed.
+ * write is found afterwards. schema: a store of schema 1 (with the old
+ * message tables) is brought to 2, unless it still queues messages.
+ * reader: a reader sees what the store committed. The messages
+ * themselves are the message log's (tests/test_msglog.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -65,39 +65,6 @@ static void msg_id_of(uint8_t id[KC_MSGID_LEN], unsigned int n)
 	memset(id, 0, KC_MSGID_LEN);
 	id[0] = 0xa0;
 	id[KC_MSGID_LEN - 1] = (uint8_t)n;
-}
-
-/* What a queue walk saw. */
-struct seen_msgs {
-	unsigned int n;
-	int64_t seq[MAX_SEEN];
-	char sender[MAX_SEEN][KC_CLIENT_ID_MAX + 1];
-	uint8_t msg_id[MAX_SEEN][KC_MSGID_LEN];
-	size_t inner_len[MAX_SEEN];
-	uint8_t inner0[MAX_SEEN];
-	int64_t stored_at[MAX_SEEN];
-};
-
-static int collect(const struct kc_stored_msg *m, void *arg)
-{
-	struct seen_msgs *s = arg;
-
-	if (s->n == MAX_SEEN)
-		return -E2BIG;
-	s->seq[s->n] = m->seq;
-	strcpy(s->sender[s->n], m->sender);
-	memcpy(s->msg_id[s->n], m->msg_id, KC_MSGID_LEN);
-	s->inner_len[s->n] = m->inner_len;
-	s->inner0[s->n] = m->inner_len ? m->inner[0] : 0;
-	s->stored_at[s->n] = m->stored_at_ms;
-	s->n++;
-	return 0;
-}
-
-static int stop_at_first(const struct kc_stored_msg *m, void *arg)
-{
-	(*(int *)arg)++;
-	return 42;
 }
 
 struct seen_receipts {
@@ -174,80 +141,33 @@ static int add_client(struct kc_store *st, const char *id)
 	return ret;
 }
 
-static struct kc_store_put put_of(const char *from, const uint8_t *id,
-				  const char *to, const uint8_t *inner,
-				  size_t inner_len)
+/* A receipt bob's DELIVERED of alice's message n would leave. */
+static struct kc_store_receipt_in receipt_of(unsigned int n)
 {
-	return (struct kc_store_put){ .sender = from,
-				      .recipient = to,
-				      .msg_id = id,
-				      .inner = inner,
-				      .inner_len = inner_len,
-				      .seq = -1 };
+	struct kc_store_receipt_in r = { .sender = "alice",
+					 .recipient = "bob" };
+
+	msg_id_of(r.msg_id, n);
+	return r;
 }
 
-/* A group of puts only. */
-static int put_group(struct kc_store *st, struct kc_store_put *puts, size_t n,
-		     int64_t now)
+static int add_receipts(struct kc_store *st, unsigned int first,
+			unsigned int n)
 {
-	struct kc_store_group g = { .puts = puts, .nputs = n };
+	struct kc_store_receipt_in r[64];
 
-	return kc_store_apply(st, &g, now);
+	for (unsigned int i = 0; i < n; i++)
+		r[i] = receipt_of(first + i);
+	return kc_store_receipts_add(st, r, n);
 }
 
-/*
- * One message in its own group: 0 stored (*seq), 1 seen before, -ENOENT
- * an unknown client, or the group's -errno.
- */
-static int put_one(struct kc_store *st, const char *from, unsigned int n,
-		   const char *to, int64_t now, int64_t *seq)
+static unsigned int receipts_of(struct kc_store *st, const char *sender,
+				struct seen_receipts *r)
 {
-	uint8_t id[KC_MSGID_LEN], inner[3] = { (uint8_t)n, 1, 2 };
-	struct kc_store_put p;
-	int ret;
-
-	msg_id_of(id, n);
-	p = put_of(from, id, to, inner, sizeof(inner));
-	ret = put_group(st, &p, 1, now);
-	if (ret)
-		return ret;
-	if (p.result == KC_STORE_STORED)
-		*seq = p.seq;
-	return p.result == KC_STORE_STORED ? 0
-	       : p.result == KC_STORE_SEEN ? 1
-					   : -ENOENT;
-}
-
-/*
- * DELIVERED in its own group: 0 taken (sender, *receipt_id unless NULL),
- * -ENOENT not queued for recipient, or the group's -errno.
- */
-static int take_one(struct kc_store *st, const char *recipient,
-		    const uint8_t id[KC_MSGID_LEN],
-		    char sender[KC_CLIENT_ID_MAX + 1], int64_t *receipt_id)
-{
-	struct kc_store_take t = { .recipient = recipient, .msg_id = id };
-	struct kc_store_group g = { .takes = &t, .ntakes = 1 };
-	int ret;
-
-	ret = kc_store_apply(st, &g, T0);
-	if (ret)
-		return ret;
-	if (!t.taken)
-		return -ENOENT;
-	strcpy(sender, t.sender);
-	if (receipt_id)
-		*receipt_id = t.receipt_id;
-	return 0;
-}
-
-/* Forgets a receipt written to a connection, in its own group. */
-static int forget_receipt(struct kc_store *st, int64_t receipt_id)
-{
-	struct kc_store_group g = { .receipts_done = &receipt_id,
-				    .nreceipts_done = 1 };
-
-	return kc_store_apply(st, &g, T0);
+	memset(r, 0, sizeof(*r));
+	if (kc_store_receipts_walk(st, sender, collect_receipt, r))
+		return 0;
+	return r->n;
 }
 
 TEST_F(store, open_modes_and_wal)
@@ -441,167 +361,33 @@ TEST_F(store, only_token_hash_is_stored)
 	sqlite3_close(db);
 }
 
-TEST_F(store, queue_in_order)
+TEST_F(store, receipts_walk_and_forget)
 {
-	uint8_t ids[5][KC_MSGID_LEN], inner[5][300], id[KC_MSGID_LEN];
-	struct seen_msgs all = { 0 }, tail = { 0 }, two = { 0 }, none = { 0 };
-	struct kc_store_put p[5];
-	int64_t seq[5];
-	unsigned int i;
-	int stops = 0;
+	struct seen_receipts r;
+	uint8_t id[KC_MSGID_LEN];
 
 	ASSERT_EQ(0, add_client(self->st, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
-	for (i = 0; i < 5; i++) {
-		msg_id_of(ids[i], i);
-		memset(inner[i], (int)(0x10 + i), sizeof(inner[i]));
-		/* Sizes 0, 75, 150, 225, 300: the empty inner stays a blob. */
-		p[i] = put_of("alice", ids[i], "bob", inner[i], i * 75);
-	}
-	ASSERT_EQ(0, put_group(self->st, p, 5, T0));
-	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(KC_STORE_STORED, p[i].result);
-		seq[i] = p[i].seq;
+	EXPECT_EQ(0, receipts_of(self->st, "alice", &r));
+	ASSERT_EQ(0, add_receipts(self->st, 1, 3));
+	ASSERT_EQ(3, receipts_of(self->st, "alice", &r));
+	EXPECT_EQ(0, receipts_of(self->st, "bob", &r));
+	ASSERT_EQ(3, receipts_of(self->st, "alice", &r));
+	for (unsigned int i = 0; i < 3; i++) {
+		msg_id_of(id, 1 + i);
+		EXPECT_EQ(0, memcmp(id, r.msg_id[i], KC_MSGID_LEN));
+		EXPECT_STREQ("bob", r.recipient[i]);
 		if (i)
-			ASSERT_LT(seq[i - 1], seq[i]);
+			EXPECT_LT(r.id[i - 1], r.id[i]);
 	}
-
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &all));
-	ASSERT_EQ(5, all.n);
-	for (i = 0; i < 5; i++) {
-		msg_id_of(id, i);
-		EXPECT_EQ(seq[i], all.seq[i]);
-		EXPECT_STREQ("alice", all.sender[i]);
-		EXPECT_EQ(0, memcmp(id, all.msg_id[i], KC_MSGID_LEN));
-		EXPECT_EQ(i * 75, all.inner_len[i]);
-		EXPECT_EQ(i ? 0x10 + i : 0, all.inner0[i]);
-		EXPECT_EQ(T0, all.stored_at[i]);
-	}
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", seq[2], 0, collect,
-					 &tail));
-	ASSERT_EQ(2, tail.n);
-	EXPECT_EQ(seq[3], tail.seq[0]);
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 2, collect, &two));
-	ASSERT_EQ(2, two.n);
-	EXPECT_EQ(seq[1], two.seq[1]);
-	ASSERT_EQ(0,
-		  kc_store_queue_walk(self->st, "alice", 0, 0, collect, &none));
-	EXPECT_EQ(0, none.n);
-	EXPECT_EQ(42, kc_store_queue_walk(self->st, "bob", 0, 0, stop_at_first,
-					  &stops));
-	EXPECT_EQ(1, stops);
-}
-
-TEST_F(store, dedup_within_and_across_groups)
-{
-	uint8_t id[KC_MSGID_LEN], inner[1] = { 7 };
-	struct seen_msgs q = { 0 };
-	struct kc_store_put p[2];
-	int64_t seq;
-
-	ASSERT_EQ(0, add_client(self->st, "alice"));
-	ASSERT_EQ(0, add_client(self->st, "carol"));
-	ASSERT_EQ(0, add_client(self->st, "bob"));
-	msg_id_of(id, 1);
-	p[0] = put_of("alice", id, "bob", inner, 1);
-	p[1] = p[0];
-	ASSERT_EQ(0, put_group(self->st, p, 2, T0));
-	ASSERT_EQ(KC_STORE_STORED, p[0].result);
-	EXPECT_EQ(KC_STORE_SEEN, p[1].result);
-	seq = p[0].seq;
-	/* Same pair in a later group; another sender may reuse the msg_id. */
-	p[1] = put_of("carol", id, "bob", inner, 1);
-	ASSERT_EQ(0, put_group(self->st, p, 2, T0 + 1));
-	EXPECT_EQ(KC_STORE_SEEN, p[0].result);
-	EXPECT_EQ(KC_STORE_STORED, p[1].result);
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	ASSERT_EQ(2, q.n);
-	EXPECT_EQ(seq, q.seq[0]);
-	EXPECT_STREQ("alice", q.sender[0]);
-	EXPECT_STREQ("carol", q.sender[1]);
-}
-
-TEST_F(store, dedup_survives_reopen_and_delivery)
-{
-	char sender[KC_CLIENT_ID_MAX + 1];
-	uint8_t id[KC_MSGID_LEN];
-	int64_t seq;
-
-	ASSERT_EQ(0, add_client(self->st, "alice"));
-	ASSERT_EQ(0, add_client(self->st, "bob"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 3, "bob", T0, &seq));
-	reopen(_metadata, self);
-	EXPECT_EQ(1, put_one(self->st, "alice", 3, "bob", T0 + 5, &seq));
-	msg_id_of(id, 3);
-	ASSERT_EQ(0, take_one(self->st, "bob", id, sender, NULL));
-	/* Delivered and deleted, still remembered (PROTOCOL.md: 7 days). */
-	EXPECT_EQ(1, put_one(self->st, "alice", 3, "bob", T0 + 6, &seq));
-}
-
-TEST_F(store, put_needs_known_clients)
-{
-	uint8_t id[KC_MSGID_LEN], inner[1] = { 1 };
-	struct seen_msgs q = { 0 };
-	struct kc_store_put p[3];
-
-	ASSERT_EQ(0, add_client(self->st, "alice"));
-	ASSERT_EQ(0, add_client(self->st, "bob"));
-	msg_id_of(id, 1);
-	p[0] = put_of("alice", id, "nobody", inner, 1);
-	p[1] = put_of("nobody", id, "bob", inner, 1);
-	p[2] = put_of("alice", id, "bob", inner, 1);
-	ASSERT_EQ(0, put_group(self->st, p, 3, T0));
-	EXPECT_EQ(KC_STORE_NO_CLIENT, p[0].result);
-	EXPECT_EQ(KC_STORE_NO_CLIENT, p[1].result);
-	/* The group went on, and the refused pair was not remembered. */
-	EXPECT_EQ(KC_STORE_STORED, p[2].result);
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	EXPECT_EQ(1, q.n);
-}
-
-TEST_F(store, delivered_only_by_recipient)
-{
-	char sender[KC_CLIENT_ID_MAX + 1] = "";
-	struct seen_receipts r = { 0 }, none = { 0 };
-	struct seen_msgs q = { 0 };
-	uint8_t id[KC_MSGID_LEN];
-	int64_t seq, rid = -1;
-
-	ASSERT_EQ(0, add_client(self->st, "alice"));
-	ASSERT_EQ(0, add_client(self->st, "bob"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 9, "bob", T0, &seq));
-	msg_id_of(id, 9);
-	EXPECT_EQ(-ENOENT, take_one(self->st, "alice", id, sender, NULL));
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	EXPECT_EQ(1, q.n);
-	ASSERT_EQ(0, kc_store_receipts_walk(self->st, "alice", collect_receipt,
-					    &none));
-	EXPECT_EQ(0, none.n);
-
-	ASSERT_EQ(0, take_one(self->st, "bob", id, sender, &rid));
-	EXPECT_STREQ("alice", sender);
-	q.n = 0;
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	EXPECT_EQ(0, q.n);
-	EXPECT_EQ(-ENOENT, take_one(self->st, "bob", id, sender, NULL));
-
-	ASSERT_EQ(0, kc_store_receipts_walk(self->st, "alice", collect_receipt,
-					    &r));
-	ASSERT_EQ(1, r.n);
-	EXPECT_EQ(0, memcmp(id, r.msg_id[0], KC_MSGID_LEN));
-	EXPECT_STREQ("bob", r.recipient[0]);
-	EXPECT_EQ(rid, r.id[0]);
-	none.n = 0;
-	ASSERT_EQ(0, kc_store_receipts_walk(self->st, "bob", collect_receipt,
-					    &none));
-	EXPECT_EQ(0, none.n);
-	EXPECT_EQ(0, forget_receipt(self->st, r.id[0]));
+	kc_store_receipts_forget(self->st, r.id, 2);
 	/* Best effort: a receipt already forgotten fails nothing. */
-	EXPECT_EQ(0, forget_receipt(self->st, r.id[0]));
-	r.n = 0;
-	ASSERT_EQ(0, kc_store_receipts_walk(self->st, "alice", collect_receipt,
-					    &r));
-	EXPECT_EQ(0, r.n);
+	kc_store_receipts_forget(self->st, r.id, 1);
+	ASSERT_EQ(1, receipts_of(self->st, "alice", &r));
+	msg_id_of(id, 3);
+	EXPECT_EQ(0, memcmp(id, r.msg_id[0], KC_MSGID_LEN));
+	reopen(_metadata, self);
+	EXPECT_EQ(1, receipts_of(self->st, "alice", &r));
 }
 
 /*
@@ -635,75 +421,39 @@ static int uncap_file_size(void)
 	return setrlimit(RLIMIT_FSIZE, &lim) ? -errno : 0;
 }
 
-/*
- * A group whose commit fails leaves no trace: its put is unseen, its
- * take leaves the message queued, its forgotten receipt stays pending.
- */
-TEST_F(store, failed_group_changes_nothing)
+/* A write that cannot reach the disk leaves no trace. */
+TEST_F(store, failed_receipts_change_nothing)
 {
-	uint8_t id1[KC_MSGID_LEN], id2[KC_MSGID_LEN], id3[KC_MSGID_LEN];
-	char sender[KC_CLIENT_ID_MAX + 1];
-	const uint8_t inner[4] = { 1, 2, 3, 4 };
-	struct seen_receipts r = { 0 };
-	struct seen_msgs q = { 0 };
-	struct kc_store_put p;
-	struct kc_store_take t = { .recipient = "bob", .msg_id = id2 };
-	int64_t seq1, seq2, rid;
-	struct kc_store_group g = { .puts = &p,
-				    .nputs = 1,
-				    .takes = &t,
-				    .ntakes = 1,
-				    .receipts_done = &rid,
-				    .nreceipts_done = 1 };
+	struct seen_receipts r;
 	int ret;
 
 	ASSERT_EQ(0, add_client(self->st, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq1));
-	ASSERT_EQ(0, put_one(self->st, "alice", 2, "bob", T0, &seq2));
-	msg_id_of(id1, 1);
-	msg_id_of(id2, 2);
-	msg_id_of(id3, 3);
-	ASSERT_EQ(0, take_one(self->st, "bob", id1, sender, &rid));
-	p = put_of("alice", id3, "bob", inner, sizeof(inner));
-
-	/* Not one more byte: the group's commit cannot write its WAL frames. */
+	ASSERT_EQ(0, add_receipts(self->st, 1, 1));
+	/* Not one more byte: the commit cannot write its WAL frames. */
 	ASSERT_EQ(0, cap_file_size(self->path, 0));
-	ret = kc_store_apply(self->st, &g, T0);
+	ret = add_receipts(self->st, 10, 5);
 	ASSERT_EQ(0, uncap_file_size());
 	TH_LOG("failed commit reported as %d", ret);
 	EXPECT_TRUE(ret == -EIO || ret == -ENOSPC);
-
 	reopen(_metadata, self);
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	ASSERT_EQ(1, q.n);
-	EXPECT_EQ(seq2, q.seq[0]);
-	ASSERT_EQ(0, kc_store_receipts_walk(self->st, "alice", collect_receipt,
-					    &r));
-	ASSERT_EQ(1, r.n);
-	EXPECT_EQ(rid, r.id[0]);
-	EXPECT_EQ(0, put_one(self->st, "alice", 3, "bob", T0, &seq1));
+	EXPECT_EQ(1, receipts_of(self->st, "alice", &r));
+	EXPECT_EQ(0, add_receipts(self->st, 10, 5));
+	EXPECT_EQ(6, receipts_of(self->st, "alice", &r));
 }
 
 TEST_F(store, reopen_keeps_everything)
 {
 	char t_used[KC_TOKEN_TEXT_LEN + 1], t_free[KC_TOKEN_TEXT_LEN + 1];
 	struct kc_client_reg alice = reg_for("alice");
-	char sender[KC_CLIENT_ID_MAX + 1];
-	struct seen_receipts r = { 0 };
-	struct seen_msgs q = { 0 };
-	uint8_t id[KC_MSGID_LEN];
+	struct seen_receipts r;
 	struct kc_stored_client c;
-	int64_t seq;
 
 	ASSERT_EQ(0, new_token(self->st, T0, 600, t_used));
 	ASSERT_EQ(0, new_token(self->st, T0, 600, t_free));
 	ASSERT_EQ(0, kc_store_register(self->st, text_of(t_used), T0, &alice));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq));
-	ASSERT_EQ(0, put_one(self->st, "alice", 2, "bob", T0, &seq));
-	msg_id_of(id, 1);
-	ASSERT_EQ(0, take_one(self->st, "bob", id, sender, NULL));
+	ASSERT_EQ(0, add_receipts(self->st, 1, 2));
 	ASSERT_EQ(0, kc_store_revoke(self->st, "bob"));
 	reopen(_metadata, self);
 
@@ -716,15 +466,7 @@ TEST_F(store, reopen_keeps_everything)
 	ASSERT_EQ(0, kc_store_client_get(self->st, "bob", &c));
 	EXPECT_TRUE(c.revoked);
 	kc_stored_client_free(&c);
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	ASSERT_EQ(1, q.n);
-	EXPECT_EQ(seq, q.seq[0]);
-	ASSERT_EQ(0, kc_store_receipts_walk(self->st, "alice", collect_receipt,
-					    &r));
-	EXPECT_EQ(1, r.n);
-	/* Positions are never reused after a delete and a reopen. */
-	EXPECT_EQ(0, put_one(self->st, "alice", 3, "bob", T0, &seq));
-	EXPECT_LT(q.seq[0], seq);
+	EXPECT_EQ(2, receipts_of(self->st, "alice", &r));
 }
 
 TEST_F(store, revoke)
@@ -740,112 +482,107 @@ TEST_F(store, revoke)
 	EXPECT_EQ(0, kc_store_revoke(self->st, "alice"));
 }
 
-TEST_F(store, prune_keeps_queued_pairs_seven_days)
+TEST_F(store, prune_forgets_tokens_after_seven_days)
 {
-	char sender[KC_CLIENT_ID_MAX + 1], token[KC_TOKEN_TEXT_LEN + 1];
-	uint8_t id[KC_MSGID_LEN];
-	int64_t seq;
+	char token[KC_TOKEN_TEXT_LEN + 1];
 
-	ASSERT_EQ(0, add_client(self->st, "alice"));
-	ASSERT_EQ(0, add_client(self->st, "bob"));
 	ASSERT_EQ(0, new_token(self->st, T0, 60, token));
-	ASSERT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq));
-	ASSERT_EQ(0, put_one(self->st, "alice", 2, "bob", T0, &seq));
-	msg_id_of(id, 1);
-	ASSERT_EQ(0, take_one(self->st, "bob", id, sender, NULL));
-
-	/* Not yet seven days: both pairs stay. */
-	ASSERT_EQ(0, kc_store_prune(self->st, T0 + KC_SEEN_KEEP_MS));
-	EXPECT_EQ(1, put_one(self->st, "alice", 1, "bob", T0, &seq));
+	/* Expired, but for KC_TOKEN_KEEP_MS it says so. */
+	ASSERT_EQ(0, kc_store_prune(self->st, T0 + KC_TOKEN_KEEP_MS));
 	EXPECT_EQ(-KC_EXPIRED, kc_store_token_check(self->st, text_of(token),
-						    T0 + KC_SEEN_KEEP_MS));
-	/* Past it: the delivered pair goes, the queued one stays. */
-	ASSERT_EQ(0, kc_store_prune(self->st, T0 + KC_SEEN_KEEP_MS + DAY_MS));
-	EXPECT_EQ(1, put_one(self->st, "alice", 2, "bob", T0, &seq));
-	EXPECT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq));
+						    T0 + KC_TOKEN_KEEP_MS));
+	ASSERT_EQ(0, kc_store_prune(self->st, T0 + KC_TOKEN_KEEP_MS + DAY_MS));
 	EXPECT_EQ(-KC_BAD_TOKEN, kc_store_token_check(self->st, text_of(token),
 						      T0 + 8 * DAY_MS));
 }
 
-/* Messages until the capped store is full, then nothing of that group. */
-/* n puts from alice to bob, msg ids 0 to n - 1, all of the same inner. */
-static void many_puts(struct kc_store_put *p, uint8_t (*ids)[KC_MSGID_LEN],
-		      unsigned int n, const uint8_t *inner, size_t inner_len)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		msg_id_of(ids[i], i);
-		p[i] = put_of("alice", ids[i], "bob", inner, inner_len);
-	}
-}
-
-/* Messages until the capped store is full, then nothing of that group. */
+/* Receipts until the capped store is full, then nothing of that write. */
 TEST_F(store, full_store_is_enospc)
 {
-	static uint8_t ids[100][KC_MSGID_LEN], inner[4000];
-	static struct kc_store_put p[100];
-	struct seen_msgs q = { 0 };
-	int64_t seq, committed = 0;
+	struct seen_receipts r;
+	int ret = 0;
 
 	ASSERT_EQ(0, add_client(self->st, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 200, "bob", T0, &committed));
+	ASSERT_EQ(0, add_receipts(self->st, 1, 1));
 	ASSERT_EQ(0, kc_store_set_max_bytes(self->st, 64 * 1024));
-	memset(inner, 0x5a, sizeof(inner));
-	many_puts(p, ids, 100, inner, sizeof(inner));
-	EXPECT_EQ(-ENOSPC, put_group(self->st, p, 100, T0));
-
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	ASSERT_EQ(1, q.n);
-	EXPECT_EQ(committed, q.seq[0]);
-	/* Without the cap the same messages go in. */
+	for (unsigned int i = 0; !ret && i < 4000; i++)
+		ret = add_receipts(self->st, 100 + 64 * i, 64);
+	EXPECT_EQ(-ENOSPC, ret);
 	ASSERT_EQ(0, kc_store_set_max_bytes(self->st, 0));
-	EXPECT_EQ(0, put_one(self->st, "alice", 0, "bob", T0, &seq));
+	EXPECT_EQ(0, add_receipts(self->st, 1, 1));
+	EXPECT_LT(1, receipts_of(self->st, "alice", &r));
 }
 
-/*
- * A write the kernel refuses (RLIMIT_FSIZE: EFBIG) fails the group with
- * -EIO or -ENOSPC, never with 0, and the committed past survives.
- */
-TEST_F(store, failed_write_never_reports_stored)
+/* Schema 1 had the message queue: empty, it goes; holding messages, no. */
+static int make_schema_1(const char *path, bool with_message)
 {
-	static uint8_t ids[200][KC_MSGID_LEN], inner[16384];
-	static struct kc_store_put p[200];
-	struct seen_msgs q = { 0 };
-	int64_t seq, committed;
-	int ret;
+	static const char v1[] =
+		"CREATE TABLE clients (id TEXT PRIMARY KEY NOT NULL,"
+		" cert BLOB NOT NULL, enc_spki BLOB NOT NULL,"
+		" enc_sig BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+		" created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+		"CREATE TABLE tokens (hash TEXT PRIMARY KEY NOT NULL,"
+		" expires_ms INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0)"
+		" WITHOUT ROWID;"
+		"CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" sender TEXT NOT NULL, msg_id BLOB NOT NULL,"
+		" recipient TEXT NOT NULL, stored_at_ms INTEGER NOT NULL,"
+		" inner BLOB NOT NULL, UNIQUE (sender, msg_id));"
+		"CREATE INDEX messages_by_recipient ON messages (recipient, seq);"
+		"CREATE INDEX messages_by_msg_id ON messages (recipient, msg_id);"
+		"CREATE TABLE seen (sender TEXT NOT NULL, msg_id BLOB NOT NULL,"
+		" at_ms INTEGER NOT NULL, PRIMARY KEY (sender, msg_id))"
+		" WITHOUT ROWID;"
+		"CREATE INDEX seen_by_age ON seen (at_ms);"
+		"CREATE TABLE receipts (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" sender TEXT NOT NULL, msg_id BLOB NOT NULL,"
+		" recipient TEXT NOT NULL);"
+		"CREATE INDEX receipts_by_sender ON receipts (sender, id);"
+		"PRAGMA user_version = 1;";
+	sqlite3 *db;
+	int rc;
 
-	ASSERT_EQ(0, add_client(self->st, "alice"));
-	ASSERT_EQ(0, add_client(self->st, "bob"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 200, "bob", T0, &committed));
-	memset(inner, 0xa5, sizeof(inner));
-	many_puts(p, ids, 200, inner, sizeof(inner));
-	ASSERT_EQ(0, cap_file_size(self->path, 8192));
-	ret = put_group(self->st, p, 200, T0);
-	ASSERT_EQ(0, uncap_file_size());
-	TH_LOG("failed write reported as %d", ret);
-	EXPECT_TRUE(ret == -EIO || ret == -ENOSPC);
-
-	reopen(_metadata, self);
-	ASSERT_EQ(0, kc_store_queue_walk(self->st, "bob", 0, 0, collect, &q));
-	ASSERT_EQ(1, q.n);
-	EXPECT_EQ(committed, q.seq[0]);
-	EXPECT_EQ(0, put_one(self->st, "alice", 0, "bob", T0, &seq));
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, v1, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && with_message)
+		rc = sqlite3_exec(db,
+				  "INSERT INTO messages (sender, msg_id,"
+				  " recipient, stored_at_ms, inner) VALUES"
+				  " ('a', x'00', 'b', 1, x'00')",
+				  NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* A reader has its own connection and sees every commit of the store. */
+TEST_F(store, schema_1_becomes_2_unless_messages_wait)
+{
+	char empty[160], busy[160];
+	struct kc_store *st = NULL;
+
+	snprintf(empty, sizeof(empty), "%s/v1-empty.db", self->dir);
+	snprintf(busy, sizeof(busy), "%s/v1-busy.db", self->dir);
+	ASSERT_EQ(0, make_schema_1(empty, false));
+	ASSERT_EQ(0, make_schema_1(busy, true));
+	ASSERT_EQ(0, kc_sqlite_open(empty, false, &st));
+	EXPECT_EQ(0, count_rows(empty, "clients"));
+	EXPECT_EQ(-1, count_rows(empty, "messages"));
+	kc_store_close(st);
+	st = NULL;
+	EXPECT_EQ(-ENOTEMPTY, kc_sqlite_open(busy, false, &st));
+	EXPECT_EQ(NULL, st);
+	EXPECT_EQ(1, count_rows(busy, "messages"));
+}
+
 TEST_F(store, reader_sees_commits)
 {
 	struct kc_store_reader *r = NULL;
-	int64_t seq;
-
 	ASSERT_EQ(0, kc_store_reader_open(self->st, &r));
 	EXPECT_EQ(-ENOENT, kc_store_reader_client_live(r, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
 	EXPECT_EQ(0, kc_store_reader_client_live(r, "alice"));
-	ASSERT_EQ(0, put_one(self->st, "alice", 1, "bob", T0, &seq));
 	ASSERT_EQ(0, kc_store_revoke(self->st, "alice"));
 	EXPECT_EQ(-ENOENT, kc_store_reader_client_live(r, "alice"));
 	EXPECT_EQ(0, kc_store_reader_client_live(r, "bob"));

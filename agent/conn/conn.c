@@ -109,7 +109,6 @@ static void conn_setup(struct kc_conn *c, struct kc_conn_table *t, int fd)
 	c->state = KC_CONN_HANDSHAKE;
 	c->fd = fd;
 	c->t = t;
-	c->hold_from = KC_NO_HOLD;
 	c->accepted_ms = kc_conn_now_ms(c);
 	c->last_rx_ms = c->accepted_ms;
 	/* Frames are small and answered at once: do not wait for Nagle. */
@@ -292,6 +291,7 @@ void kc_conn_maybe_free(struct kc_conn *c)
 	kc_tls_conn_free(c->tls);
 	kc_bytebuf_free(&c->in);
 	kc_bytebuf_free(&c->out);
+	free(c->holds);
 	kc_bytebuf_free(&c->wire);
 	atomic_fetch_sub(&c->t->s.shared->nconns, 1);
 	slot_free(c->t, c);

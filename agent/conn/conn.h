@@ -30,9 +30,12 @@
  * earlier connection in the same slot is dropped.
  *
  * Ordering rule (docs/DESIGN.md "Loop turn"): answers leave in request order.
- * When a SEND waits for the group commit, hold_from marks where the held
- * part of `out` starts; nothing from there on is encrypted or sent until
- * the commit has patched the ACK status and released the hold.
+ * When SENDs wait for a group commit, a hold marks where their part of
+ * `out` starts; nothing from the oldest hold on is encrypted or sent until
+ * its commit has patched the ACK statuses and released it. Several commits
+ * may be in flight at once: holds form a FIFO, released oldest first, and
+ * positions count from the start of the connection's output stream (they
+ * stay valid while the bytes before them leave).
  */
 #ifndef KC_CONN_H
 #define KC_CONN_H
@@ -60,7 +63,6 @@ enum kc_conn_state {
 	KC_CONN_CLOSING,
 };
 
-#define KC_NO_HOLD SIZE_MAX
 
 /*
  * What the layer above hears, each on the connection's own worker:
@@ -106,7 +108,9 @@ struct kc_conn {
 
 	struct kc_bytebuf in;  /* plaintext not yet cut into frames */
 	struct kc_bytebuf out; /* plaintext frames not yet encrypted */
-	size_t hold_from; /* offset in out of the held part, or KC_NO_HOLD */
+	uint64_t out_sent;     /* bytes of the stream consumed from out */
+	uint64_t *holds;       /* stream positions of the holds, oldest first */
+	unsigned int nholds, holds_cap;
 	struct kc_bytebuf wire; /* ciphertext of the send in flight */
 
 	bool recv_armed;    /* a multishot recv is in the kernel */

@@ -4,6 +4,7 @@
  * conn.h), TLS records, and one send in flight from `wire`.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -68,34 +69,52 @@ void kc_conn_error(struct kc_conn *c, enum kc_status code, const char *text)
 	kc_conn_reply(c, &f);
 }
 
-size_t kc_conn_hold(struct kc_conn *c)
+int kc_conn_hold(struct kc_conn *c)
 {
-	if (c->hold_from == KC_NO_HOLD)
-		c->hold_from = kc_bytebuf_size(&c->out);
-	return kc_bytebuf_size(&c->out);
+	if (c->nholds == c->holds_cap) {
+		unsigned int cap = c->holds_cap ? 2 * c->holds_cap : 4;
+		uint64_t *v = reallocarray(c->holds, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->holds = v;
+		c->holds_cap = cap;
+	}
+	c->holds[c->nholds++] = kc_conn_out_pos(c);
+	return 0;
 }
 
-/* Offsets count from the first unsent byte; nothing is sent while held. */
-void kc_conn_patch_u16(struct kc_conn *c, size_t off, uint16_t v)
+/* Nothing at or after the oldest hold has left out: pos is still in it. */
+void kc_conn_patch_u16(struct kc_conn *c, uint64_t pos, uint16_t v)
 {
-	uint8_t *p = c->out.p + c->out.head + off;
+	uint8_t *p;
 
-	if (off + 2 > kc_bytebuf_size(&c->out))
+	if (pos < c->out_sent || pos + 2 > kc_conn_out_pos(c))
 		return;
+	p = c->out.p + c->out.head + (pos - c->out_sent);
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
 void kc_conn_release(struct kc_conn *c)
 {
-	c->hold_from = KC_NO_HOLD;
+	if (!c->nholds)
+		return;
+	memmove(c->holds, c->holds + 1, --c->nholds * sizeof(*c->holds));
 	kc_conn_mark_flush(c);
 }
 
+void kc_conn_release_newest(struct kc_conn *c)
+{
+	if (c->nholds)
+		c->nholds--;
+}
+
+/* Bytes of out that may leave: up to the oldest hold. */
 static size_t released(const struct kc_conn *c)
 {
-	return c->hold_from == KC_NO_HOLD ? kc_bytebuf_size(&c->out)
-					  : c->hold_from;
+	return c->nholds ? (size_t)(c->holds[0] - c->out_sent)
+			 : kc_bytebuf_size(&c->out);
 }
 
 static void encrypt_released(struct kc_conn *c)
@@ -114,8 +133,7 @@ static void encrypt_released(struct kc_conn *c)
 			return;
 		}
 		kc_bytebuf_consume(&c->out, chunk);
-		if (c->hold_from != KC_NO_HOLD)
-			c->hold_from -= chunk;
+		c->out_sent += chunk;
 		n -= chunk;
 	}
 }

@@ -3,11 +3,12 @@
  * Connection output: plaintext frames in `out`, with the hold of conn.h
  * ("Ordering rule"), TLS records, and one send in flight from `wire`.
  *
- * The hold is how an answer waits for something the connection does not
- * know about (the group commit, for a SEND's ACK): kc_conn_hold marks
- * where the held part of `out` starts, kc_conn_patch_u16 fixes a field
- * in it, kc_conn_release lets it go. Nothing from the hold on is
- * encrypted or sent before.
+ * A hold is how answers wait for something the connection does not know
+ * about (a group commit, for a SEND's ACK): kc_conn_hold marks where the
+ * held part of `out` starts, kc_conn_patch_u16 fixes a field in it,
+ * kc_conn_release lets the oldest hold go. Nothing from the oldest hold
+ * on is encrypted or sent. Positions are of the output stream
+ * (kc_conn_out_pos), not of the buffer.
  */
 #ifndef KC_CONN_OUT_H
 #define KC_CONN_OUT_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn/conn.h"
 #include "wire/wire.h"
 
 struct kc_conn;
@@ -24,10 +26,19 @@ int kc_conn_reply(struct kc_conn *c, const struct kc_frame *f);
 void kc_conn_error(struct kc_conn *c, enum kc_status code, const char *text);
 /* Appends an already encoded frame (DELIVER, RECEIPT). */
 int kc_conn_append(struct kc_conn *c, const uint8_t *frame, size_t len);
-/* Starts holding (if not yet) and returns the offset where out ends. */
-size_t kc_conn_hold(struct kc_conn *c);
-void kc_conn_patch_u16(struct kc_conn *c, size_t off, uint16_t v);
+/* Where the next byte appended to out will be in the output stream. */
+static inline uint64_t kc_conn_out_pos(const struct kc_conn *c)
+{
+	return c->out_sent + kc_bytebuf_size(&c->out);
+}
+/* A new hold at kc_conn_out_pos: 0 or -ENOMEM (then nothing is held). */
+int kc_conn_hold(struct kc_conn *c);
+/* Writes v at stream position pos, which a hold still covers. */
+void kc_conn_patch_u16(struct kc_conn *c, uint64_t pos, uint16_t v);
+/* Lets the oldest hold go. */
 void kc_conn_release(struct kc_conn *c);
+/* Takes back the hold just made (its group could not take the SEND). */
+void kc_conn_release_newest(struct kc_conn *c);
 /* Loop step 5: encrypt what is released and keep one send in flight. */
 void kc_conn_flush(struct kc_conn *c);
 /* A send completion for c (the ring's SEND handler: conns.c). */

@@ -112,9 +112,10 @@ static void begin_stop(struct kc_worker *w)
 	kc_conns_stop(&w->conns);
 }
 
+/* What the layer above has out (groups at the committer) comes back first. */
 static bool loop_done(const struct kc_worker *w)
 {
-	if (!w->stopping)
+	if (!w->stopping || w->loop->ops->busy(w))
 		return false;
 	return kc_conns_idle(&w->conns) ||
 	       kc_worker_mono_ms(w) >= w->stop_deadline_ms;
@@ -124,7 +125,6 @@ static void turn(struct kc_worker *w)
 {
 	const struct kc_worker_ops *ops = w->loop->ops;
 
-	/* A group with only receipt deletions left must not wait a tick. */
 	kc_ring_turn(&w->ring, ops->pending(w) ? 0 : TICK_MS / 1000);
 	if (!w->stopping && atomic_load(&w->stop))
 		begin_stop(w);
@@ -260,7 +260,14 @@ void kc_worker_request_stop(struct kc_worker *w, struct io_uring *from)
 void kc_worker_join(struct kc_worker *w)
 {
 	pthread_join(w->thread, NULL);
+}
+
+void kc_worker_free(struct kc_worker *w)
+{
+	if (!w)
+		return;
 	kc_inbox_fini(&w->inbox);
 	pthread_mutex_destroy(&w->start_lock);
 	pthread_cond_destroy(&w->start_cond);
+	free(w);
 }

@@ -8,8 +8,9 @@
  *      above has work pending), reap every CQE;
  *   2. connections that got bytes: TLS, frames, on_frame;
  *   3. notes from other workers, each to its connection (ops->on_note);
- *   4. ops->after_turn: the group commit of this turn's SENDs and
- *      DELIVEREDs, ACK patching, routing (proto/);
+ *   4. ops->after_turn: groups back from the committer get their ACKs
+ *      patched; this turn's SENDs and DELIVEREDs go to the committer as
+ *      one group (proto/);
  *   5. flush: encrypt released output, keep one send in flight each.
  * Only the worker's own thread touches its ring and connections; other
  * threads reach it through kc_worker_post (inbox + MSG_RING).
@@ -52,6 +53,8 @@ struct kc_worker_ops {
 	void (*after_turn)(struct kc_worker *w);
 	/* True while after_turn has work that must not wait for a tick. */
 	bool (*pending)(const struct kc_worker *w);
+	/* True while it has work out that will come back to this thread. */
+	bool (*busy)(const struct kc_worker *w);
 	/* Once per tick, before the connections' deadlines. */
 	void (*on_tick)(struct kc_worker *w);
 };
@@ -94,8 +97,13 @@ int kc_worker_start(struct kc_worker *w, struct kc_loop *loop,
 		    unsigned int index, int listen_fd);
 /* Asks the worker to stop; `from` is a ring the caller owns. */
 void kc_worker_request_stop(struct kc_worker *w, struct io_uring *from);
-/* Waits for the thread and frees what it owned. */
+/* Waits for the thread; what it owned is freed, but for its inbox. */
 void kc_worker_join(struct kc_worker *w);
+/*
+ * Frees a joined worker (calloc'ed by the caller) and its inbox: only
+ * once nothing can post to it any more (the committer has stopped).
+ */
+void kc_worker_free(struct kc_worker *w);
 
 /* The turn's clocks (ring.h): monotonic for deadlines, wall for protocol. */
 static inline uint64_t kc_worker_mono_ms(const struct kc_worker *w)

@@ -94,6 +94,37 @@ static void open_reader(struct kc_proto_worker *pw)
 		       pw->w->index, strerror(-ret));
 }
 
+static void free_groups(struct kc_commit *b)
+{
+	while (b) {
+		struct kc_commit *next = b->next;
+
+		kc_commit_free(b);
+		b = next;
+	}
+}
+
+void kc_proto_worker_give_back(struct kc_commit *b, struct kc_ring *from)
+{
+	struct kc_proto_worker *pw = b->owner;
+	struct io_uring_sqe *sqe;
+	bool first;
+
+	pthread_mutex_lock(&pw->done_lock);
+	first = !pw->done;
+	b->next = pw->done;
+	pw->done = b;
+	pthread_mutex_unlock(&pw->done_lock);
+	if (!first)
+		return; /* a wake-up is on its way already */
+	sqe = kc_ring_sqe(from);
+	if (!sqe)
+		return; /* the worker looks at its next tick */
+	kc_ring_prep_wake(sqe, pw->w->ring.fd);
+	io_uring_sqe_set_data64(sqe, kc_udata(KC_OP_NONE, 0, 0));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
 int kc_proto_worker_init(struct kc_worker *w)
 {
 	struct kc_proto_worker *pw = calloc(1, sizeof(*pw));
@@ -103,7 +134,11 @@ int kc_proto_worker_init(struct kc_worker *w)
 	w->upper = pw;
 	pw->w = w;
 	pw->p = w->loop->ops_ctx;
-	kc_commit_init(&pw->batch);
+	pthread_mutex_init(&pw->done_lock, NULL);
+	pw->batch = kc_commit_new(pw);
+	if (!pw->batch)
+		return -ENOMEM;
+	pw->batch->gen = ++pw->groups;
 	pw->scratch_len = pw->p->cfg->max_frame;
 	pw->scratch = malloc(pw->scratch_len);
 	if (!pw->scratch)
@@ -124,7 +159,10 @@ void kc_proto_worker_fini(struct kc_worker *w)
 	if (pw->scratch)
 		explicit_bzero(pw->scratch, pw->scratch_len);
 	free(pw->scratch);
-	kc_commit_fini(&pw->batch);
+	kc_commit_free(pw->batch);
+	free_groups(pw->done);
+	free_groups(pw->spare);
+	pthread_mutex_destroy(&pw->done_lock);
 	kc_store_reader_close(pw->reader);
 	free(pw);
 	w->upper = NULL;

@@ -4,14 +4,13 @@
  *   struct kc_proto         what every worker shares (one per run), filled
  *                           by cmd_run.c before the workers start and
  *                           read-only afterwards, except where a lock is
- *                           named: store (store_lock, also held while
- *                           committed messages are routed, so
- *                           notifications leave in seq = ACK order), sids
- *                           (its own mutex, sessions.c), router (its own
- *                           mutex, router.c). Lock order: store_lock, then
+ *                           named: store (store_lock), sids (its own
+ *                           mutex, sessions.c), router (its own mutex,
+ *                           router.c), committer (its own queue lock,
+ *                           committer.c). Lock order: store_lock, then
  *                           router, then a worker's inbox.
- *   struct kc_proto_worker  one worker's (its crypto tier instance, group
- *                           commit, read connection to the store), the
+ *   struct kc_proto_worker  one worker's (its crypto tier instance, its
+ *                           groups, read connection to the store), the
  *                           loop's w->upper and each connection's
  *                           kc_conn_upper();
  *   struct kc_peer          one connection's, in its slot's private area
@@ -38,6 +37,7 @@
 #include "proto/commit.h"
 #include "proto/sessions.h"
 
+struct kc_committer;
 struct kc_store;
 struct kc_store_reader;
 struct kc_router;
@@ -60,8 +60,9 @@ struct kc_proto {
 	kc_issue_client_fn *issue_client;
 	void *issuer;
 
-	struct kc_store *store;
+	struct kc_store *store; /* the directory: clients, tokens, receipts */
 	pthread_mutex_t store_lock;
+	struct kc_committer *committer; /* owns the message log */
 
 	struct kc_sid_set *sids;
 	struct kc_router *router;
@@ -73,7 +74,18 @@ struct kc_proto_worker {
 	struct kc_crypto *crypto;
 	struct kc_keyring keyring; /* this worker's handle on "kcourier" */
 	struct kc_session_ctx sctx;
-	struct kc_commit batch;
+	/* This turn's group, filled by the handlers (commit.h). */
+	struct kc_commit *batch;
+	/*
+	 * Groups back from the committer (its thread pushes, under
+	 * done_lock), groups to reuse, and how many are out: the worker
+	 * does not stop while the committer holds one of its groups.
+	 */
+	pthread_mutex_t done_lock;
+	struct kc_commit *done;
+	struct kc_commit *spare;
+	unsigned int out;
+	uint64_t groups; /* made current so far: each group's gen */
 	/* SEND's recipient check, without store_lock; NULL: via p->store. */
 	struct kc_store_reader *reader;
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
@@ -86,7 +98,9 @@ struct kc_peer {
 	bool register_used;	/* register-only: its one REGISTER was made */
 	bool in_presence;	/* registered with the router */
 	bool catching_up;	/* the stored queue is not fully loaded yet */
-	int64_t delivered_upto; /* highest seq sent as DELIVER */
+	bool load_pending;	/* a queue load is asked for (delivery.h) */
+	uint64_t delivered_upto; /* highest queue position sent as DELIVER */
+	uint64_t held_gen; /* the group its newest hold waits for */
 	struct kc_conn_sessions sessions;
 };
 
@@ -102,6 +116,11 @@ static inline struct kc_proto_worker *kc_pw(const struct kc_conn *c)
 
 /* Sets w->upper: scratch, read connection, crypto tier. 0 or -errno. */
 int kc_proto_worker_init(struct kc_worker *w);
+/*
+ * The committer gives a group back to its worker (any thread), waking
+ * the worker through `from`, the caller's ring.
+ */
+void kc_proto_worker_give_back(struct kc_commit *b, struct kc_ring *from);
 /* Accepts a partly made (or no) w->upper. */
 void kc_proto_worker_fini(struct kc_worker *w);
 

@@ -1,88 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Queue and receipt loading for authenticated connections: see
- * delivery.h. Everything here runs under the store lock, which also
- * orders it against routing (router.h).
+ * Delivery on the connection's worker: see delivery.h.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "conn/conn.h"
 #include "conn/conn_out.h"
+#include "proto/committer.h"
 #include "proto/context.h"
 #include "proto/delivery.h"
 #include "proto/router.h"
+#include "ring/inbox.h"
 #include "ring/ratelog.h"
 #include "store/store.h"
 
-#define QUEUE_CHUNK 64
-
-struct chunk {
-	struct kc_conn *c;
-	unsigned int n;
-	bool full; /* stopped on the backlog limit */
-};
-
-static int put_deliver(const struct kc_stored_msg *m, void *arg)
+static int ask_for_load(struct kc_conn *c, bool first)
 {
-	struct chunk *ch = arg;
-	struct kc_frame f = { .type = KC_T_DELIVER };
-
-	f.u.deliver.from = (struct kc_bytes){ (const uint8_t *)m->sender,
-					      strlen(m->sender) };
-	f.u.deliver.msg_id = m->msg_id;
-	f.u.deliver.stored_at_ms = (uint64_t)m->stored_at_ms;
-	f.u.deliver.inner = (struct kc_bytes){ m->inner, m->inner_len };
-	if (kc_conn_reply(ch->c, &f))
-		return -ENOMEM;
-	kc_peer(ch->c)->delivered_upto = m->seq;
-	ch->n++;
-	/* Large messages: stop early, the rest follows as the peer reads. */
-	if (kc_conn_backlog(ch->c) > KC_CONN_BACKLOG_HIGH) {
-		ch->full = true;
-		return 1;
-	}
-	return 0;
-}
-
-/* Under the store lock. */
-static void load_chunk(struct kc_conn *c)
-{
+	struct kc_proto_worker *pw = kc_pw(c);
 	struct kc_peer *peer = kc_peer(c);
-	struct chunk ch = { c, 0, false };
+	struct kc_load_req r = {
+		.inbox = &pw->w->inbox,
+		.slot = c->slot,
+		.gen = c->gen,
+		.after = peer->delivered_upto,
+		.first = first,
+	};
 	int ret;
 
-	ret = kc_store_queue_walk(kc_pw(c)->p->store, c->id,
-				  peer->delivered_upto, QUEUE_CHUNK,
-				  put_deliver, &ch);
-	if (ret < 0 && ret != -ENOMEM)
-		kc_log("queue of %s: %s", c->id, strerror(-ret));
-	/* A full chunk may have more behind it; an error retries later. */
-	peer->catching_up = ret || ch.full || ch.n == QUEUE_CHUNK;
-}
-
-static int put_receipt(const struct kc_stored_receipt *r, void *arg)
-{
-	struct kc_conn *c = arg;
-	struct kc_frame f = { .type = KC_T_RECEIPT };
-
-	f.u.receipt.msg_id = r->msg_id;
-	f.u.receipt.recipient =
-		(struct kc_bytes){ (const uint8_t *)r->recipient,
-				   strlen(r->recipient) };
-	if (kc_conn_reply(c, &f))
-		return -ENOMEM;
-	/* Written is as good as sent (best effort): forget it next group. */
-	kc_commit_add_receipt_done(&kc_pw(c)->batch, r->id);
-	return 0;
+	strcpy(r.id, c->id);
+	ret = kc_committer_load(pw->p->committer, &r, &pw->w->ring);
+	peer->load_pending = ret == 0;
+	return ret;
 }
 
 static int join(struct kc_conn *c, const char *id)
 {
-	struct kc_proto *p = kc_pw(c)->p;
+	struct kc_proto_worker *pw = kc_pw(c);
+	struct kc_proto *p = pw->p;
 	int ret;
 
-	ret = kc_store_client_live(p->store, id);
+	if (pw->reader) {
+		ret = kc_store_reader_client_live(pw->reader, id);
+	} else {
+		pthread_mutex_lock(&p->store_lock);
+		ret = kc_store_client_live(p->store, id);
+		pthread_mutex_unlock(&p->store_lock);
+	}
 	if (ret)
 		return ret == -ENOENT ? -EACCES : ret;
 	ret = kc_router_join(p->router, id, c);
@@ -95,26 +59,79 @@ static int join(struct kc_conn *c, const char *id)
 
 int kc_delivery_start(struct kc_conn *c, const char *id)
 {
-	struct kc_proto *p = kc_pw(c)->p;
-	int ret;
+	struct kc_peer *peer = kc_peer(c);
+	int ret = join(c, id);
 
-	pthread_mutex_lock(&p->store_lock);
-	ret = join(c, id);
-	if (!ret) {
-		load_chunk(c);
-		kc_store_receipts_walk(p->store, c->id, put_receipt, c);
-	}
-	pthread_mutex_unlock(&p->store_lock);
-	return ret;
+	if (ret)
+		return ret;
+	peer->catching_up = true;
+	peer->delivered_upto = 0;
+	if (ask_for_load(c, true))
+		kc_log_peer("connection %s: cannot ask for its queue yet", id);
+	return 0;
 }
 
 void kc_delivery_more(struct kc_conn *c)
 {
-	pthread_mutex_t *lock = &kc_pw(c)->p->store_lock;
+	struct kc_peer *peer = kc_peer(c);
 
-	if (!kc_peer(c)->catching_up)
+	if (peer->catching_up && !peer->load_pending && peer->authed)
+		ask_for_load(c, false);
+}
+
+static void append_deliver(struct kc_conn *c, const struct kc_payload *p)
+{
+	struct kc_peer *peer = kc_peer(c);
+
+	if (p->seq <= peer->delivered_upto)
+		return; /* sent already */
+	peer->delivered_upto = p->seq;
+	kc_conn_append(c, p->frame, p->len);
+}
+
+static void on_live(struct kc_conn *c, const struct kc_payload *p)
+{
+	struct kc_peer *peer = kc_peer(c);
+
+	if (peer->catching_up)
+		return; /* the load under way or the next one brings it */
+	/* A slow reader: the queue holds it until the reader catches up. */
+	if (kc_conn_backlog(c) > KC_CONN_BACKLOG_HIGH) {
+		peer->catching_up = true;
+		kc_conn_mark_flush(c);
 		return;
-	pthread_mutex_lock(lock);
-	load_chunk(c);
-	pthread_mutex_unlock(lock);
+	}
+	append_deliver(c, p);
+}
+
+static void on_load_end(struct kc_conn *c, bool more)
+{
+	struct kc_peer *peer = kc_peer(c);
+
+	peer->load_pending = false;
+	if (!more) {
+		peer->catching_up = false;
+		return;
+	}
+	if (kc_conn_backlog(c) <= KC_CONN_BACKLOG_HIGH)
+		ask_for_load(c, false);
+}
+
+void kc_delivery_note(struct kc_conn *c, const struct kc_payload *p)
+{
+	if (c->state != KC_CONN_OPEN || !kc_peer(c)->authed)
+		return;
+	switch (p->tag) {
+	case KC_NOTE_LIVE:
+		on_live(c, p);
+		break;
+	case KC_NOTE_LOADED:
+		append_deliver(c, p);
+		break;
+	case KC_NOTE_LOAD_END:
+		on_load_end(c, p->seq != 0);
+		break;
+	default:
+		kc_conn_append(c, p->frame, p->len);
+	}
 }

@@ -88,7 +88,7 @@ static void handle_open(struct kc_conn *c, const struct kc_open_session *o)
 /* No answer, ever; the delete joins this turn's group commit. */
 static void handle_delivered(struct kc_conn *c, const struct kc_delivered *d)
 {
-	if (kc_commit_add_delivered(&kc_pw(c)->batch, c->id, d->msg_id))
+	if (kc_commit_add_delivered(kc_pw(c)->batch, c->id, d->msg_id))
 		kc_conn_fail(c, "out of memory");
 }
 

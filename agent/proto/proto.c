@@ -10,6 +10,7 @@
 #include "conn/conn.h"
 #include "conn/conn_out.h"
 #include "proto/commit.h"
+#include "proto/committer.h"
 #include "proto/context.h"
 #include "proto/delivery.h"
 #include "proto/handlers.h"
@@ -63,58 +64,104 @@ static const struct kc_conn_events conn_events = {
 /* --- the worker's turn --- */
 
 /*
- * Nothing is acknowledged unless committed: a failed group turns every
- * held ACK into TRY_LATER (commit.c). Each message's stage times are
- * complete here (commit.h, struct kc_msg_times).
+ * A group came back: every ACK gets its status (commit.h), then each
+ * connection that held output for the group lets that hold go. A
+ * connection that closed meanwhile is not found and skipped.
  */
-static void patch_acks(struct kc_proto_worker *pw, uint64_t acked_ns)
+static void finish_group(struct kc_proto_worker *pw, struct kc_commit *b)
 {
-	struct kc_commit *b = &pw->batch;
+	struct kc_conn_table *t = &pw->w->conns;
+	uint64_t now_ns = kc_mono_ns();
 
 	for (size_t i = 0; i < b->nmsgs; i++) {
 		struct kc_commit_msg *m = &b->msgs[i];
-		struct kc_conn *c =
-			kc_conn_lookup(&pw->w->conns, m->slot, m->gen);
+		struct kc_conn *c = kc_conn_lookup(t, m->slot, m->gen);
 
-		m->t.stored_ns = acked_ns;
-		m->t.acked_ns = acked_ns;
-		if (!c)
-			continue;
-		kc_conn_patch_u16(c, m->status_off, (uint16_t)m->status);
-		kc_conn_release(c);
+		m->t.acked_ns = now_ns;
+		if (c)
+			kc_conn_patch_u16(c, m->status_pos, m->status);
+	}
+	for (size_t i = 0; i < b->nholds; i++) {
+		struct kc_conn *c = kc_conn_lookup(t, b->holds[i].slot,
+						   b->holds[i].gen);
+
+		if (c)
+			kc_conn_release(c);
 	}
 }
 
-/* Step 4: the group commit of this turn, its ACKs, then routing. */
-static void group_commit(struct kc_worker *w)
+static struct kc_commit *take_done(struct kc_proto_worker *pw)
 {
-	struct kc_proto_worker *pw = w->upper;
-	struct kc_proto *p = pw->p;
-	int ret;
+	struct kc_commit *b;
 
-	if (kc_commit_empty(&pw->batch))
-		return;
-	pthread_mutex_lock(&p->store_lock);
-	ret = kc_commit_run(&pw->batch, p->store, kc_worker_wall_ms(w));
-	if (ret)
-		kc_log("group commit failed (%s): %zu SENDs answered TRY_LATER",
-		       strerror(-ret), pw->batch.nmsgs);
-	patch_acks(pw, kc_mono_ns());
-	kc_router_route_commit(pw, &pw->batch);
-	pthread_mutex_unlock(&p->store_lock);
-	kc_commit_reset(&pw->batch);
+	pthread_mutex_lock(&pw->done_lock);
+	b = pw->done;
+	pw->done = NULL;
+	pthread_mutex_unlock(&pw->done_lock);
+	return b;
 }
 
-static bool group_pending(const struct kc_worker *w)
+/* The committer pushes groups on a stack: finish the oldest first. */
+static void take_back_groups(struct kc_proto_worker *pw)
+{
+	struct kc_commit *b = take_done(pw), *old = NULL, *next;
+
+	for (; b; b = next) {
+		next = b->next;
+		b->next = old;
+		old = b;
+	}
+	for (b = old; b; b = next) {
+		next = b->next;
+		finish_group(pw, b);
+		kc_commit_reset(b);
+		b->next = pw->spare;
+		pw->spare = b;
+		pw->out--;
+	}
+}
+
+/* Step 4: what came back, then this turn's group goes to the committer. */
+static void after_turn(struct kc_worker *w)
+{
+	struct kc_proto_worker *pw = w->upper;
+	struct kc_commit *next;
+
+	take_back_groups(pw);
+	if (kc_commit_empty(pw->batch))
+		return;
+	next = pw->spare ? pw->spare : kc_commit_new(pw);
+	if (!next)
+		return; /* out of memory: it goes with the next turn */
+	pw->spare = next->next;
+	next->next = NULL;
+	kc_committer_submit(pw->p->committer, pw->batch, &w->ring);
+	pw->out++;
+	pw->batch = next;
+	pw->batch->gen = ++pw->groups;
+}
+
+static bool groups_back(const struct kc_worker *w)
+{
+	struct kc_proto_worker *pw = w->upper;
+	bool back;
+
+	pthread_mutex_lock(&pw->done_lock);
+	back = pw->done != NULL;
+	pthread_mutex_unlock(&pw->done_lock);
+	return back;
+}
+
+static bool groups_out(const struct kc_worker *w)
 {
 	const struct kc_proto_worker *pw = w->upper;
 
-	return !kc_commit_empty(&pw->batch);
+	return pw->out > 0 || !kc_commit_empty(pw->batch);
 }
 
 /*
- * Worker 0 forgets old seen pairs and tokens once an hour (store.h: they
- * are kept KC_SEEN_KEEP_MS, PROTOCOL.md's 7 days, and no longer).
+ * Worker 0 forgets expired tokens once an hour (store.h: an expired token
+ * answers EXPIRED for KC_TOKEN_KEEP_MS, then it is forgotten).
  */
 static void maybe_prune(struct kc_worker *w)
 {
@@ -136,9 +183,10 @@ const struct kc_worker_ops kc_proto_ops = {
 	.conn_events = &conn_events,
 	.init = kc_proto_worker_init,
 	.fini = kc_proto_worker_fini,
-	.on_note = kc_router_notify,
-	.after_turn = group_commit,
-	.pending = group_pending,
+	.on_note = kc_delivery_note,
+	.after_turn = after_turn,
+	.pending = groups_back,
+	.busy = groups_out,
 	.on_tick = maybe_prune,
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * SEND (PROTOCOL.md section 4): the seven checks in their normative order,
+ * SEND (PROTOCOL.md section 4): the eight checks in their normative order,
  * one ACK per SEND whose body decoded. Statuses of steps 1-5 carry an
  * all-zero msg_id; from step 6 on, the message's own.
  *
@@ -8,10 +8,15 @@
  *   2 MAC                     else BAD_MAC
  *   3 seq above max_seq       else REPLAY (a seq past step 2 is used up)
  *   4 decrypt and padding     else BAD_MAC
- *   5 plaintext decodes       else BAD_FRAME
- *   6 recipient, size         else NOT_FOUND, TOO_LARGE (TRY_LATER at 7)
- *   7 stored durably          then OK: the ACK is held for the group
- *                             commit, which patches its status
+ *   5 plaintext decodes       else BAD_FRAME (counter 0, unknown flags)
+ * Steps 1-5 are the worker's and answered at once. A SEND past them joins
+ * the turn's group with the worker's view of step 7 (recipient live,
+ * size) and its ACK written but held; the committer judges, in order,
+ *   6 duplicates              OK for a counter accepted before, not stored
+ *                             again; REPLAY at or below the window
+ *   7 routing and limits      the worker's verdict (NOT_FOUND, TOO_LARGE)
+ *   8 stored durably          then OK
+ * and the worker patches the held ACK's status when the group comes back.
  */
 #include <stddef.h>
 #include <string.h>
@@ -112,7 +117,7 @@ static int authenticate(struct kc_conn *c, const struct kc_send *s,
 	return ret ? KC_BAD_MAC : 0;
 }
 
-/* Step 6 before the commit: the recipient exists and the size fits. */
+/* Step 7 as far as the worker can tell: the recipient exists, it fits. */
 static int route_check(struct kc_conn *c, const struct kc_send_plain *sp,
 		       char *to)
 {
@@ -135,19 +140,42 @@ static int route_check(struct kc_conn *c, const struct kc_send_plain *sp,
 		return KC_TRY_LATER;
 	if (sp->inner.len > p->cfg->max_message)
 		return KC_TOO_LARGE;
+	return KC_OK;
+}
+
+/*
+ * The first SEND of this turn's group on a connection starts a hold there:
+ * its answers wait until the group comes back from the committer.
+ */
+static int hold_for_group(struct kc_conn *c)
+{
+	struct kc_proto_worker *pw = kc_pw(c);
+	struct kc_peer *peer = kc_peer(c);
+
+	if (peer->held_gen == pw->batch->gen)
+		return 0;
+	if (kc_conn_hold(c))
+		return -ENOMEM;
+	if (kc_commit_add_hold(pw->batch, c->slot, c->gen)) {
+		kc_conn_release_newest(c);
+		return -ENOMEM;
+	}
+	peer->held_gen = pw->batch->gen;
 	return 0;
 }
 
-/* Step 7: into the group; the ACK waits, held, for its status. */
+/* Into the group; the ACK is written now and waits, held, for its status. */
 static void queue_for_commit(struct kc_conn *c, const struct kc_send *s,
 			     const struct kc_send_plain *sp, const char *to,
-			     uint64_t received_ns)
+			     int verdict, uint64_t received_ns)
 {
 	long status_off = ack_status_off(s, sp->msg_id);
 	struct kc_commit_msg m = {
 		.slot = c->slot,
 		.gen = c->gen,
-		.status_off = kc_bytebuf_size(&c->out) + (size_t)status_off,
+		.counter = sp->counter,
+		.flags = sp->flags,
+		.verdict = (uint16_t)verdict,
 		.inner_len = sp->inner.len,
 		.t = { .received_ns = received_ns, .opened_ns = kc_mono_ns() },
 	};
@@ -155,31 +183,32 @@ static void queue_for_commit(struct kc_conn *c, const struct kc_send *s,
 	strcpy(m.sender, c->id);
 	strcpy(m.recipient, to);
 	memcpy(m.msg_id, sp->msg_id, KC_MSGID_LEN);
-	if (status_off < 0 ||
-	    kc_commit_add_msg(&kc_pw(c)->batch, &m, sp->inner.p)) {
+	if (status_off < 0 || hold_for_group(c)) {
 		ack(c, s, sp->msg_id, KC_TRY_LATER);
 		return;
 	}
-	kc_conn_hold(c);
+	m.status_pos = kc_conn_out_pos(c) + (uint64_t)status_off;
+	/* Not stored, yet judged for duplicates first: inner stays empty. */
+	if (verdict != KC_OK)
+		m.inner_len = 0;
+	if (kc_commit_add_msg(kc_pw(c)->batch, &m, sp->inner.p)) {
+		ack(c, s, sp->msg_id, KC_TRY_LATER);
+		return;
+	}
 	ack(c, s, sp->msg_id, KC_OK);
 }
 
 static void deliver_plaintext(struct kc_conn *c, const struct kc_send *s,
 			      size_t pt_len, uint64_t received_ns)
 {
-	char to[KC_CLIENT_ID_MAX + 1];
+	char to[KC_CLIENT_ID_MAX + 1] = "";
 	struct kc_send_plain sp;
-	int status;
 
 	if (kc_send_plain_decode(kc_pw(c)->scratch, pt_len, &sp)) {
 		ack(c, s, zero_msg_id, KC_BAD_FRAME);
 		return;
 	}
-	status = route_check(c, &sp, to);
-	if (status)
-		ack(c, s, sp.msg_id, (enum kc_status)status);
-	else
-		queue_for_commit(c, s, &sp, to, received_ns);
+	queue_for_commit(c, s, &sp, to, route_check(c, &sp, to), received_ns);
 }
 
 void kc_handle_send(struct kc_conn *c, const struct kc_send *s)

@@ -16,6 +16,7 @@ struct kc_payload *kc_payload_new(size_t frame_len)
 	if (!p)
 		return NULL;
 	atomic_init(&p->refs, 1);
+	p->tag = 0;
 	p->seq = 0;
 	p->len = frame_len;
 	return p;

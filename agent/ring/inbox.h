@@ -22,7 +22,8 @@
 /* An encoded frame plus what the receiving connection needs to judge it. */
 struct kc_payload {
 	atomic_uint refs;
-	uint64_t seq; /* DELIVER: the message's store seq (ack order); else 0 */
+	uint32_t tag; /* what it is, for the layer above (the ring never looks) */
+	uint64_t seq; /* DELIVER: the message's queue position; else 0 */
 	size_t len;
 	uint8_t frame[];
 };

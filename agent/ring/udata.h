@@ -19,6 +19,8 @@ enum kc_op {
 	KC_OP_SEND,
 	KC_OP_TICK,
 	KC_OP_WAKE, /* MSG_RING from another thread: look at the inbox */
+	KC_OP_LOG_WRITE, /* the committer's round: its records... */
+	KC_OP_LOG_SYNC,	 /* ... and the fdatasync linked after them */
 	KC_OP_COUNT,
 };
 

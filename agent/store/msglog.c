@@ -319,15 +319,21 @@ static void undo(struct kc_msglog *log, struct kc_log_batch *b)
 		free(b->msgs[i]);
 }
 
-/* A written record's space is never reused: lsns only go forward. */
+/*
+ * -ENOSPC and -EAGAIN say nothing of the batch reached the disk: its lsns
+ * are given back. Any other error after placing may have left part of it
+ * there: the log takes no more batches (msglog.h).
+ */
 static void fail_batch(struct kc_msglog *log, struct kc_log_batch *b,
 		       int err)
 {
+	bool unwritten = !b->placed || err == -ENOSPC || err == -EAGAIN;
+
 	undo(log, b);
-	if (b->placed && err != -ENOSPC)
-		log->failed = true;
-	if (!b->placed)
+	if (unwritten)
 		log->next_lsn = b->first_lsn;
+	else
+		log->failed = true;
 }
 
 static void apply_tomb(struct kc_msglog *log, struct kc_log_seg *here,
@@ -403,7 +409,7 @@ int kc_msglog_write_sync(struct kc_msglog *log, struct kc_log_batch *b)
 	if (!ret && fdatasync(w.fd))
 		ret = -errno;
 	/* A write that failed after placing is a failed log, not ENOSPC. */
-	if (ret == -ENOSPC && b->placed)
+	if ((ret == -ENOSPC || ret == -EAGAIN) && b->placed)
 		ret = -EIO;
 	kc_msglog_batch_end(log, b, ret);
 	return ret;

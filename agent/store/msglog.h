@@ -132,8 +132,9 @@ int kc_msglog_place(struct kc_msglog *log, struct kc_log_batch *b,
 		    struct kc_log_write *w);
 /*
  * err 0: the write and fdatasync succeeded: messages join their queues,
- * tombstoned ones leave them. Otherwise everything of the batch is undone
- * (and after a failed write the log fails: see the top of this file).
+ * tombstoned ones leave them. Otherwise everything of the batch is undone;
+ * -ENOSPC and -EAGAIN mean nothing of it was written, any other error
+ * after kc_msglog_place makes the log fail (see the top of this file).
  */
 void kc_msglog_batch_end(struct kc_msglog *log, struct kc_log_batch *b,
 			 int err);

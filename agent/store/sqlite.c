@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The SQLite store's connection: opening (pragmas, schema, statements),
- * transactions, the size cap, readers, closing, and the ops table that
- * puts sqlite_dir.c, sqlite_receipts.c and sqlite_queue.c behind
- * store.h. See sqlite.h for the contract.
+ * The SQLite directory's connection: opening (pragmas, schema,
+ * statements), transactions, the size cap, readers, closing, and the ops
+ * table that puts sqlite_dir.c and sqlite_receipts.c behind store.h. See
+ * sqlite.h for the contract.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +96,7 @@ static int configure(sqlite3 *db)
 		return ret;
 	/*
 	 * Speed without giving up durability (synchronous stays FULL): the
-	 * pages every commit reads back (queue, seen, clients) stay in a
+	 * pages every commit reads back (clients, receipts) stay in a
 	 * large page cache, and the file is mapped rather than pread.
 	 * (A larger wal_autocheckpoint was tried: fewer checkpoints, but each
 	 * one stalls its commit for hundreds of ms; the default stays.)
@@ -200,10 +200,6 @@ static int sqlite_reader_open(struct kc_store *st, struct kc_store_reader **out)
 
 static const struct kc_store_ops sqlite_ops = {
 	.dir = &kc_sqlite_dir_ops,
-	.queue = &kc_sqlite_queue_ops,
-	.begin = kc_sqlite_begin,
-	.commit = kc_sqlite_commit,
-	.rollback = kc_sqlite_rollback,
 	.set_max_bytes = sqlite_set_max_bytes,
 	.reader_open = sqlite_reader_open,
 	.close = sqlite_close,

@@ -27,16 +27,9 @@ enum sqlite_stmt {
 	ST_CLIENT_GET,
 	ST_CLIENT_LIVE,
 	ST_CLIENT_REVOKE,
-	ST_SEEN_GET,
-	ST_SEEN_ADD,
-	ST_MSG_ADD,
-	ST_MSG_QUEUE,
-	ST_MSG_FIND,
-	ST_MSG_DEL,
 	ST_RECEIPT_ADD,
 	ST_RECEIPT_LIST,
 	ST_RECEIPT_DEL,
-	ST_PRUNE_SEEN,
 	ST_PRUNE_TOKENS,
 	ST_COUNT
 };
@@ -54,7 +47,6 @@ static inline struct kc_sqlite *kc_sqlite_of(struct kc_store *st)
 }
 
 extern const struct kc_store_dir_ops kc_sqlite_dir_ops;
-extern const struct kc_store_queue_ops kc_sqlite_queue_ops;
 
 /* --- sqlite_schema.c --- */
 
@@ -118,8 +110,8 @@ int kc_sqlite_column_msg_id(sqlite3_stmt *s, int col, const uint8_t **out);
 
 /* --- sqlite_receipts.c: the receipt ops of kc_sqlite_dir_ops --- */
 
-int kc_sqlite_receipts_add(struct kc_store *st, struct kc_store_take *takes,
-			   size_t n);
+int kc_sqlite_receipts_add(struct kc_store *st,
+			   const struct kc_store_receipt_in *r, size_t n);
 void kc_sqlite_receipts_forget(struct kc_store *st, const int64_t *ids,
 			       size_t n);
 int kc_sqlite_receipts_walk(struct kc_store *st, const char *sender,

@@ -7,45 +7,40 @@
 
 #include "sqlite_int.h"
 
-static int add_receipt(struct kc_sqlite *q, struct kc_store_take *t)
+static int add_receipt(struct kc_sqlite *q, const struct kc_store_receipt_in *r)
 {
 	sqlite3_stmt *s = kc_sqlite_stmt(q, ST_RECEIPT_ADD);
 	int ret;
 
-	ret = kc_sqlite_bind_text(s, 1, t->sender);
+	ret = kc_sqlite_bind_text(s, 1, r->sender);
 	if (!ret)
-		ret = kc_sqlite_bind_blob(s, 2, t->msg_id, KC_MSGID_LEN);
+		ret = kc_sqlite_bind_blob(s, 2, r->msg_id, KC_MSGID_LEN);
 	if (!ret)
-		ret = kc_sqlite_bind_text(s, 3, t->recipient);
-	if (!ret)
-		ret = kc_sqlite_exec(q, ST_RECEIPT_ADD);
-	if (!ret)
-		t->receipt_id = sqlite3_last_insert_rowid(q->db);
-	return ret;
+		ret = kc_sqlite_bind_text(s, 3, r->recipient);
+	return ret ? ret : kc_sqlite_exec(q, ST_RECEIPT_ADD);
 }
 
-int kc_sqlite_receipts_add(struct kc_store *st, struct kc_store_take *takes,
-			   size_t n)
+int kc_sqlite_receipts_add(struct kc_store *st,
+			   const struct kc_store_receipt_in *r, size_t n)
 {
 	struct kc_sqlite *q = kc_sqlite_of(st);
-	size_t i;
-	int ret = 0;
+	int ret = kc_sqlite_begin(st);
 
-	for (i = 0; !ret && i < n; i++) {
-		if (takes[i].taken)
-			ret = add_receipt(q, &takes[i]);
-	}
-	return ret;
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = add_receipt(q, &r[i]);
+	return kc_sqlite_finish(st, ret);
 }
 
+/* Best effort: a receipt that stays is written again (PROTOCOL.md 4). */
 void kc_sqlite_receipts_forget(struct kc_store *st, const int64_t *ids,
 			       size_t n)
 {
 	struct kc_sqlite *q = kc_sqlite_of(st);
-	size_t i;
+	int ret = kc_sqlite_begin(st);
 
-	for (i = 0; i < n; i++)
-		kc_sqlite_exec_int(q, ST_RECEIPT_DEL, ids[i]);
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = kc_sqlite_exec_int(q, ST_RECEIPT_DEL, ids[i]);
+	kc_sqlite_finish(st, ret);
 }
 
 struct receipt_walk {

@@ -2,11 +2,13 @@
 /*
  * The SQLite store's schema, its migrations and its statements.
  *
- * Schema version 1 (PRAGMA user_version). The queue position is the
- * AUTOINCREMENT rowid `seq`, so positions are never reused and ACK order
- * is seq order. Every message has its (sender, msg_id) in `seen`, which
- * outlives the message by at least KC_SEEN_KEEP_MS. Clients are never
- * deleted (only revoked), so messages and receipts reference them.
+ * Schema version 2 (PRAGMA user_version): clients, tokens and pending
+ * receipts. Version 1 also held the message queue and the (sender,
+ * msg_id) pairs seen; messages now live in the message log (msglog.h)
+ * and duplicates are found by counters, so version 2 drops both tables,
+ * and refuses to when messages are still queued in them (they were
+ * acknowledged: nothing acknowledged is dropped). Clients are never
+ * deleted (only revoked), so receipts reference them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,9 +55,17 @@ static const char schema_v1[] =
 	");"
 	"CREATE INDEX receipts_by_sender ON receipts (sender, id);";
 
+static const char schema_v2[] =
+	"DROP INDEX seen_by_age;"
+	"DROP TABLE seen;"
+	"DROP INDEX messages_by_recipient;"
+	"DROP INDEX messages_by_msg_id;"
+	"DROP TABLE messages;";
+
 /* migrations[v] takes a store from user_version v to v + 1. */
 static const char *const migrations[KC_SQLITE_SCHEMA_VERSION] = {
 	schema_v1,
+	schema_v2,
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -75,29 +85,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  " FROM clients WHERE id = ?1",
 	[ST_CLIENT_LIVE] = "SELECT revoked FROM clients WHERE id = ?1",
 	[ST_CLIENT_REVOKE] = "UPDATE clients SET revoked = 1 WHERE id = ?1",
-	[ST_SEEN_GET] = "SELECT 1 FROM seen WHERE sender = ?1 AND msg_id = ?2",
-	[ST_SEEN_ADD] =
-		"INSERT INTO seen (sender, msg_id, at_ms) VALUES (?1, ?2, ?3)",
-	[ST_MSG_ADD] = "INSERT INTO messages"
-		       " (sender, msg_id, recipient, stored_at_ms, inner)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_MSG_QUEUE] = "SELECT seq, sender, msg_id, stored_at_ms, inner"
-			 " FROM messages WHERE recipient = ?1 AND seq > ?2"
-			 " ORDER BY seq LIMIT ?3",
-	[ST_MSG_FIND] = "SELECT seq, sender FROM messages"
-			" WHERE recipient = ?1 AND msg_id = ?2"
-			" ORDER BY seq LIMIT 1",
-	[ST_MSG_DEL] = "DELETE FROM messages WHERE seq = ?1",
 	[ST_RECEIPT_ADD] = "INSERT INTO receipts (sender, msg_id, recipient)"
 			   " VALUES (?1, ?2, ?3)",
 	[ST_RECEIPT_LIST] = "SELECT id, msg_id, recipient FROM receipts"
 			    " WHERE sender = ?1 ORDER BY id",
 	[ST_RECEIPT_DEL] = "DELETE FROM receipts WHERE id = ?1",
-	[ST_PRUNE_SEEN] = "DELETE FROM seen WHERE at_ms < ?1 AND NOT EXISTS"
-			  " (SELECT 1 FROM messages m WHERE"
-			  " m.sender = seen.sender AND m.msg_id = seen.msg_id)",
 	[ST_PRUNE_TOKENS] = "DELETE FROM tokens WHERE expires_ms < ?1",
 };
+
+/* Version 1 messages were acknowledged: version 2 keeps them or stops. */
+static int queue_is_empty(sqlite3 *db)
+{
+	int64_t n = 0;
+	int ret = kc_sqlite_pragma_int(db, "SELECT count(*) FROM messages", &n);
+
+	return ret ? ret : n ? -ENOTEMPTY : 0;
+}
 
 static int apply_migrations(sqlite3 *db, int64_t from)
 {
@@ -105,6 +108,11 @@ static int apply_migrations(sqlite3 *db, int64_t from)
 	int64_t v;
 	int rc;
 
+	if (from == 1) {
+		rc = queue_is_empty(db);
+		if (rc)
+			return rc;
+	}
 	for (v = from; v < KC_SQLITE_SCHEMA_VERSION; v++) {
 		rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
 		if (rc != SQLITE_OK)

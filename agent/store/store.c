@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The public store calls (store.h) on any implementation (store_int.h):
- * tokens become hashes here, groups and prunes become one transaction of
- * queue steps and directory steps, the rest goes straight through.
+ * tokens become hashes here, the rest goes straight through.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -85,60 +84,28 @@ int kc_store_revoke(struct kc_store *st, const char *id)
 	return st->ops->dir->revoke(st, id);
 }
 
-int kc_store_queue_walk(struct kc_store *st, const char *recipient,
-			int64_t after_seq, unsigned int limit,
-			kc_stored_msg_fn fn, void *arg)
-{
-	return st->ops->queue->walk(st, recipient, after_seq, limit, fn, arg);
-}
-
 int kc_store_receipts_walk(struct kc_store *st, const char *sender,
 			   kc_stored_receipt_fn fn, void *arg)
 {
 	return st->ops->dir->receipts_walk(st, sender, fn, arg);
 }
 
-/* Ends the transaction: committed when every step went well (ret 0). */
-static int finish(struct kc_store *st, int ret)
+int kc_store_receipts_add(struct kc_store *st,
+			  const struct kc_store_receipt_in *r, size_t n)
 {
-	if (!ret)
-		return st->ops->commit(st);
-	st->ops->rollback(st);
-	return ret;
+	return n ? st->ops->dir->receipts_add(st, r, n) : 0;
 }
 
-int kc_store_apply(struct kc_store *st, struct kc_store_group *g,
-		   int64_t now_ms)
+void kc_store_receipts_forget(struct kc_store *st, const int64_t *ids,
+			      size_t n)
 {
-	const struct kc_store_ops *ops = st->ops;
-	int ret;
-
-	ret = ops->begin(st);
-	if (ret)
-		return ret;
-	ret = ops->queue->put(st, g->puts, g->nputs, now_ms);
-	if (!ret)
-		ret = ops->queue->take(st, g->takes, g->ntakes);
-	if (!ret)
-		ret = ops->dir->receipts_add(st, g->takes, g->ntakes);
-	if (!ret)
-		ops->dir->receipts_forget(st, g->receipts_done,
-					  g->nreceipts_done);
-	return finish(st, ret);
+	if (n)
+		st->ops->dir->receipts_forget(st, ids, n);
 }
 
 int kc_store_prune(struct kc_store *st, int64_t now_ms)
 {
-	int64_t before = now_ms - KC_SEEN_KEEP_MS;
-	int ret;
-
-	ret = st->ops->begin(st);
-	if (ret)
-		return ret;
-	ret = st->ops->queue->prune(st, before);
-	if (!ret)
-		ret = st->ops->dir->prune(st, before);
-	return finish(st, ret);
+	return st->ops->dir->prune(st, now_ms - KC_TOKEN_KEEP_MS);
 }
 
 int kc_store_reader_open(struct kc_store *st, struct kc_store_reader **out)

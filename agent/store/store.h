@@ -1,20 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The agent's durable store (docs/DESIGN.md "Storage"), as the rest of the
- * agent sees it, whatever keeps it. It has two parts:
- *   directory  registered clients, enrollment tokens, revocations and the
- *              receipts not yet written to their sender;
- *   queue      the messages waiting for their recipient, and the
- *              (sender, msg_id) pairs seen, which make a resent message
- *              an OK without a second copy (PROTOCOL.md section 4).
- * One SQLite file holds both today (sqlite.h). An implementation fills
- * the ops tables of store_int.h; nothing of it shows here.
+ * The agent's directory (docs/DESIGN.md "Storage"), as the rest of the
+ * agent sees it, whatever keeps it: registered clients, enrollment
+ * tokens, revocations and the receipts not yet written to their sender.
+ * The queued messages and the senders' counter windows are not here:
+ * they are the message log's (msglog.h), which the committer owns.
+ * SQLite keeps the directory today (sqlite.h). An implementation fills
+ * the ops table of store_int.h; nothing of it shows here.
  *
- * Writes to the queue and to receipts happen only in a group
- * (kc_store_apply): all of a group is durable when the call returns 0,
- * and nothing of it is stored when it fails. An ACK OK may be sent for a
- * message of a group (new or duplicate alike) only after that. The other
- * writes (register, tokens, revoke, prune) are atomic on their own.
+ * Every write is atomic on its own: all of it is stored when the call
+ * returns 0, nothing of it when it fails.
  *
  * Errors: 0 or -errno. -ENOSPC is a full disk (or the cap of
  * kc_store_set_max_bytes), -EIO any other write or read failure, -EBUSY
@@ -47,8 +42,8 @@
 #include "token.h"
 #include "wire/wire.h"
 
-/* Seen (sender, msg_id) pairs are kept at least this long (PROTOCOL.md 4). */
-#define KC_SEEN_KEEP_MS (7LL * 86400 * 1000)
+/* An expired token answers EXPIRED this long, then it is forgotten. */
+#define KC_TOKEN_KEEP_MS (7LL * 86400 * 1000)
 
 struct kc_store;
 struct kc_store_reader;
@@ -135,26 +130,8 @@ int kc_store_revoke(struct kc_store *st, const char *id);
  * what the walk returns. Otherwise the walk returns 0 after the last row
  * or -errno when the store failed (the rows before stay visited).
  */
-struct kc_stored_msg {
-	int64_t seq; /* queue position: never reused, seq order = ACK order */
-	const char *sender;
-	const uint8_t *msg_id; /* KC_MSGID_LEN */
-	int64_t stored_at_ms;
-	const uint8_t *inner;
-	size_t inner_len;
-};
-typedef int (*kc_stored_msg_fn)(const struct kc_stored_msg *m, void *arg);
-
-/*
- * Up to limit (0: all) messages queued for recipient with seq above
- * after_seq, in seq order: after_seq is where the previous walk stopped.
- */
-int kc_store_queue_walk(struct kc_store *st, const char *recipient,
-			int64_t after_seq, unsigned int limit,
-			kc_stored_msg_fn fn, void *arg);
-
 struct kc_stored_receipt {
-	int64_t id;	       /* for kc_store_group.receipts_done */
+	int64_t id;	       /* for kc_store_receipts_forget */
 	const uint8_t *msg_id; /* KC_MSGID_LEN */
 	const char *recipient;
 };
@@ -165,74 +142,28 @@ typedef int (*kc_stored_receipt_fn)(const struct kc_stored_receipt *r,
 int kc_store_receipts_walk(struct kc_store *st, const char *sender,
 			   kc_stored_receipt_fn fn, void *arg);
 
-/* --- the group: every write to the queue and to receipts --- */
+/* --- receipts waiting for their sender --- */
 
-enum kc_store_put_result {
-	KC_STORE_STORED,    /* queued now, at seq */
-	KC_STORE_SEEN,	    /* (sender, msg_id) seen before: stored once */
-	KC_STORE_NO_CLIENT, /* sender or recipient never registered */
-};
-
-/* SEND: a message to queue, unless its (sender, msg_id) was seen. */
-struct kc_store_put {
-	const char *sender;
-	const char *recipient;
-	const uint8_t *msg_id; /* KC_MSGID_LEN */
-	const uint8_t *inner;
-	size_t inner_len;
-	/* Results. */
-	enum kc_store_put_result result;
-	int64_t seq; /* when STORED */
-};
-
-/*
- * DELIVERED: the oldest message msg_id queued for recipient (should two
- * senders have picked the same msg_id) leaves the queue, and a receipt
- * for its sender takes its place. Nothing happens when no such message
- * is queued (taken is false): the agent ignores the request.
- */
-struct kc_store_take {
-	const char *recipient;
-	const uint8_t *msg_id; /* KC_MSGID_LEN */
-	/* Results. */
-	bool taken;
+/* One receipt to keep: its sender (who gets it) and what it says. */
+struct kc_store_receipt_in {
 	char sender[KC_CLIENT_ID_MAX + 1];
-	int64_t receipt_id; /* to forget once written to a connection */
+	char recipient[KC_CLIENT_ID_MAX + 1];
+	uint8_t msg_id[KC_MSGID_LEN];
 };
 
-struct kc_store_group {
-	struct kc_store_put *puts; /* applied in this order, then ... */
-	size_t nputs;
-	struct kc_store_take *takes; /* ... these, in this order */
-	size_t ntakes;
-	/*
-	 * Receipts written to a connection, to forget (best effort: one
-	 * that cannot be forgotten stays pending and is written again).
-	 */
-	const int64_t *receipts_done;
-	size_t nreceipts_done;
-};
-
+/* Adds n receipts, all or none. */
+int kc_store_receipts_add(struct kc_store *st,
+			  const struct kc_store_receipt_in *r, size_t n);
 /*
- * Applies the group atomically at now_ms (each put's stored_at_ms) and
- * makes it durable. A put refused with NO_CLIENT stores nothing and
- * leaves its pair unseen; the rest of the group goes on. (A revoked
- * client counts as registered here: the agent refuses revoked
- * recipients before the group.) Returns 0 with every result filled in,
- * or -errno: then nothing of the group is stored and the results mean
- * nothing. The caller owns g and every buffer it points to; the store
- * writes only the result fields.
+ * Forgets receipts once written to a connection (best effort: one that
+ * cannot be forgotten stays pending and is written again).
  */
-int kc_store_apply(struct kc_store *st, struct kc_store_group *g,
-		   int64_t now_ms);
+void kc_store_receipts_forget(struct kc_store *st, const int64_t *ids,
+			      size_t n);
 
 /* --- upkeep --- */
 
-/*
- * Forgets, atomically, seen pairs older than KC_SEEN_KEEP_MS whose
- * message is no longer queued (a pair stays while its message waits,
- * however long) and tokens that expired more than KC_SEEN_KEEP_MS ago.
- */
+/* Forgets tokens that expired more than KC_TOKEN_KEEP_MS ago. */
 int kc_store_prune(struct kc_store *st, int64_t now_ms);
 
 /* --- readers: directory reads from another thread --- */

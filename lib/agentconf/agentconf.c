@@ -198,6 +198,9 @@ static const struct config_key keys[] = {
 	  FIELD(handshake_timeout), "Seconds from accept to the first frame." },
 	{ "idle_timeout", "300", 1, 86400, &uint_key, FIELD(idle_timeout),
 	  "Seconds without traffic before a connection is closed." },
+	{ "log_segment_bytes", "67108864", 65536, 1u << 30, &uint_key,
+	  FIELD(log_segment_bytes),
+	  "Size of each message log segment, allocated whole when made." },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -20,6 +20,7 @@
  *                                        frame
  *   idle_timeout       300               seconds without receiving a byte
  *                                        before closing
+ *   log_segment_bytes  67108864          size of each message log segment
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id
@@ -51,6 +52,7 @@ struct kc_agent_config {
 	uint32_t max_connections;
 	uint32_t handshake_timeout;
 	uint32_t idle_timeout;
+	uint32_t log_segment_bytes;
 };
 
 /* The defaults above. */

@@ -16,5 +16,7 @@
 #define KC_STATE_SEAL_KEY "seal.key"
 #define KC_STATE_STORE "store.db"
 #define KC_STATE_CONFIG "kcourierd.conf"
+/* The message log's folder: segments and checkpoint (msglog.h). */
+#define KC_STATE_LOG "log"
 
 #endif

@@ -242,11 +242,19 @@ static int encrypt_bad_padding(const struct test_session *s,
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * Every ts_send is a new message, with a counter above all before it.
+ * One count for the whole test process serves every sender: a counter
+ * need only exceed those its own sender used, and gaps are allowed.
+ */
+static uint64_t last_counter;
+
 static int plaintext_of(const char *to, const uint8_t *msg_id,
 			const uint8_t *inner, size_t inner_len,
 			unsigned int tamper, uint8_t **pt, size_t *len)
 {
-	struct kc_send_plain sp = { text(to), msg_id, bytes(inner, inner_len) };
+	struct kc_send_plain sp = { text(to), msg_id, ++last_counter, 0,
+				    bytes(inner, inner_len) };
 
 	*len = kc_send_plain_size(&sp);
 	*pt = malloc(*len + 1);
@@ -284,20 +292,16 @@ static int seal(const struct test_session *s, uint64_t seq, const uint8_t *pt,
 	return ret;
 }
 
-int ts_send(struct kc_client *c, const struct test_session *s, uint64_t seq,
-	    const char *to, const uint8_t msg_id[KC_MSGID_LEN],
-	    const uint8_t *inner, size_t inner_len, unsigned int tamper)
+int ts_send_bytes(struct kc_client *c, const struct test_session *s,
+		  uint64_t seq, const uint8_t *pt, size_t pt_len,
+		  unsigned int tamper)
 {
 	struct kc_frame f = { .type = KC_T_SEND };
 	uint8_t iv[KC_IV_LEN], mac[KC_MAC_LEN];
-	uint8_t *pt = NULL, *ct = NULL;
-	size_t pt_len, ct_len = 0;
+	uint8_t *ct = malloc(kc_cbc_ct_len(pt_len));
+	size_t ct_len = 0;
 	int ret;
 
-	ret = plaintext_of(to, msg_id, inner, inner_len, tamper, &pt, &pt_len);
-	if (ret)
-		return ret;
-	ct = malloc(kc_cbc_ct_len(pt_len));
 	ret = ct ? seal(s, seq, pt, pt_len, tamper, iv, ct, &ct_len, mac)
 		 : -ENOMEM;
 	if (!ret) {
@@ -305,8 +309,37 @@ int ts_send(struct kc_client *c, const struct test_session *s, uint64_t seq,
 					     mac };
 		ret = kc_client_send(c, &f);
 	}
-	free(pt);
 	free(ct);
+	return ret;
+}
+
+int ts_send(struct kc_client *c, const struct test_session *s, uint64_t seq,
+	    const char *to, const uint8_t msg_id[KC_MSGID_LEN],
+	    const uint8_t *inner, size_t inner_len, unsigned int tamper)
+{
+	uint8_t *pt = NULL;
+	size_t pt_len;
+	int ret;
+
+	ret = plaintext_of(to, msg_id, inner, inner_len, tamper, &pt, &pt_len);
+	if (!ret)
+		ret = ts_send_bytes(c, s, seq, pt, pt_len, tamper);
+	free(pt);
+	return ret;
+}
+
+int ts_send_plain(struct kc_client *c, const struct test_session *s,
+		  uint64_t seq, const struct kc_send_plain *sp)
+{
+	size_t len = kc_send_plain_size(sp);
+	uint8_t *pt = len ? malloc(len) : NULL;
+	int ret = pt ? 0 : -EINVAL;
+
+	if (!ret)
+		kc_send_plain_encode(sp, pt, len);
+	if (!ret)
+		ret = ts_send_bytes(c, s, seq, pt, len, TS_GOOD);
+	free(pt);
 	return ret;
 }
 

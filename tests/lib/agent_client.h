@@ -81,10 +81,23 @@ enum ts_tamper {
 	TS_BAD_PLAIN = 4, /* valid MAC and padding, plaintext does not decode */
 };
 
-/* Writes one SEND (does not wait for the ACK). */
+/*
+ * Writes one SEND (does not wait for the ACK): a new message, with the
+ * next counter of this process and no flags.
+ */
 int ts_send(struct kc_client *c, const struct test_session *s, uint64_t seq,
 	    const char *to, const uint8_t msg_id[KC_MSGID_LEN],
 	    const uint8_t *inner, size_t inner_len, unsigned int tamper);
+/*
+ * One SEND of exactly this plaintext (which need not decode: any counter,
+ * any flags, any bytes), sealed in s; tamper as for ts_send.
+ */
+int ts_send_bytes(struct kc_client *c, const struct test_session *s,
+		  uint64_t seq, const uint8_t *pt, size_t pt_len,
+		  unsigned int tamper);
+/* One SEND of sp as it is: its own counter and flags (a resend, say). */
+int ts_send_plain(struct kc_client *c, const struct test_session *s,
+		  uint64_t seq, const struct kc_send_plain *sp);
 /* The next answer, which must be the ACK of (s->sid, seq). */
 int ts_await_ack(struct kc_client *c, const struct test_session *s,
 		 uint64_t seq, uint16_t *status, uint8_t msg_id[KC_MSGID_LEN]);

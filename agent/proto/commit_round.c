@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One round of the committer (committer.h): steps 6-8 of SEND for every
+ * group taken, the DELIVEREDs as tombstones, then one write and one
+ * fdatasync, linked, on the committer's ring.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "proto/committer_int.h"
+#include "ring/ratelog.h"
+
+/* Step 6, then step 7's verdict from the worker, then the append. */
+static void judge_msg(struct kc_committer *cm, struct kc_commit_msg *m)
+{
+	struct kc_rec_msg rec;
+	uint64_t lsn;
+
+	switch (kc_msglog_judge(cm->log, m->sender, m->counter)) {
+	case KC_WINDOW_DUP:
+		m->status = KC_OK; /* durable already: its first copy */
+		cm->stats.duplicates++;
+		return;
+	case KC_WINDOW_REPLAY:
+		m->status = KC_REPLAY;
+		cm->stats.replays++;
+		return;
+	case KC_WINDOW_NEW:
+		break;
+	}
+	if (m->verdict != KC_OK) {
+		m->status = m->verdict; /* its counter stays unused */
+		return;
+	}
+	rec = (struct kc_rec_msg){
+		.counter = m->counter,
+		.stored_at_ms = cm->round_wall_ms,
+		.flags = m->flags,
+		.msg_id = m->msg_id,
+		.sender = { (const uint8_t *)m->sender, strlen(m->sender) },
+		.recipient = { (const uint8_t *)m->recipient,
+			       strlen(m->recipient) },
+		.inner = { m->inner, m->inner_len },
+	};
+	if (kc_msglog_add_msg(cm->log, &cm->lb, &rec, &lsn)) {
+		m->status = KC_TRY_LATER;
+		return;
+	}
+	m->status = KC_OK;
+	m->fresh = true;
+	m->seq = lsn;
+}
+
+static int owe_receipt(struct kc_committer *cm, const struct kc_log_entry *e)
+{
+	struct kc_store_receipt_in *d;
+
+	if (cm->ndues == cm->dues_cap) {
+		size_t cap = cm->dues_cap ? 2 * cm->dues_cap : 64;
+		void *v = reallocarray(cm->dues, cap, sizeof(*cm->dues));
+
+		if (!v)
+			return -ENOMEM;
+		cm->dues = v;
+		cm->dues_cap = cap;
+	}
+	d = &cm->dues[cm->ndues++];
+	strcpy(d->sender, e->sender->id);
+	strcpy(d->recipient, e->recipient->id);
+	memcpy(d->msg_id, e->msg_id, KC_MSGID_LEN);
+	return 0;
+}
+
+/*
+ * DELIVERED: the oldest message queued for the client with that msg_id
+ * goes; anything else is ignored (PROTOCOL.md section 4). Its receipt is
+ * owed once the tombstone is durable, unless the SEND said NO_RECEIPT.
+ */
+static void judge_delivered(struct kc_committer *cm,
+			    const struct kc_commit_delivered *d)
+{
+	struct kc_log_entry *e = kc_msglog_find(cm->log, d->recipient,
+						d->msg_id);
+
+	if (!e || kc_msglog_add_tomb(cm->log, &cm->lb, e))
+		return;
+	if (!(e->flags & KC_SEND_NO_RECEIPT))
+		owe_receipt(cm, e);
+}
+
+static void judge_group(struct kc_committer *cm, struct kc_commit *b)
+{
+	for (size_t i = 0; i < b->nmsgs; i++)
+		judge_msg(cm, &b->msgs[i]);
+	for (size_t i = 0; i < b->ndels; i++)
+		judge_delivered(cm, &b->dels[i]);
+}
+
+/* Both SQEs go in one submission: a link does not span two. */
+static int submit_write(struct kc_committer *cm, const struct kc_log_write *w)
+{
+	struct io_uring *ring = &cm->ring.ring;
+	struct io_uring_sqe *sqe;
+
+	if (io_uring_sq_space_left(ring) < 2)
+		io_uring_submit(ring);
+	if (io_uring_sq_space_left(ring) < 2)
+		return -EAGAIN;
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_write(sqe, w->fd, w->buf, (unsigned int)w->len, w->off);
+	io_uring_sqe_set_data64(sqe, kc_udata(KC_OP_LOG_WRITE, 0, 0));
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_fsync(sqe, w->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(sqe, kc_udata(KC_OP_LOG_SYNC, 0, 0));
+	cm->writing = true;
+	cm->write_err = 0;
+	return 0;
+}
+
+void kc_round_start(struct kc_committer *cm)
+{
+	struct kc_log_write w;
+	int ret;
+
+	cm->round_wall_ms = kc_wall_ms();
+	cm->ndues = 0;
+	ret = kc_msglog_batch_begin(cm->log, &cm->lb);
+	if (ret) {
+		kc_round_send_out(cm, false); /* the log failed before */
+		return;
+	}
+	for (struct kc_commit *b = cm->round_head; b; b = b->next)
+		judge_group(cm, b);
+	if (kc_msglog_batch_empty(&cm->lb)) {
+		kc_msglog_batch_end(cm->log, &cm->lb, 0);
+		kc_round_send_out(cm, true); /* nothing to make durable */
+		return;
+	}
+	ret = kc_msglog_place(cm->log, &cm->lb, &w);
+	if (!ret)
+		ret = submit_write(cm, &w);
+	if (ret)
+		kc_round_finish(cm, ret);
+}
+
+void kc_round_finish(struct kc_committer *cm, int err)
+{
+	cm->writing = false;
+	cm->stats.rounds++;
+	if (err) {
+		cm->stats.failed_rounds++;
+		kc_log_peer("message log: a round failed (%s): its SENDs get TRY_LATER",
+			    strerror(-err));
+	} else {
+		cm->stats.bytes += cm->lb.len;
+	}
+	kc_msglog_batch_end(cm->log, &cm->lb, err);
+	kc_round_send_out(cm, !err);
+}
