@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Records carried inside ciphertext: the SEND plaintext (PROTOCOL.md
- * section 4, "str to || 16 msg_id || blob inner") and the end-to-end inner
- * records (section 5, "u8 kind || body"). Same rules as frames: decode
- * exactly or fail with -KC_BAD_FRAME.
+ * section 4, "str to || 16 msg_id || u64 counter || u8 flags || blob
+ * inner") and the end-to-end inner records (section 5, "u8 kind ||
+ * body"). Same rules as frames: decode exactly or fail with -KC_BAD_FRAME.
  */
 #include <string.h>
 
@@ -14,8 +14,20 @@ static const struct kc_layout send_plain_layout = {
 	0,
 	{ KC_STR(struct kc_send_plain, to),
 	  KC_FIXED(struct kc_send_plain, msg_id, KC_MSGID_LEN),
+	  KC_U64(struct kc_send_plain, counter),
+	  KC_U8(struct kc_send_plain, flags),
 	  KC_BLOB(struct kc_send_plain, inner) },
 };
+
+/*
+ * Counter 0 is never a message's (counters start at 1), and a flag this
+ * version does not know cannot be honoured: both are decoding failures,
+ * so the agent answers BAD_FRAME before it looks at duplicates.
+ */
+bool kc_send_plain_valid(const struct kc_send_plain *sp)
+{
+	return sp->counter != 0 && !(sp->flags & ~KC_SEND_FLAGS_KNOWN);
+}
 
 #define STR(m) KC_STR(struct kc_inner, u.m)
 #define BLOB(m) KC_BLOB(struct kc_inner, u.m)
@@ -37,9 +49,23 @@ int kc_send_plain_decode(const uint8_t *p, size_t len,
 {
 	struct kc_reader r;
 
+	int ret;
+
 	memset(out, 0, sizeof(*out));
 	kc_reader_init(&r, p, len);
-	return kc_layout_decode(&send_plain_layout, &r, out);
+	ret = kc_layout_decode(&send_plain_layout, &r, out);
+	if (!ret && !kc_send_plain_valid(out))
+		ret = -KC_BAD_FRAME;
+	return ret;
+}
+
+static size_t write_send_plain(const struct kc_send_plain *sp,
+			       struct kc_writer *w)
+{
+	if (!kc_send_plain_valid(sp))
+		return 0;
+	kc_layout_encode(&send_plain_layout, w, sp);
+	return kc_writer_finish(w);
 }
 
 size_t kc_send_plain_size(const struct kc_send_plain *sp)
@@ -47,8 +73,7 @@ size_t kc_send_plain_size(const struct kc_send_plain *sp)
 	struct kc_writer w;
 
 	kc_writer_init_count(&w);
-	kc_layout_encode(&send_plain_layout, &w, sp);
-	return kc_writer_finish(&w);
+	return write_send_plain(sp, &w);
 }
 
 size_t kc_send_plain_encode(const struct kc_send_plain *sp, uint8_t *out,
@@ -57,8 +82,7 @@ size_t kc_send_plain_encode(const struct kc_send_plain *sp, uint8_t *out,
 	struct kc_writer w;
 
 	kc_writer_init(&w, out, cap);
-	kc_layout_encode(&send_plain_layout, &w, sp);
-	return kc_writer_finish(&w);
+	return write_send_plain(sp, &w);
 }
 
 static const struct kc_layout *inner_layout(uint8_t kind)

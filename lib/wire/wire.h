@@ -12,12 +12,14 @@
  * Encoders write into a caller-supplied buffer and return the number of
  * bytes written, or 0 when the buffer is too small or a field is too long
  * for its length prefix (str: 65535, blob: 2^32-1), a fixed-size field is
- * NULL, or the type/kind is unknown. kc_*_size() gives the exact size
- * beforehand, or 0 for the same reasons.
+ * NULL, the type/kind is unknown, or a value is one its decoder refuses
+ * (a SEND plaintext's counter 0 or unknown flag). kc_*_size() gives the
+ * exact size beforehand, or 0 for the same reasons.
  */
 #ifndef KC_WIRE_H
 #define KC_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -166,12 +168,24 @@ size_t kc_frame_encode(const struct kc_frame *f, uint8_t *out, size_t cap);
  */
 long kc_frame_field_offset(const struct kc_frame *f, size_t member);
 
-/* SEND plaintext: str to || 16 msg_id || blob inner. */
+/*
+ * SEND plaintext: str to || 16 msg_id || u64 counter || u8 flags ||
+ * blob inner. counter is the sender's message counter, from 1; flags
+ * holds KC_SEND_NO_RECEIPT or nothing. Decoding refuses counter 0 and any
+ * other flag bit with -KC_BAD_FRAME, and the encoders refuse to write
+ * them (size 0), so what one side writes the other accepts.
+ */
+#define KC_SEND_NO_RECEIPT 0x01 /* the sender wants no RECEIPT */
+#define KC_SEND_FLAGS_KNOWN KC_SEND_NO_RECEIPT
 struct kc_send_plain {
 	struct kc_bytes to;
 	const uint8_t *msg_id;
+	uint64_t counter;
+	uint8_t flags;
 	struct kc_bytes inner;
 };
+/* Counter not 0 and no flag but KC_SEND_NO_RECEIPT: what decoding demands. */
+bool kc_send_plain_valid(const struct kc_send_plain *sp);
 int kc_send_plain_decode(const uint8_t *p, size_t len, struct kc_send_plain *out);
 size_t kc_send_plain_size(const struct kc_send_plain *sp);
 size_t kc_send_plain_encode(const struct kc_send_plain *sp, uint8_t *out, size_t cap);

@@ -22,6 +22,9 @@ static void decode_field(const struct kc_field *f, struct kc_reader *r,
 	void *m = obj + f->off;
 
 	switch (f->kind) {
+	case KC_F_U8:
+		*(uint8_t *)m = kc_rd_u8(r);
+		break;
 	case KC_F_U16:
 		*(uint16_t *)m = kc_rd_u16(r);
 		break;
@@ -58,6 +61,9 @@ static void encode_field(const struct kc_field *f, struct kc_writer *w,
 	const void *m = obj + f->off;
 
 	switch (f->kind) {
+	case KC_F_U8:
+		kc_wr_u8(w, *(const uint8_t *)m);
+		break;
 	case KC_F_U16:
 		kc_wr_u16(w, *(const uint16_t *)m);
 		break;
@@ -94,6 +100,8 @@ static size_t field_size(const struct kc_field *f, const uint8_t *obj)
 	const void *m = obj + f->off;
 
 	switch (f->kind) {
+	case KC_F_U8:
+		return 1;
 	case KC_F_U16:
 		return 2;
 	case KC_F_U32:

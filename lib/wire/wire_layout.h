@@ -24,6 +24,7 @@
 
 enum kc_field_kind {
 	KC_F_END = 0, /* unused slots of a layout are zero: the list ends */
+	KC_F_U8,
 	KC_F_U16,
 	KC_F_U32,
 	KC_F_U64,
@@ -54,6 +55,7 @@ struct kc_layout {
 		kind, size,                                                    \
 			offsetof(type, member) + KC_MEMBER_IS(T, type, member) \
 	}
+#define KC_U8(type, m) KC_FIELD_OF(KC_F_U8, uint8_t, 0, type, m)
 #define KC_U16(type, m) KC_FIELD_OF(KC_F_U16, uint16_t, 0, type, m)
 #define KC_U32(type, m) KC_FIELD_OF(KC_F_U32, uint32_t, 0, type, m)
 #define KC_U64(type, m) KC_FIELD_OF(KC_F_U64, uint64_t, 0, type, m)

@@ -242,11 +242,19 @@ static int encrypt_bad_padding(const struct test_session *s,
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * Every ts_send is a new message, with a counter above all before it.
+ * One count for the whole test process serves every sender: a counter
+ * need only exceed those its own sender used, and gaps are allowed.
+ */
+static uint64_t last_counter;
+
 static int plaintext_of(const char *to, const uint8_t *msg_id,
 			const uint8_t *inner, size_t inner_len,
 			unsigned int tamper, uint8_t **pt, size_t *len)
 {
-	struct kc_send_plain sp = { text(to), msg_id, bytes(inner, inner_len) };
+	struct kc_send_plain sp = { text(to), msg_id, ++last_counter, 0,
+				    bytes(inner, inner_len) };
 
 	*len = kc_send_plain_size(&sp);
 	*pt = malloc(*len + 1);

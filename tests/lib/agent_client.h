@@ -81,7 +81,10 @@ enum ts_tamper {
 	TS_BAD_PLAIN = 4, /* valid MAC and padding, plaintext does not decode */
 };
 
-/* Writes one SEND (does not wait for the ACK). */
+/*
+ * Writes one SEND (does not wait for the ACK): a new message, with the
+ * next counter of this process and no flags.
+ */
 int ts_send(struct kc_client *c, const struct test_session *s, uint64_t seq,
 	    const char *to, const uint8_t msg_id[KC_MSGID_LEN],
 	    const uint8_t *inner, size_t inner_len, unsigned int tamper);
