@@ -1271,6 +1271,76 @@ TEST_F_TIMEOUT(cli, send_to_unknown_fails, 300)
 }
 
 /* A follower gets a message while connected, and stops on SIGTERM. */
+/* The home's counter mark (lib/client/counter.h), or -1. */
+static long long counter_mark(const char *home)
+{
+	char path[4096], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", home, KC_HOME_COUNTER);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strlen(buf) == 21 ? atoll(buf) : -1;
+}
+
+/*
+ * Message counters across commands: every `kcourier send` starts a block
+ * of its own (the rest of the last one is skipped), two at once take
+ * turns on the out-state lock and so take different blocks, and a
+ * damaged counter file stops a send before anything goes out.
+ */
+TEST_F_TIMEOUT(cli, counter_blocks_across_sends, 300)
+{
+	char path[4096], *argv[] = { path, "--home", self->alice, "send",
+				     "bob", "at the same time", NULL };
+	int in = memfd_with(NULL, 0), out = memfd_with(NULL, 0);
+	int err = memfd_with(NULL, 0), status = 0;
+	struct result s, r;
+	char lines[4][256];
+	pid_t pid;
+
+	EXPECT_EQ(-1, counter_mark(self->alice));
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "first", &s));
+	ASSERT_EQ(0, s.status) TH_LOG("%s", s.err);
+	EXPECT_EQ(1000, counter_mark(self->alice));
+	result_free(&s);
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "second", &s));
+	ASSERT_EQ(0, s.status) TH_LOG("%s", s.err);
+	EXPECT_EQ(2000, counter_mark(self->alice));
+	result_free(&s);
+
+	snprintf(path, sizeof(path), "%s/kcourier", getenv("KC_BIN"));
+	pid = spawn(argv, in, out, err);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "meanwhile", &s));
+	EXPECT_EQ(0, s.status) TH_LOG("%s", s.err);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, exit_code(status));
+	EXPECT_EQ(4000, counter_mark(self->alice));
+	result_free(&s);
+
+	ASSERT_EQ(0, recv_json(self->bob, "4", &r));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(4, read_lines(r.out, lines, 4));
+	result_free(&r);
+
+	snprintf(path, sizeof(path), "%s/%s", self->alice, KC_HOME_COUNTER);
+	ASSERT_EQ(0, truncate(path, 5));
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "not sent", &s));
+	EXPECT_EQ(1, s.status);
+	EXPECT_EQ(0, s.out_len);
+	EXPECT_NE(NULL, strstr(s.err, KC_HOME_COUNTER ": damaged"))
+		TH_LOG("%s", s.err);
+	result_free(&s);
+	close(in);
+	close(out);
+	close(err);
+}
+
 TEST_F_TIMEOUT(cli, follow, 300)
 {
 	char path[4096], *argv[] = { path, "--home", self->bob, "recv",
