@@ -1271,6 +1271,23 @@ TEST_F_TIMEOUT(cli, send_to_unknown_fails, 300)
 }
 
 /* A follower gets a message while connected, and stops on SIGTERM. */
+/*
+ * The agent closes a connection whose first frame has not come within
+ * handshake_timeout (10 s by default): a receiver with nothing to read
+ * pings, so it can wait longer than that, and still stops when idle.
+ */
+TEST_F_TIMEOUT(cli, recv_waits_longer_than_the_first_frame_timeout, 300)
+{
+	struct result r;
+
+	ASSERT_EQ(0, run(&r, NULL, "kcourier", "--home", self->bob, "recv",
+			 "--timeout", "12", NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_STREQ("", r.out);
+	EXPECT_STREQ("", r.err);
+	result_free(&r);
+}
+
 /* The home's counter mark (lib/client/counter.h), or -1. */
 static long long counter_mark(const char *home)
 {
