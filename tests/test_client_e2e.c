@@ -50,6 +50,7 @@
 #include "client/e2e.h"
 #include "client/home.h"
 #include "crypto/keyfile.h"
+#include "lib/counter_mark.h"
 #include "lib/run_cmd.h"
 #include "lib/testpki.h"
 #include "client/peer.h"
@@ -1286,22 +1287,6 @@ TEST_F_TIMEOUT(cli, recv_waits_longer_than_the_first_frame_timeout, 300)
 	EXPECT_STREQ("", r.out);
 	EXPECT_STREQ("", r.err);
 	result_free(&r);
-}
-
-/* The home's counter mark (lib/client/counter.h), or -1. */
-static long long counter_mark(const char *home)
-{
-	char path[4096], buf[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", home, KC_HOME_COUNTER);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return strlen(buf) == 21 ? atoll(buf) : -1;
 }
 
 /*

@@ -9,7 +9,7 @@
  * out-state lock makes them take turns (and do without it: the control).
  *
  * Each test works in its own mkdtemp home; the mark is read back with
- * stdio, not with the code under test.
+ * tests/lib/counter_mark.c, not with the code under test.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,8 +25,7 @@
 
 #include "client/counter.h"
 #include "client/home.h"
-
-#define MARK_FILE_LEN 21 /* 20 digits and a newline */
+#include "lib/counter_mark.h"
 
 FIXTURE(counter)
 {
@@ -53,23 +52,6 @@ FIXTURE_TEARDOWN(counter)
 	unlink(self->path);
 	rmdir(self->dir);
 	kc_home_release(&self->home);
-}
-
-/* The mark as the file holds it; -1 when it is not one mark line. */
-static int64_t file_mark(const char *path)
-{
-	char buf[64];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (n != MARK_FILE_LEN || buf[MARK_FILE_LEN - 1] != '\n')
-		return -1;
-	return strtoll(buf, NULL, 10);
 }
 
 static void write_file(const char *path, const char *text)
@@ -100,7 +82,7 @@ TEST_F(counter, new_file_is_private_and_empty_until_used)
 	EXPECT_EQ(0600, st.st_mode & 07777);
 	EXPECT_EQ(0, st.st_size);
 	EXPECT_EQ(1, take(_metadata, &c));
-	EXPECT_EQ(KC_COUNTER_BLOCK, file_mark(self->path));
+	EXPECT_EQ(KC_COUNTER_BLOCK, counter_mark(self->dir));
 	kc_counter_close(&c);
 	kc_counter_close(&c); /* twice is fine */
 }
@@ -110,15 +92,15 @@ TEST_F(counter, mark_covers_every_counter_in_blocks)
 {
 	const uint64_t n = 2 * KC_COUNTER_BLOCK + 500;
 	struct kc_counter c;
-	int64_t mark, writes = 0, last = 0;
+	long long mark, writes = 0, last = 0;
 	uint64_t i, v;
 
 	ASSERT_EQ(0, kc_counter_open(&c, &self->home));
 	for (i = 1; i <= n; i++) {
 		v = take(_metadata, &c);
 		ASSERT_EQ(i, v);
-		mark = file_mark(self->path);
-		ASSERT_LE((int64_t)v, mark) TH_LOG("counter %" PRIu64, v);
+		mark = counter_mark(self->dir);
+		ASSERT_LE((long long)v, mark) TH_LOG("counter %" PRIu64, v);
 		ASSERT_EQ(0, mark % KC_COUNTER_BLOCK);
 		writes += mark != last;
 		last = mark;
@@ -157,7 +139,7 @@ TEST_F(counter, restart_skips_to_the_next_block)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status));
-	EXPECT_EQ(3 * KC_COUNTER_BLOCK, file_mark(self->path));
+	EXPECT_EQ(3 * KC_COUNTER_BLOCK, counter_mark(self->dir));
 	ASSERT_EQ(0, kc_counter_open(&c, &self->home));
 	EXPECT_EQ(3 * KC_COUNTER_BLOCK + 1, take(_metadata, &c));
 	kc_counter_close(&c);
@@ -300,7 +282,7 @@ TEST_F(counter, concurrent_senders_never_share_a_counter)
 		ASSERT_NE(all[i - 1], all[i])
 			TH_LOG("counter %" PRIu64 " handed out twice", all[i]);
 	EXPECT_LE(1, all[0]);
-	EXPECT_LE((int64_t)all[n - 1], file_mark(self->path));
+	EXPECT_LE((long long)all[n - 1], counter_mark(self->dir));
 }
 
 /* The control: two stores open at once, no lock, hand out the same. */

@@ -24,6 +24,7 @@
 #include "kselftest_harness.h"
 
 #include "lib/agent_proc.h"
+#include "lib/counter_mark.h"
 #include "lib/run_cmd.h"
 
 #define CLIENTS 4 /* two pairs: two receivers, two senders */
@@ -121,21 +122,14 @@ static json_t *parse_report(struct __test_metadata *_metadata,
 	return doc;
 }
 
-/* The counter mark of cached client n (lib/client/counter.h), or -1. */
-static long long counter_mark(FIXTURE_DATA(load) *self, int n)
+/* The counter mark of cached client n, or -1. */
+static long long client_mark(FIXTURE_DATA(load) *self, int n)
 {
-	char path[400], buf[32] = "";
-	FILE *f;
+	char dir[400];
 
-	snprintf(path, sizeof(path), "%s/%s/%d/send-counter", self->cache,
-		 self->agent.pin, n);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return strlen(buf) == 21 ? atoll(buf) : -1;
+	snprintf(dir, sizeof(dir), "%s/%s/%d", self->cache, self->agent.pin,
+		 n);
+	return counter_mark(dir);
 }
 
 static const char *const short_run[] = { "--pairs", "2", "--duration", "1",
@@ -173,7 +167,7 @@ TEST_F(load, clean_run_then_cached_clients)
 		 * go on from where its last run's block ended.
 		 */
 		for (n = 0; n < CLIENTS; n++) {
-			long long mark = counter_mark(self, n);
+			long long mark = client_mark(self, n);
 
 			if (n < 2) {
 				EXPECT_EQ(-1, mark);
@@ -201,10 +195,10 @@ TEST_F(load, second_run_on_the_same_cache_is_refused)
 	pid = spawn(argv, in, out, err);
 	ASSERT_GT(pid, 0);
 	/* Its last sender holds its lock once it has written a mark. */
-	for (waited = 0; waited < 30000 && counter_mark(self, 3) < 0;
+	for (waited = 0; waited < 30000 && client_mark(self, 3) < 0;
 	     waited += 50)
 		usleep(50 * 1000);
-	ASSERT_LT(0, counter_mark(self, 3));
+	ASSERT_LT(0, client_mark(self, 3));
 	ASSERT_EQ(0, load_run(_metadata, self, &r, short_run));
 	EXPECT_EQ(1, r.status);
 	EXPECT_NE(NULL, strstr(r.err, "in use by another run")) TH_LOG("%s",
