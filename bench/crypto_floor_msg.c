@@ -99,13 +99,14 @@ cleanup:
 	return ret;
 }
 
-/* Section 4 SEND of (CF_RECIPIENT_ID, msg_id, inner) with seq 1. */
+/* Section 4 SEND of (CF_RECIPIENT_ID, msg_id, inner), seq and counter 1. */
 static int make_send(struct cf_msg *m)
 {
 	struct kc_send_plain sp = {
 		.to = { (const uint8_t *)CF_RECIPIENT_ID,
 			strlen(CF_RECIPIENT_ID) },
 		.msg_id = m->msg_id,
+		.counter = 1,
 		.inner = { m->inner.p, m->inner.len },
 	};
 	struct kc_frame f = { .type = KC_T_SEND };

@@ -19,6 +19,7 @@
 #define CF_BLOB_HDR 4 /* blob: u32 length */
 #define CF_U64 8
 #define CF_U16 2
+#define CF_U8 1
 
 /* RFC 8446 5.1: at most 2^14 plaintext bytes per record. */
 #define CF_TLS_RECORD_MAX 16384
@@ -36,11 +37,14 @@ static inline size_t cf_inner_len(size_t s)
 	       kc_cbc_ct_len(s) + KC_MAC_LEN;
 }
 
-/* Section 4, SEND plaintext: str to, 16 msg_id, blob inner. */
+/*
+ * Section 4, SEND plaintext: str to, 16 msg_id, u64 counter, u8 flags,
+ * blob inner.
+ */
 static inline size_t cf_send_plain_len(size_t s, size_t to_len)
 {
-	return CF_STR_HDR + to_len + KC_MSGID_LEN + CF_BLOB_HDR +
-	       cf_inner_len(s);
+	return CF_STR_HDR + to_len + KC_MSGID_LEN + CF_U64 + CF_U8 +
+	       CF_BLOB_HDR + cf_inner_len(s);
 }
 
 /* SEND frame: header, 16 sid, u64 seq, 16 iv, blob ct, 32 mac. */

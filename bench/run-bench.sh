@@ -102,7 +102,7 @@ start_s_server() {
 		openssl s_server -quiet -rev -tls1_3 -accept "127.0.0.1:$ossl_port" \
 		-cert "$work/agent/tls.crt" -key "$work/ossl.key" \
 		-cert_chain "$work/agent/ca.crt" -CAfile "$work/agent/ca.crt" \
-		-Verify 1 -alpn kcourier/1 -no_ticket ||
+		-Verify 1 -alpn kcourier/2 -no_ticket ||
 		die "openssl s_server did not start"
 }
 

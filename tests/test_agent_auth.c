@@ -147,11 +147,11 @@ static int write_client_pem(const struct test_ident *ti, const char *dir)
 }
 
 /*
- * Runs gnutls-cli with a PING frame on its standard input and returns what
- * it printed (stdout and stderr) in out.
+ * Runs gnutls-cli offering ALPN alpn, with a PING frame on its standard
+ * input, and returns what it printed (stdout and stderr) in out.
  */
 static int run_gnutls_cli(const struct agent_proc *a, const char *dir,
-			  char *out, size_t cap)
+			  const char *alpn, char *out, size_t cap)
 {
 	const char *port = strrchr(a->addr, ':') + 1;
 	char cmd[1024];
@@ -162,10 +162,10 @@ static int run_gnutls_cli(const struct agent_proc *a, const char *dir,
 	snprintf(cmd, sizeof(cmd),
 		 "(printf '\\000\\000\\000\\011\\006\\001\\002\\003\\004\\005"
 		 "\\006\\007\\010'; sleep 2) | timeout 30 gnutls-cli "
-		 "--alpn=kcourier/1 --verify-hostname='kcourier agent' "
+		 "--alpn=%s --verify-hostname='kcourier agent' "
 		 "--x509cafile='%s/ca.crt' --x509certfile='%s/alice.crt' "
 		 "--x509keyfile='%s/alice.key' -p %s 127.0.0.1 2>&1 | od -An -c",
-		 a->dir, dir, dir, port);
+		 alpn, a->dir, dir, dir, port);
 	p = popen(cmd, "r");
 	if (!p)
 		return -errno;
@@ -180,30 +180,65 @@ static bool have_gnutls_cli(void)
 	return !system("gnutls-cli --version >/dev/null 2>&1");
 }
 
+/* od -c splits text over lines of 16; joins it back without spaces. */
+static void flatten(const char *out, char *flat)
+{
+	size_t i, j = 0;
+
+	for (i = 0; out[i]; i++)
+		if (out[i] != ' ' && out[i] != '\n')
+			flat[j++] = out[i];
+	flat[j] = '\0';
+}
+
 TEST_F_TIMEOUT(auth, gnutls_cli_with_client_certificate, 120)
 {
 	static char out[65536];
 	char flat[sizeof(out)];
-	size_t i, j = 0;
 
 	if (!have_gnutls_cli())
 		SKIP(return, "gnutls-cli not installed (Debian gnutls-bin)");
 	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
 	ASSERT_EQ(0, write_client_pem(&self->alice, self->tmp));
-	ASSERT_EQ(0, run_gnutls_cli(&self->a, self->tmp, out, sizeof(out)));
-
-	/* od -c splits text over lines of 16; join it back without spaces. */
-	for (i = 0; out[i]; i++)
-		if (out[i] != ' ' && out[i] != '\n')
-			flat[j++] = out[i];
-	flat[j] = '\0';
+	ASSERT_EQ(0, run_gnutls_cli(&self->a, self->tmp, "kcourier/2", out,
+				    sizeof(out)));
+	flatten(out, flat);
 	EXPECT_NE(NULL, strstr(flat, "Handshakewascompleted"));
-	EXPECT_NE(NULL, strstr(flat, "Applicationprotocol:kcourier/1"));
+	EXPECT_NE(NULL, strstr(flat, "Applicationprotocol:kcourier/2"));
 	EXPECT_NE(NULL, strstr(flat, "certificateistrusted"));
 	/* PONG: u32 len 9, type 0x87, the same nonce. */
 	EXPECT_NE(NULL, strstr(flat, "\\0\\0\\0\\t207001002003004005006\\a\\b"));
 	if (_metadata->exit_code)
 		TH_LOG("gnutls-cli (through od -c): %.4000s", out);
+}
+
+/*
+ * A client of version 1 (or of anything else) is refused in the
+ * handshake with no_application_protocol: no frame of ours is read.
+ */
+TEST_F_TIMEOUT(auth, gnutls_cli_with_another_alpn_refused, 120)
+{
+	static const char *const others[] = { "kcourier/1", "other" };
+	static char out[65536];
+	char flat[sizeof(out)];
+	size_t i;
+
+	if (!have_gnutls_cli())
+		SKIP(return, "gnutls-cli not installed (Debian gnutls-bin)");
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, write_client_pem(&self->alice, self->tmp));
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		ASSERT_EQ(0, run_gnutls_cli(&self->a, self->tmp, others[i], out,
+					    sizeof(out)));
+		flatten(out, flat);
+		EXPECT_EQ(NULL, strstr(flat, "Handshakewascompleted"));
+		EXPECT_NE(NULL, strstr(flat, "Nosupportedapplicationprotocol"));
+		/* No PONG: u32 len 9, type 0x87. */
+		EXPECT_EQ(NULL, strstr(flat, "\\0\\0\\0\\t207"));
+		if (_metadata->exit_code)
+			TH_LOG("gnutls-cli --alpn=%s (through od -c): %.4000s",
+			       others[i], out);
+	}
 }
 
 /* Keys appear with OPEN_SESSION and are unlinked when the connection ends. */

@@ -50,6 +50,7 @@
 #include "client/e2e.h"
 #include "client/home.h"
 #include "crypto/keyfile.h"
+#include "lib/counter_mark.h"
 #include "lib/run_cmd.h"
 #include "lib/testpki.h"
 #include "client/peer.h"
@@ -1271,6 +1272,77 @@ TEST_F_TIMEOUT(cli, send_to_unknown_fails, 300)
 }
 
 /* A follower gets a message while connected, and stops on SIGTERM. */
+/*
+ * The agent closes a connection whose first frame has not come within
+ * handshake_timeout (10 s by default): a receiver with nothing to read
+ * pings, so it can wait longer than that, and still stops when idle.
+ */
+TEST_F_TIMEOUT(cli, recv_waits_longer_than_the_first_frame_timeout, 300)
+{
+	struct result r;
+
+	ASSERT_EQ(0, run(&r, NULL, "kcourier", "--home", self->bob, "recv",
+			 "--timeout", "12", NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_STREQ("", r.out);
+	EXPECT_STREQ("", r.err);
+	result_free(&r);
+}
+
+/*
+ * Message counters across commands: every `kcourier send` starts a block
+ * of its own (the rest of the last one is skipped), two at once take
+ * turns on the out-state lock and so take different blocks, and a
+ * damaged counter file stops a send before anything goes out.
+ */
+TEST_F_TIMEOUT(cli, counter_blocks_across_sends, 300)
+{
+	char path[4096], *argv[] = { path, "--home", self->alice, "send",
+				     "bob", "at the same time", NULL };
+	int in = memfd_with(NULL, 0), out = memfd_with(NULL, 0);
+	int err = memfd_with(NULL, 0), status = 0;
+	struct result s, r;
+	char lines[4][256];
+	pid_t pid;
+
+	EXPECT_EQ(-1, counter_mark(self->alice));
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "first", &s));
+	ASSERT_EQ(0, s.status) TH_LOG("%s", s.err);
+	EXPECT_EQ(1000, counter_mark(self->alice));
+	result_free(&s);
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "second", &s));
+	ASSERT_EQ(0, s.status) TH_LOG("%s", s.err);
+	EXPECT_EQ(2000, counter_mark(self->alice));
+	result_free(&s);
+
+	snprintf(path, sizeof(path), "%s/kcourier", getenv("KC_BIN"));
+	pid = spawn(argv, in, out, err);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "meanwhile", &s));
+	EXPECT_EQ(0, s.status) TH_LOG("%s", s.err);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, exit_code(status));
+	EXPECT_EQ(4000, counter_mark(self->alice));
+	result_free(&s);
+
+	ASSERT_EQ(0, recv_json(self->bob, "4", &r));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(4, read_lines(r.out, lines, 4));
+	result_free(&r);
+
+	snprintf(path, sizeof(path), "%s/%s", self->alice, KC_HOME_COUNTER);
+	ASSERT_EQ(0, truncate(path, 5));
+	ASSERT_EQ(0, send_text(self, self->alice, "bob", "not sent", &s));
+	EXPECT_EQ(1, s.status);
+	EXPECT_EQ(0, s.out_len);
+	EXPECT_NE(NULL, strstr(s.err, KC_HOME_COUNTER ": damaged"))
+		TH_LOG("%s", s.err);
+	result_free(&s);
+	close(in);
+	close(out);
+	close(err);
+}
+
 TEST_F_TIMEOUT(cli, follow, 300)
 {
 	char path[4096], *argv[] = { path, "--home", self->bob, "recv",

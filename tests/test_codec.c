@@ -540,6 +540,8 @@ static bool records_equal(const struct record *x, const struct record *y)
 	if (x->plain)
 		return same_bytes(x->sp.to, y->sp.to) &&
 		       !memcmp(x->sp.msg_id, y->sp.msg_id, KC_MSGID_LEN) &&
+		       x->sp.counter == y->sp.counter &&
+		       x->sp.flags == y->sp.flags &&
 		       same_bytes(x->sp.inner, y->sp.inner);
 	if (x->in.kind != y->in.kind)
 		return false;
@@ -580,10 +582,21 @@ FIXTURE_VARIANT_ADD(record, message_empty_ct) {
 };
 FIXTURE_VARIANT_ADD(record, send_plain) {
 	.r = { .plain = true,
-	       .sp = { BYTES("bob"), msg_id_a, BYTES("\002inner record") } },
+	       .sp = { BYTES("bob"), msg_id_a, 0x0102030405060708ull, 0,
+		       BYTES("\002inner record") } },
+};
+FIXTURE_VARIANT_ADD(record, send_plain_no_receipt) {
+	.r = { .plain = true,
+	       .sp = { BYTES("bob"), msg_id_a, 1, KC_SEND_NO_RECEIPT,
+		       BYTES("\001init") } },
+};
+FIXTURE_VARIANT_ADD(record, send_plain_last_counter) {
+	.r = { .plain = true,
+	       .sp = { BYTES("bob"), msg_id_a, UINT64_MAX, 0, BYTES("x") } },
 };
 FIXTURE_VARIANT_ADD(record, send_plain_empty) {
-	.r = { .plain = true, .sp = { { NULL, 0 }, msg_id_a, { NULL, 0 } } },
+	.r = { .plain = true,
+	       .sp = { { NULL, 0 }, msg_id_a, 1, 0, { NULL, 0 } } },
 };
 
 FIXTURE_SETUP(record)
@@ -683,10 +696,11 @@ TEST(unknown_inner_kinds)
 
 TEST(huge_lengths_inside_records)
 {
-	struct kc_send_plain sp = { BYTES("bob"), msg_id_a, BYTES("in") };
+	struct kc_send_plain sp = { BYTES("bob"), msg_id_a, 9, 0, BYTES("in") };
 	struct kc_inner in = { .kind = KC_INNER_MESSAGE,
 			       .u.msg = { sid_a, 1, iv_a, BYTES("c"), mac_a } };
-	const size_t inner_len_at = 2 + 3 + 16, ct_len_at = 1 + 16 + 8 + 16;
+	const size_t inner_len_at = 2 + 3 + 16 + 8 + 1;
+	const size_t ct_len_at = 1 + 16 + 8 + 16;
 	struct kc_send_plain sp_out;
 	struct kc_inner in_out;
 	uint8_t a[64], b[128];
@@ -702,6 +716,92 @@ TEST(huge_lengths_inside_records)
 	EXPECT_EQ(-KC_BAD_FRAME, kc_inner_decode(b, blen, &in_out));
 	a[0] = a[1] = 0xff; /* str length 65535 with 3 bytes present */
 	EXPECT_EQ(-KC_BAD_FRAME, kc_send_plain_decode(a, alen, &sp_out));
+}
+
+/*
+ * Counter and flags are checked by the codec itself: counter 0 and every
+ * flag byte but 0x00 and 0x01 (KC_SEND_NO_RECEIPT) fail to decode, in a
+ * record that is otherwise exact, and the encoder will not write them.
+ */
+static const uint8_t plain_tail[] = { 0x00, 0x00, 0x00, 0x01, 0x02 };
+#define PLAIN_COUNTER_AT (2 + 3 + KC_MSGID_LEN)
+#define PLAIN_FLAGS_AT (PLAIN_COUNTER_AT + 8)
+#define PLAIN_LEN (PLAIN_FLAGS_AT + 1 + sizeof(plain_tail))
+
+static void plain_with(uint8_t out[PLAIN_LEN], uint64_t counter,
+		       uint8_t flags)
+{
+	size_t i;
+
+	memcpy(out, "\x00\x03" "bob", 5);
+	memcpy(out + 5, msg_id_a, KC_MSGID_LEN);
+	for (i = 0; i < 8; i++)
+		out[PLAIN_COUNTER_AT + i] = (uint8_t)(counter >> (56 - 8 * i));
+	out[PLAIN_FLAGS_AT] = flags;
+	memcpy(out + PLAIN_FLAGS_AT + 1, plain_tail, sizeof(plain_tail));
+}
+
+TEST(send_plain_counter_zero_is_bad_frame)
+{
+	uint8_t *p = malloc(PLAIN_LEN);
+	struct kc_send_plain out;
+
+	ASSERT_NE(NULL, p);
+	plain_with(p, 1, 0);
+	ASSERT_EQ(0, kc_send_plain_decode(p, PLAIN_LEN, &out));
+	EXPECT_EQ(1, out.counter);
+	plain_with(p, 0, 0);
+	EXPECT_EQ(-KC_BAD_FRAME, kc_send_plain_decode(p, PLAIN_LEN, &out));
+	plain_with(p, 0, KC_SEND_NO_RECEIPT);
+	EXPECT_EQ(-KC_BAD_FRAME, kc_send_plain_decode(p, PLAIN_LEN, &out));
+	/* Only a zero in all eight bytes is zero. */
+	plain_with(p, 1ull << 63, 0);
+	EXPECT_EQ(0, kc_send_plain_decode(p, PLAIN_LEN, &out));
+	EXPECT_EQ(1ull << 63, out.counter);
+	free(p);
+}
+
+TEST(send_plain_every_flag_byte)
+{
+	uint8_t *p = malloc(PLAIN_LEN);
+	struct kc_send_plain out;
+	unsigned int flags;
+
+	ASSERT_NE(NULL, p);
+	for (flags = 0; flags < 256; flags++) {
+		plain_with(p, 7, (uint8_t)flags);
+		if (flags <= KC_SEND_NO_RECEIPT) {
+			ASSERT_EQ(0, kc_send_plain_decode(p, PLAIN_LEN, &out));
+			EXPECT_EQ(flags, out.flags);
+			EXPECT_EQ(7, out.counter);
+		} else {
+			EXPECT_EQ(-KC_BAD_FRAME,
+				  kc_send_plain_decode(p, PLAIN_LEN, &out))
+				TH_LOG("flags 0x%02x", flags);
+		}
+	}
+	free(p);
+}
+
+TEST(send_plain_encoder_refuses_what_decoding_refuses)
+{
+	struct kc_send_plain sp = { BYTES("bob"), msg_id_a, 0, 0, BYTES("x") };
+	uint8_t buf[64];
+	unsigned int flags;
+	size_t i;
+
+	memset(buf, 0xee, sizeof(buf));
+	EXPECT_EQ(0, kc_send_plain_size(&sp));
+	EXPECT_EQ(0, kc_send_plain_encode(&sp, buf, sizeof(buf)));
+	sp.counter = 1;
+	for (flags = KC_SEND_NO_RECEIPT + 1; flags < 256; flags++) {
+		sp.flags = (uint8_t)flags;
+		EXPECT_EQ(0, kc_send_plain_size(&sp)) TH_LOG("0x%02x", flags);
+		EXPECT_EQ(0, kc_send_plain_encode(&sp, buf, sizeof(buf)))
+			TH_LOG("flags 0x%02x", flags);
+	}
+	for (i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ(0xee, buf[i]) TH_LOG("byte %zu written", i);
 }
 
 /* ---- encoder limits ---- */
@@ -735,7 +835,7 @@ TEST(blob_and_frame_length_limits)
 {
 	struct kc_frame f = { .type = KC_T_SEND,
 			      .u.send = { sid_a, 1, iv_a, BYTES("x"), mac_a } };
-	struct kc_send_plain sp = { BYTES("bob"), msg_id_a, BYTES("x") };
+	struct kc_send_plain sp = { BYTES("bob"), msg_id_a, 1, 0, BYTES("x") };
 	uint8_t buf[256];
 
 	if (SIZE_MAX <= UINT32_MAX)
@@ -812,6 +912,35 @@ TEST(kat_send)
 	EXPECT_EQ(want + 49, out.u.send.ct.p);
 	EXPECT_EQ(3, out.u.send.ct.len);
 	EXPECT_EQ(want + 52, out.u.send.mac);
+}
+
+TEST(kat_send_plain)
+{
+	/* str to || 16 msg_id || u64 counter || u8 flags || blob inner */
+	static const uint8_t want[] = {
+		0x00, 0x03, 'b', 'o', 'b',
+		MSG_ID_BYTES,
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+		0x01,
+		0x00, 0x00, 0x00, 0x02, 0x02, 0xff,
+	};
+	struct kc_send_plain sp = { BYTES("bob"), msg_id_a,
+				    0x0102030405060708ull, KC_SEND_NO_RECEIPT,
+				    BYTES("\x02\xff") };
+	struct kc_send_plain out;
+	uint8_t buf[sizeof(want)];
+
+	ASSERT_EQ(sizeof(want), kc_send_plain_size(&sp));
+	ASSERT_EQ(sizeof(want), kc_send_plain_encode(&sp, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(want, buf, sizeof(want)));
+	ASSERT_EQ(0, kc_send_plain_decode(want, sizeof(want), &out));
+	EXPECT_EQ(0x0102030405060708ull, out.counter);
+	EXPECT_EQ(KC_SEND_NO_RECEIPT, out.flags);
+	/* Zero-copy: views point into the record at their wire offsets. */
+	EXPECT_EQ(want + 2, out.to.p);
+	EXPECT_EQ(want + 5, out.msg_id);
+	EXPECT_EQ(want + 34, out.inner.p);
+	EXPECT_EQ(2, out.inner.len);
 }
 
 TEST(kat_ack)
@@ -1077,7 +1206,7 @@ TEST(seed_corpus_inner)
 {
 	if (!getenv("KC_SRC"))
 		SKIP(return, "KC_SRC not set (run via tests/run-tests.sh)");
-	EXPECT_LE(3, for_each_seed(_metadata, "fuzz_inner", check_inner_seed));
+	EXPECT_LE(4, for_each_seed(_metadata, "fuzz_inner", check_inner_seed));
 }
 
 TEST_HARNESS_MAIN

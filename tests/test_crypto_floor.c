@@ -169,6 +169,7 @@ TEST_F(sizes, send_is_what_the_agent_opens)
 	struct kc_send_plain sp = {
 		.to = { (const uint8_t *)RECIPIENT, strlen(RECIPIENT) },
 		.msg_id = msg_id,
+		.counter = 1,
 		.inner = { self->inner, self->inner_len },
 	}, got;
 	size_t plain_len = kc_send_plain_size(&sp), ct_len, frame_len;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kcourier-load against a real agent: a clean run reports what it did and
- * no errors; a second run reuses its cached clients (no tokens left); a
+ * no errors; a second run reuses its cached clients (no tokens left) and
+ * their message counters go on above the first run's; a run started while
+ * another uses the same cache stops (they would share counters); a
  * message dropped after DELIVERED is reported lost and one counted twice
  * is reported duplicate (KC_LOAD_FAULTS, load.h); the connection storm
  * counts handshakes; bad options and a wrong pin fail with a clear word.
@@ -14,12 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "kselftest_harness.h"
 
 #include "lib/agent_proc.h"
+#include "lib/counter_mark.h"
 #include "lib/run_cmd.h"
 
 #define CLIENTS 4 /* two pairs: two receivers, two senders */
@@ -71,21 +76,30 @@ FIXTURE_TEARDOWN(load)
 	agent_proc_destroy(&self->agent);
 }
 
+/* The command line of a run against the fixture's agent, plus extra. */
+static void load_argv(FIXTURE_DATA(load) *self, const char *const *extra,
+		      char bin[4096], char *argv[RUN_ARGS_MAX])
+{
+	char *const common[] = { bin, "--agent", self->agent.addr,
+				 "--ca-fingerprint", self->agent.pin,
+				 "--tokens", self->tokens, "--cache",
+				 self->cache, "--json" };
+	int n = sizeof(common) / sizeof(common[0]);
+
+	snprintf(bin, 4096, "%s/kcourier-load", getenv("KC_BIN"));
+	memcpy(argv, common, sizeof(common));
+	while (*extra && n < RUN_ARGS_MAX - 1)
+		argv[n++] = (char *)*extra++;
+	argv[n] = NULL;
+}
+
 /* kcourier-load against the fixture's agent, with extra arguments. */
 static int load_run(struct __test_metadata *_metadata, FIXTURE_DATA(load) *self,
 		    struct result *r, const char *const *extra)
 {
-	char bin[4096];
-	char *argv[RUN_ARGS_MAX] = { bin, "--agent", self->agent.addr,
-				     "--ca-fingerprint", self->agent.pin,
-				     "--tokens", self->tokens, "--cache",
-				     self->cache, "--json" };
-	int n = 10;
+	char bin[4096], *argv[RUN_ARGS_MAX];
 
-	snprintf(bin, sizeof(bin), "%s/kcourier-load", getenv("KC_BIN"));
-	while (*extra && n < RUN_ARGS_MAX - 1)
-		argv[n++] = (char *)*extra++;
-	argv[n] = NULL;
+	load_argv(self, extra, bin, argv);
 	return run_argv(argv, NULL, 0, r);
 }
 
@@ -108,15 +122,26 @@ static json_t *parse_report(struct __test_metadata *_metadata,
 	return doc;
 }
 
+/* The counter mark of cached client n, or -1. */
+static long long client_mark(FIXTURE_DATA(load) *self, int n)
+{
+	char dir[400];
+
+	snprintf(dir, sizeof(dir), "%s/%s/%d", self->cache, self->agent.pin,
+		 n);
+	return counter_mark(dir);
+}
+
 static const char *const short_run[] = { "--pairs", "2", "--duration", "1",
 					 "--warmup", "0.5", "--drain", "3",
 					 "--window", "4", NULL };
 
 TEST_F(load, clean_run_then_cached_clients)
 {
+	long long marks[CLIENTS] = { 0 };
 	struct result r;
 	json_t *doc;
-	int pass;
+	int pass, n;
 
 	/* The second run has no tokens left: it must use the cache. */
 	for (pass = 0; pass < 2; pass++) {
@@ -137,7 +162,53 @@ TEST_F(load, clean_run_then_cached_clients)
 		TH_LOG("pass %d stderr: %s", pass, r.err);
 		json_decref(doc);
 		result_free(&r);
+		/*
+		 * Clients 0 and 1 receive, 2 and 3 send: a sender's counters
+		 * go on from where its last run's block ended.
+		 */
+		for (n = 0; n < CLIENTS; n++) {
+			long long mark = client_mark(self, n);
+
+			if (n < 2) {
+				EXPECT_EQ(-1, mark);
+				continue;
+			}
+			EXPECT_LT(marks[n], mark) TH_LOG("client %d", n);
+			EXPECT_EQ(0, mark % 1000);
+			marks[n] = mark;
+		}
 	}
+}
+
+/* Two runs on one cache would share counters: the second one stops. */
+TEST_F(load, second_run_on_the_same_cache_is_refused)
+{
+	static const char *const long_run[] = { "--pairs", "2", "--duration",
+						"4", "--warmup", "0", NULL };
+	char bin[4096], *argv[RUN_ARGS_MAX];
+	int in = memfd_with(NULL, 0), out = memfd_with(NULL, 0);
+	int err = memfd_with(NULL, 0), status, waited;
+	struct result r;
+	pid_t pid;
+
+	load_argv(self, long_run, bin, argv);
+	pid = spawn(argv, in, out, err);
+	ASSERT_GT(pid, 0);
+	/* Its last sender holds its lock once it has written a mark. */
+	for (waited = 0; waited < 30000 && client_mark(self, 3) < 0;
+	     waited += 50)
+		usleep(50 * 1000);
+	ASSERT_LT(0, client_mark(self, 3));
+	ASSERT_EQ(0, load_run(_metadata, self, &r, short_run));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "in use by another run")) TH_LOG("%s",
+									r.err);
+	result_free(&r);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, exit_code(status));
+	close(in);
+	close(out);
+	close(err);
 }
 
 TEST_F(load, lost_and_duplicate_are_reported)
@@ -227,7 +298,8 @@ TEST_F(load, bad_options_are_usage_errors)
 	static const char *const small[] = { "--size", "10", NULL };
 	static const char *const zero[] = { "--pairs", "0", NULL };
 	static const char *const junk[] = { "--rate", "fast", NULL };
-	const char *const *cases[] = { small, zero, junk };
+	static const char *const wide[] = { "--window", "2049", NULL };
+	const char *const *cases[] = { small, zero, junk, wide };
 	struct result r;
 	size_t i;
 

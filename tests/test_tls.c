@@ -577,6 +577,99 @@ TEST_F(policy, other_alpn_refused)
 		  gnutls_alert_get(self->raw.s));
 }
 
+/* A version 1 client is refused like any other: kcourier/1 is not ours. */
+TEST_F(policy, v1_alpn_refused)
+{
+	expect_refused(_metadata, &self->raw, self->srv, &self->conn,
+		       KC_TLS_PRIORITY, "kcourier/1");
+	EXPECT_EQ(GNUTLS_A_NO_APPLICATION_PROTOCOL,
+		  gnutls_alert_get(self->raw.s));
+}
+
+/*
+ * The client end against a plain GnuTLS server that sends the agent's
+ * chain but selects some other protocol, or none: the handshake itself
+ * completes, and only the client's own check can refuse it.
+ */
+struct alien_agent {
+	const struct echo_pki *pki;
+	const char *alpn; /* NULL: no ALPN extension */
+	int lfd, port;
+	pthread_t thread;
+	int hs_rc;
+};
+
+static int alien_session(struct alien_agent *a,
+			 gnutls_certificate_credentials_t cred,
+			 gnutls_session_t *s)
+{
+	gnutls_x509_crt_t chain[] = { a->pki->server.crt, a->pki->ca.crt };
+	gnutls_datum_t proto = { (unsigned char *)a->alpn,
+				 a->alpn ? (unsigned int)strlen(a->alpn) : 0 };
+
+	if (gnutls_certificate_set_x509_key(cred, chain, 2,
+					    a->pki->server.key) < 0 ||
+	    gnutls_init(s, GNUTLS_SERVER) < 0 ||
+	    gnutls_priority_set_direct(*s, KC_TLS_PRIORITY, NULL) < 0 ||
+	    gnutls_credentials_set(*s, GNUTLS_CRD_CERTIFICATE, cred) < 0 ||
+	    (a->alpn && gnutls_alpn_set_protocols(*s, &proto, 1, 0) < 0))
+		return -EINVAL;
+	return 0;
+}
+
+static void *alien_agent_run(void *arg)
+{
+	struct alien_agent *a = arg;
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_session_t s = NULL;
+	int fd = accept(a->lfd, NULL, NULL);
+
+	a->hs_rc = GNUTLS_E_INTERNAL_ERROR;
+	if (fd >= 0 && gnutls_certificate_allocate_credentials(&cred) >= 0 &&
+	    !alien_session(a, cred, &s)) {
+		gnutls_transport_set_int(s, fd);
+		gnutls_handshake_set_timeout(s, 10000);
+		do
+			a->hs_rc = gnutls_handshake(s);
+		while (a->hs_rc < 0 && !gnutls_error_is_fatal(a->hs_rc));
+	}
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void alien_case(struct __test_metadata *_metadata,
+		       const struct echo_pki *pki, const char *alpn)
+{
+	struct alien_agent a = { .pki = pki, .alpn = alpn };
+	struct kc_tls_client_opts opts = { 0 };
+	struct kc_tls_client *cli = NULL;
+
+	a.lfd = echo_listen_on(AF_INET, &a.port);
+	ASSERT_LE(0, a.lfd);
+	ASSERT_EQ(0, pthread_create(&a.thread, NULL, alien_agent_run, &a));
+	EXPECT_EQ(-EPROTO, echo_connect(a.port, pki->pin, NULL, &opts, &cli));
+	TH_LOG("client: %s", kc_tls_client_strerror());
+	EXPECT_NE(NULL, strstr(kc_tls_client_strerror(), "kcourier/2"));
+	kc_tls_client_close(cli);
+	pthread_join(a.thread, NULL);
+	close(a.lfd);
+	/* The server saw nothing wrong: the refusal is the client's. */
+	EXPECT_EQ(0, a.hs_rc) TH_LOG("server: %s", gnutls_strerror(a.hs_rc));
+}
+
+TEST_F(policy, client_refuses_v1_agent)
+{
+	alien_case(_metadata, &self->pki, "kcourier/1");
+}
+
+TEST_F(policy, client_refuses_agent_without_alpn)
+{
+	alien_case(_metadata, &self->pki, NULL);
+}
+
 TEST_F(policy, tls12_refused)
 {
 	expect_refused(_metadata, &self->raw, self->srv, &self->conn,
@@ -841,7 +934,7 @@ gnutls_cli_case(struct __test_metadata *_metadata, struct echo_agent *agent,
 	snprintf(args[0], 160, "--x509cafile=%s", paths[0]);
 	snprintf(args[1], 160, "--x509certfile=%s", paths[1]);
 	snprintf(args[2], 160, "--x509keyfile=%s", paths[2]);
-	char *argv[] = { "gnutls-cli", "--alpn=kcourier/1",
+	char *argv[] = { "gnutls-cli", "--alpn=" KC_TLS_ALPN,
 			 "--verify-hostname=localhost", args[0], args[1],
 			 args[2], "-p", port, "127.0.0.1", NULL };
 
@@ -851,7 +944,7 @@ gnutls_cli_case(struct __test_metadata *_metadata, struct echo_agent *agent,
 	EXPECT_EQ(0, rc);
 	EXPECT_NE(NULL, strstr(out, "- Status: The certificate is trusted."));
 	EXPECT_NE(NULL, strstr(out, "- Handshake was completed"));
-	EXPECT_NE(NULL, strstr(out, "- Application protocol: kcourier/1"));
+	EXPECT_NE(NULL, strstr(out, "- Application protocol: kcourier/2"));
 	EXPECT_NE(NULL, strstr(out, "peer:0:alice"));
 	EXPECT_EQ(0, agent->peer_rc);
 }

@@ -19,9 +19,10 @@
  * KeyUpdate answers that GnuTLS produces while reading. So the loop looks
  * at the pending output after every call, whatever it returned.
  *
- * Policy (fixed here, not configurable): TLS 1.3 only; ALPN "kcourier/1"
- * required (a ClientHello without it is refused with the
- * no_application_protocol alert); no session tickets and no resumption;
+ * Policy (fixed here, not configurable): TLS 1.3 only; ALPN "kcourier/2"
+ * required (a ClientHello that does not offer it, kcourier/1 clients
+ * included, is refused with the no_application_protocol alert); no
+ * session tickets and no resumption;
  * a client certificate is requested but optional, because REGISTER comes
  * without one. A client certificate that does not pass is NOT a handshake
  * failure: kc_tls_peer() reports it, and the protocol layer answers ERROR
@@ -54,7 +55,7 @@
 
 #include "conn/tls_peer.h" /* KC_TLS_ID_SIZE */
 
-#define KC_TLS_ALPN "kcourier/1"
+#define KC_TLS_ALPN "kcourier/2"
 /* TLS 1.3 and nothing older; the cipher suites are GnuTLS's NORMAL set. */
 #define KC_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 

@@ -309,7 +309,8 @@ int kc_home_load_cert(const struct kc_home *h, const char *name,
 	return ret == -EINVAL ? -EBADMSG : ret;
 }
 
-int kc_home_lock(const struct kc_home *h, const char *name, int *fd)
+static int lock_file(const struct kc_home *h, const char *name, int how,
+		     int *fd)
 {
 	char lock[4096];
 	int ret;
@@ -322,7 +323,7 @@ int kc_home_lock(const struct kc_home *h, const char *name, int *fd)
 	if (*fd < 0)
 		return -errno;
 	do
-		ret = flock(*fd, LOCK_EX);
+		ret = flock(*fd, how);
 	while (ret && errno == EINTR);
 	if (ret) {
 		ret = -errno;
@@ -330,6 +331,16 @@ int kc_home_lock(const struct kc_home *h, const char *name, int *fd)
 		*fd = -1;
 	}
 	return ret;
+}
+
+int kc_home_lock(const struct kc_home *h, const char *name, int *fd)
+{
+	return lock_file(h, name, LOCK_EX, fd);
+}
+
+int kc_home_trylock(const struct kc_home *h, const char *name, int *fd)
+{
+	return lock_file(h, name, LOCK_EX | LOCK_NB, fd);
 }
 
 void kc_home_unlock(int fd)

@@ -16,10 +16,17 @@
  *   sessions-out.sealed   E2E state (e2e.h), each a JSON envelope
  *   sessions-in.sealed    (envelope.h) sealed to our own enc key, so no
  *                         session key sits on disk in the clear
+ *   send-counter          the high-water mark of the message counters
+ *                         (counter.h), one line of 20 digits
  *   .*.lock               flock(2) files serialising writers of a state
  *
  * Every file is replaced atomically (temporary file, fsync, rename), so a
- * crash leaves the old or the new version, never a mix.
+ * crash leaves the old or the new version, never a mix; all but
+ * send-counter, which is rewritten in place (counter.c says why).
+ *
+ * The lock of sessions-out.sealed is the senders' lock: it also covers
+ * send-counter, so two senders of one home never read one mark and hand
+ * out the same counters. Hold it while either is open.
  *
  * Returns 0 or -errno; -EBADMSG for a file whose contents are not what
  * it should hold.
@@ -50,6 +57,7 @@
 #define KC_HOME_PEERS "peers.json"
 #define KC_HOME_STATE_OUT "sessions-out.sealed"
 #define KC_HOME_STATE_IN "sessions-in.sealed"
+#define KC_HOME_COUNTER "send-counter"
 
 #define KC_HOME_AGENT_MAX 255
 
@@ -99,6 +107,8 @@ int kc_home_load_cert(const struct kc_home *h, const char *name,
 
 /* Exclusive flock on dir/.<name>.lock, waiting for it; *fd to unlock. */
 int kc_home_lock(const struct kc_home *h, const char *name, int *fd);
+/* The same without waiting: -EWOULDBLOCK while another holds it. */
+int kc_home_trylock(const struct kc_home *h, const char *name, int *fd);
 void kc_home_unlock(int fd);
 
 /* The LOOKUP cache (home_store.c). -ENOENT for an id not cached. */

@@ -4,7 +4,8 @@
  *
  *   OPEN_SESSION  16 sid, 256 wrapped = OAEP(seal_pub, K)
  *   SEND          16 sid, u64 seq, 16 iv, blob ct, 32 mac
- *                 ct  = CBC(K, iv, str to || 16 msg_id || blob inner)
+ *                 ct  = CBC(K, iv, str to || 16 msg_id || u64 counter ||
+ *                                  u8 flags || blob inner)
  *                 mac = MAC(Km, "kcourier/1 send" || sid || seq || iv || blob ct)
  */
 #include <errno.h>
@@ -71,24 +72,21 @@ bool kc_outer_expiring(const struct kc_outer *o)
 	return kc_mono_ms() - o->opened_ms >= life - life / 10;
 }
 
-/* str to || 16 msg_id || blob inner, malloc'ed. */
-static int encode_plain(const char *to, const uint8_t msg_id[KC_MSGID_LEN],
-			const uint8_t *inner, size_t inner_len, uint8_t **out,
+/* sp's encoding, malloc'ed. */
+static int encode_plain(const struct kc_send_plain *sp, uint8_t **out,
 			size_t *out_len)
 {
-	struct kc_send_plain sp = {
-		.to = { (const uint8_t *)to, strlen(to) },
-		.msg_id = msg_id,
-		.inner = { inner, inner_len },
-	};
-	size_t len = kc_send_plain_size(&sp);
+	size_t len;
 
+	if (!kc_send_plain_valid(sp))
+		return -EINVAL;
+	len = kc_send_plain_size(sp);
 	if (!len)
 		return -EMSGSIZE;
 	*out = malloc(len);
 	if (!*out)
 		return -ENOMEM;
-	kc_send_plain_encode(&sp, *out, len);
+	kc_send_plain_encode(sp, *out, len);
 	*out_len = len;
 	return 0;
 }
@@ -121,9 +119,8 @@ static int seal_send(struct kc_outer *o, const uint8_t *pt, size_t pt_len,
 	return 0;
 }
 
-int kc_outer_send(struct kc_client *c, struct kc_outer *o, const char *to,
-		  const uint8_t msg_id[KC_MSGID_LEN], const uint8_t *inner,
-		  size_t inner_len, uint64_t *seq)
+int kc_outer_send(struct kc_client *c, struct kc_outer *o,
+		  const struct kc_send_plain *sp, uint64_t *seq)
 {
 	struct kc_frame f = { .type = KC_T_SEND };
 	uint8_t iv[KC_IV_LEN], mac[KC_MAC_LEN];
@@ -131,7 +128,7 @@ int kc_outer_send(struct kc_client *c, struct kc_outer *o, const char *to,
 	size_t plain_len = 0;
 	int ret;
 
-	ret = encode_plain(to, msg_id, inner, inner_len, &plain, &plain_len);
+	ret = encode_plain(sp, &plain, &plain_len);
 	if (ret)
 		return ret;
 	ret = -ENOMEM;

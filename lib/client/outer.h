@@ -43,12 +43,15 @@ void kc_outer_close(struct kc_outer *o);
 bool kc_outer_expiring(const struct kc_outer *o);
 
 /*
- * Seals (to, msg_id, inner) as the next SEND and writes it to the agent
- * without waiting; *seq is the seq it used.
+ * Seals the SEND plaintext sp as the next SEND and writes it to the agent
+ * without waiting; *seq is the seq it used. sp is the caller's record of
+ * the message: to resend one whose ACK never came or was TRY_LATER or
+ * RATE_LIMITED, pass the same record again, for the agent recognises a
+ * message by its counter (counter.h) and keeps the copy it stored first.
+ * -EINVAL for a counter of 0 or a flag the protocol does not have.
  */
-int kc_outer_send(struct kc_client *c, struct kc_outer *o, const char *to,
-		  const uint8_t msg_id[KC_MSGID_LEN], const uint8_t *inner,
-		  size_t inner_len, uint64_t *seq);
+int kc_outer_send(struct kc_client *c, struct kc_outer *o,
+		  const struct kc_send_plain *sp, uint64_t *seq);
 
 /* The ACK of SEND number seq, which must be the next answer. */
 int kc_outer_await_ack(struct kc_client *c, const struct kc_outer *o,

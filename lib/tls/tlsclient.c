@@ -25,7 +25,7 @@
 #include "tls/tcpconn.h"
 #include "tls/tlsclient.h"
 
-#define ALPN "kcourier/1"
+#define ALPN "kcourier/2"
 #define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 #define PRIORITY_MAX 128
 #define PIN_LEN 32

@@ -2,8 +2,9 @@
 /*
  * Client end of the kcourier transport (PROTOCOL.md section 3) for the
  * `kcourier` CLI and the load tool: a blocking TCP connection with a GnuTLS
- * session on it. TLS 1.3 only, ALPN "kcourier/1", no session tickets, an
- * optional client certificate (absent for REGISTER).
+ * session on it. TLS 1.3 only, ALPN "kcourier/2" (a handshake where the
+ * agent selects no protocol or another one fails with -EPROTO), no
+ * session tickets, an optional client certificate (absent for REGISTER).
  *
  * The agent is authenticated by a pin, not by host name: the SHA-256 of
  * the agent CA's SubjectPublicKeyInfo, 64 hex digits. During the handshake,

@@ -14,6 +14,10 @@ import struct
 import sys
 
 
+def u8(v):
+    return struct.pack(">B", v)
+
+
 def u16(v):
     return struct.pack(">H", v)
 
@@ -51,7 +55,18 @@ SIG = b"\x5a" * 256
 SESSION_INIT = (b"\x01" + SID + s(b"alice") + s(b"bob") +
                 u64(1700000000123) + WRAPPED + SIG)
 MESSAGE = b"\x02" + SID + u64(1) + IV + blob(b"0123456789abcdef") + MAC
-SEND_PLAIN = s(b"bob") + MSG_ID + blob(MESSAGE)
+NO_RECEIPT = 0x01
+
+
+def send_plain(counter, flags, inner):
+    """str to || 16 msg_id || u64 counter || u8 flags || blob inner"""
+    return s(b"bob") + MSG_ID + u64(counter) + u8(flags) + blob(inner)
+
+
+SEND_PLAIN = send_plain(1, 0, MESSAGE)
+# A SESSION_INIT travels with NO_RECEIPT; a large counter exercises all
+# eight of its bytes.
+SEND_PLAIN_INIT = send_plain(0x0123456789abcdef, NO_RECEIPT, SESSION_INIT)
 
 FRAMES = {
     "01-register": frame(0x01, s(b"tok-0123") + s(b"alice") +
@@ -82,6 +97,7 @@ RECORDS = {
     "inner-01-session_init": SESSION_INIT,
     "inner-02-message": MESSAGE,
     "plain-send": SEND_PLAIN,
+    "plain-send-no_receipt": SEND_PLAIN_INIT,
 }
 
 

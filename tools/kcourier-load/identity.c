@@ -50,26 +50,25 @@ static int load_key(const struct kc_home *h, const char *name, EVP_PKEY **key)
 
 static int load_cached(const char *dir, struct load_identity *id)
 {
-	struct kc_home h = { 0 };
+	struct kc_home *h = &id->home;
 	int ret;
 
-	ret = kc_home_open(&h, dir);
+	ret = kc_home_open(h, dir);
 	if (ret)
 		return ret;
-	snprintf(id->id, sizeof(id->id), "%s", h.id);
-	ret = load_key(&h, KC_HOME_ID_KEY, &id->id_key);
+	snprintf(id->id, sizeof(id->id), "%s", h->id);
+	ret = load_key(h, KC_HOME_ID_KEY, &id->id_key);
 	if (!ret)
-		ret = load_key(&h, KC_HOME_ENC_KEY, &id->enc_key);
+		ret = load_key(h, KC_HOME_ENC_KEY, &id->enc_key);
 	if (!ret)
-		ret = kc_home_load_cert(&h, KC_HOME_CLIENT_CERT, &id->cert,
+		ret = kc_home_load_cert(h, KC_HOME_CLIENT_CERT, &id->cert,
 					&id->cert_len);
 	if (!ret)
-		ret = kc_home_load_cert(&h, KC_HOME_CA_CERT, &id->ca,
+		ret = kc_home_load_cert(h, KC_HOME_CA_CERT, &id->ca,
 					&id->ca_len);
 	if (!ret)
-		ret = kc_home_load_cert(&h, KC_HOME_SEAL_CERT, &id->seal,
+		ret = kc_home_load_cert(h, KC_HOME_SEAL_CERT, &id->seal,
 					&id->seal_len);
-	kc_home_release(&h);
 	if (ret)
 		identity_clear(id);
 	return ret;
@@ -216,6 +215,7 @@ int identities_get(const struct load_opts *o, struct load_identity *ids,
 
 void identity_clear(struct load_identity *id)
 {
+	kc_home_release(&id->home);
 	EVP_PKEY_free(id->id_key);
 	EVP_PKEY_free(id->enc_key);
 	free(id->cert);

@@ -5,7 +5,8 @@
  *
  *   CACHE/<ca pin>/<n>/   a kcourier home (lib/home.h): config.json,
  *                         client.crt, ca.crt, seal.crt, and the id and enc
- *                         keys as plain PKCS#8 PEM, mode 0600
+ *                         keys as plain PKCS#8 PEM, mode 0600; once it
+ *                         has sent, send-counter (lib/client/counter.h)
  *
  * The keys are not encrypted: these identities exist only to load an agent,
  * and unlocking 64 of them at PBKDF2 600k on every run would cost a minute.
@@ -19,10 +20,12 @@
 
 #include <openssl/evp.h>
 
+#include "client/home.h"
 #include "load.h"
 #include "wire/wire.h"
 
 struct load_identity {
+	struct kc_home home; /* its cache directory */
 	char id[KC_CLIENT_ID_MAX + 1];
 	EVP_PKEY *id_key, *enc_key;
 	uint8_t *cert, *ca, *seal; /* DER */

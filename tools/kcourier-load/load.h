@@ -21,6 +21,12 @@
 #include "tls/tlsclient.h"
 
 #define LOAD_NAME "kcourier-load"
+/*
+ * Unacknowledged messages per sender, at most: with the SESSION_INITs
+ * among them, their counters stay far below the 4,096 the protocol allows
+ * between a sender's oldest unacknowledged counter and its newest.
+ */
+#define LOAD_WINDOW_MAX 2048
 
 struct load_opts {
 	/* Where the agent is and how to get clients for it. */

@@ -112,7 +112,7 @@ int load_parse_opts(int argc, char **argv, struct load_opts *o)
 		  .min = PAYLOAD_MIN, .max = PAYLOAD_MAX, .unit = "bytes",
 		  .help = "application payload per message" },
 		{ .name = "window", KC_OPT_UINT(&o->window), .metavar = "W",
-		  .min = 1, .max = 65536,
+		  .min = 1, .max = LOAD_WINDOW_MAX,
 		  .help = "unacknowledged messages per sender" },
 		LOADKIT_OPT_RATE(&o->rate),
 		LOADKIT_OPT_DURATION(&o->duration_s),

@@ -7,8 +7,15 @@
  *
  * In flight is a ring of what was sent, oldest first: the agent answers
  * SENDs in order, so each ACK belongs to the head. SESSION_INITs travel in
- * the ring too (their ACKs come in the same order) but are not messages
- * of the run: they are neither counted nor timed.
+ * the ring too (their ACKs come in the same order, and they go with
+ * NO_RECEIPT) but are not messages of the run: they are neither counted
+ * nor timed.
+ *
+ * Message counters come from the client's cache directory as for
+ * `kcourier send` (lib/client/counter.h), under the same out-state lock,
+ * held for the whole run: a second run on the same cache is refused
+ * rather than allowed to hand out the same counters. --window keeps the
+ * counters in flight far below KC_COUNTER_SPAN; may_send() checks anyway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +26,7 @@
 #include "base/clock.h"
 #include "crypto/certcheck.h"
 #include "client/client.h"
+#include "client/counter.h"
 #include "crypto/crypto.h"
 #include "client/e2e.h"
 #include "client/outer.h"
@@ -29,6 +37,7 @@
 
 struct inflight {
 	uint64_t outer_seq;
+	uint64_t counter;
 	uint64_t app_seq; /* 0 for a SESSION_INIT */
 	uint64_t t0_ns;	  /* (intended) send time */
 	uint64_t sent_ns; /* when it really went out, for the timeout */
@@ -42,6 +51,9 @@ struct load_sender {
 	struct kc_crypto *crypto;
 	struct kc_e2e *e2e;
 	struct kc_outer outer;
+	const char *home_dir; /* the identity's, in the cache */
+	int lock_fd;	      /* its out-state lock, over its counter */
+	struct kc_counter counter;
 	struct kc_peer peer; /* the receiver's checked keys */
 	EVP_PKEY *seal_pub;
 	struct inflight *ring;
@@ -51,6 +63,7 @@ struct load_sender {
 	uint64_t next_due_ns; /* open loop */
 	uint8_t *payload;
 	bool dead;
+	const char *local_error; /* a failure that is not the transport's */
 };
 
 struct kc_client *sender_conn(const struct load_sender *s)
@@ -85,10 +98,31 @@ static int open_agent_session(struct load_sender *s, const char *me)
 	return ret;
 }
 
+static int open_counter(struct load_sender *s, const struct load_identity *me)
+{
+	int ret = kc_home_trylock(&me->home, KC_HOME_STATE_OUT, &s->lock_fd);
+
+	s->home_dir = me->home.dir;
+	if (ret == -EWOULDBLOCK) {
+		load_err("%s: in use by another run (give each a --cache)",
+			 me->home.dir);
+		return ret;
+	}
+	if (!ret)
+		ret = kc_counter_open(&s->counter, &me->home);
+	if (ret)
+		load_err("%s/%s: %s", me->home.dir, KC_HOME_COUNTER,
+			 strerror(-ret));
+	return ret;
+}
+
 static int setup(struct load_sender *s, const struct load_identity *me)
 {
 	int ret;
 
+	ret = open_counter(s, me);
+	if (ret)
+		return ret;
 	ret = identity_connect(s->o, me, &s->conn);
 	if (ret) {
 		load_err("%s: cannot connect to %s: %s", me->id, s->o->agent,
@@ -121,6 +155,8 @@ int sender_create(const struct load_opts *o, const struct load_identity *me,
 		return -ENOMEM;
 	s->o = o;
 	s->stream = stream;
+	s->lock_fd = -1;
+	s->counter = KC_COUNTER_CLOSED;
 	s->next_app_seq = 1;
 	snprintf(s->to, sizeof(s->to), "%s", to->id);
 	/* Room for the window plus the SESSION_INITs among it. */
@@ -145,6 +181,8 @@ void sender_free(struct load_sender *s)
 	kc_crypto_close(s->crypto);
 	kc_client_close(s->conn);
 	kc_peer_clear(&s->peer);
+	kc_counter_close(&s->counter);
+	kc_home_unlock(s->lock_fd);
 	EVP_PKEY_free(s->seal_pub);
 	free(s->ring);
 	free(s->payload);
@@ -174,11 +212,25 @@ static int send_inner(struct load_sender *s, uint8_t *inner, size_t len,
 		      struct inflight *slot)
 {
 	uint8_t msg_id[KC_MSGID_LEN];
+	struct kc_send_plain sp = {
+		.to = { (const uint8_t *)s->to, strlen(s->to) },
+		.msg_id = msg_id,
+		.flags = slot->app_seq ? 0 : KC_SEND_NO_RECEIPT,
+		.inner = { inner, len },
+	};
 	int ret;
 
 	kc_random(msg_id, sizeof(msg_id));
-	ret = kc_outer_send(s->conn, &s->outer, s->to, msg_id, inner, len,
-			    &slot->outer_seq);
+	ret = kc_counter_take(&s->counter, &sp.counter);
+	if (ret) {
+		load_err("%s/%s: %s", s->home_dir, KC_HOME_COUNTER,
+			 strerror(-ret));
+		s->local_error = "counter";
+	} else {
+		ret = kc_outer_send(s->conn, &s->outer, &sp,
+				    &slot->outer_seq);
+	}
+	slot->counter = sp.counter;
 	explicit_bzero(inner, len);
 	free(inner);
 	if (ret)
@@ -233,10 +285,20 @@ static int send_message(struct load_sender *s, uint64_t t0)
 	return ret;
 }
 
+/*
+ * Room for two more counters (a SESSION_INIT may go first) within the
+ * span the protocol allows above the oldest unacknowledged one.
+ */
+static bool counters_in_span(const struct load_sender *s)
+{
+	return !s->len || kc_counter_in_span(s->ring[s->head].counter,
+					     s->counter.next + 1);
+}
+
 /* The agent session is renewed only with nothing in flight on it. */
 static bool may_send(struct load_sender *s, struct load_worker *w)
 {
-	if (s->app_inflight >= s->o->window)
+	if (s->app_inflight >= s->o->window || !counters_in_span(s))
 		return false;
 	if (!kc_outer_expiring(&s->outer))
 		return true;
@@ -273,7 +335,9 @@ void sender_pump(struct load_sender *s, struct load_worker *w, uint64_t now)
 		t0 = interval ? s->next_due_ns : now;
 		ret = send_message(s, t0);
 		if (ret) {
-			kill_sender(s, w, transport_kind(ret));
+			kill_sender(s, w,
+				    s->local_error ? s->local_error :
+						     transport_kind(ret));
 			return;
 		}
 		count_sent(s, w, t0);

@@ -65,7 +65,9 @@ int account_hang_up(struct account *a);
 
 /*
  * Takes the lock of one state half (KC_HOME_STATE_OUT or _IN), then loads
- * it into a->e2e; a missing file is an empty state.
+ * it into a->e2e; a missing file is an empty state. The out half's lock,
+ * held until account_close, is also the one that covers the message
+ * counters (client/counter.h): open them only after taking it.
  */
 int account_load_state(struct account *a, const char *name);
 int account_save_state(struct account *a);

@@ -9,6 +9,11 @@
  * of whatever has arrived: print and flush the messages, save the E2E
  * state, and only then send the DELIVEREDs. A crash in between means a
  * redelivery, which the (sender, msg_id) filter drops, never a loss.
+ *
+ * A receiver that only waits would look dead to the agent, which closes
+ * a connection whose first frame is late or that sends nothing for long
+ * (PROTOCOL.md section 3): it sends a PING right after connecting and
+ * then every PING_EVERY_MS, and takes the PONGs without a word.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,12 +23,14 @@
 
 #include "account.h"
 #include "base/b64.h"
+#include "base/clock.h"
 #include "kcourier_cmd.h"
 #include "crypto/crypto.h"
 #include "keyload.h"
 
 #define DEFAULT_TIMEOUT_MS 2000
 #define FOLLOW_TICK_MS 1000
+#define PING_EVERY_MS 50000 /* the protocol asks for at most 60 s */
 
 static const char recv_about[] =
 	"Receives messages and prints each body to standard output as it is\n"
@@ -52,6 +59,9 @@ struct receiver {
 	uint8_t (*acks)[KC_MSGID_LEN]; /* DELIVEREDs waiting for the flush */
 	size_t n_acks, cap_acks;
 	bool dirty;		/* E2E state changed since the last save */
+	uint64_t pings;		/* sent; the next nonce is one more */
+	uint64_t next_ping_ms;	/* CLOCK_MONOTONIC, as the two below */
+	uint64_t last_event_ms; /* the idle timeout counts from here */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -280,25 +290,73 @@ static bool done(const struct receiver *r)
 	return (r->count && r->got >= r->count) || stop_requested;
 }
 
+static int unasked(uint8_t type)
+{
+	cli_err("receiving: the agent sent type 0x%02x unasked", type);
+	return -1;
+}
+
+static int ping_if_due(struct receiver *r, uint64_t now)
+{
+	struct kc_frame f = { .type = KC_T_PING };
+	int ret;
+
+	if (now < r->next_ping_ms)
+		return 0;
+	f.u.ping.nonce = ++r->pings;
+	ret = kc_client_send(r->a.conn, &f);
+	if (ret) {
+		account_report(&r->a, ret, "cannot ping the agent");
+		return -1;
+	}
+	r->next_ping_ms = now + PING_EVERY_MS;
+	return 0;
+}
+
+/* How long to wait for a frame now; 0 when the idle time is up. */
+static unsigned int wait_ms(const struct receiver *r, uint64_t now)
+{
+	uint64_t until = r->last_event_ms + r->timeout_ms, wait;
+
+	if (!r->follow && now >= until)
+		return 0;
+	wait = r->follow ? FOLLOW_TICK_MS : until - now;
+	if (r->next_ping_ms - now < wait)
+		wait = r->next_ping_ms - now;
+	return wait ? (unsigned int)wait : 1;
+}
+
 /* 0: go on; 1: stop (idle); -1: failed. */
 static int step(struct receiver *r)
 {
-	unsigned int wait = r->follow ? FOLLOW_TICK_MS : r->timeout_ms;
+	uint64_t now = kc_mono_ms();
+	unsigned int wait;
 	struct kc_frame f;
 	int ret;
 
-	ret = kc_client_next_event(r->a.conn, wait, &f);
+	if (ping_if_due(r, now))
+		return -1;
+	wait = wait_ms(r, now);
+	if (!wait)
+		return 1;
+	ret = kc_client_next_frame(r->a.conn, wait, &f);
 	if (ret == -ETIMEDOUT)
-		return r->follow ? 0 : 1;
+		return 0;
 	if (ret) {
 		account_report(&r->a, ret, "receiving");
 		return -1;
 	}
-	if (f.type == KC_T_RECEIPT) {
-		on_receipt(&f.u.receipt);
+	if (f.type == KC_T_PONG)
 		return 0;
-	}
-	return on_deliver(r, &f.u.deliver);
+	if (f.type == KC_T_RECEIPT)
+		on_receipt(&f.u.receipt);
+	else if (f.type == KC_T_DELIVER)
+		ret = on_deliver(r, &f.u.deliver);
+	else
+		ret = unasked(f.type);
+	/* As before pings: the idle time starts when the event is done. */
+	r->last_event_ms = kc_mono_ms();
+	return ret;
 }
 
 /*
@@ -328,6 +386,7 @@ static int receive(struct receiver *r)
 {
 	int ret = 0;
 
+	r->last_event_ms = kc_mono_ms();
 	while (!ret && !done(r)) {
 		ret = step(r);
 		if (ret >= 0 && !kc_client_event_ready(r->a.conn) &&

@@ -3,13 +3,20 @@
  * kcourier send: one message (TEXT, or all of standard input), or one per
  * input line with --lines, sealed twice (PROTOCOL.md sections 4-5).
  *
- * Order of work, so that a crash can never reuse a sequence number:
+ * Order of work, so that a crash can never reuse a sequence number or a
+ * message counter:
  *   1. seal every message end to end (a SESSION_INIT first when the E2E
  *      session is new or due for rotation; its keys come from a fresh
- *      LOOKUP, checked against the pinned CA and the enc_sig);
+ *      LOOKUP, checked against the pinned CA and the enc_sig), and give
+ *      each its counter (lib/client/counter.h: the mark on disk covers
+ *      it before it is taken);
  *   2. save the E2E state (seq numbers now spent);
- *   3. open an agent session and send, up to WINDOW SENDs in flight,
+ *   3. open an agent session and send, up to WINDOW SENDs in flight and
+ *      none KC_COUNTER_SPAN or more above the oldest unacknowledged one,
  *      each ACK matched in order.
+ * The out-state lock, taken before step 1, is held to the end: it makes
+ * senders of one home take turns, and so keeps their counters apart.
+ * A SESSION_INIT goes with NO_RECEIPT: receipts are for messages.
  * Exit 0 only when every SEND got status OK.
  */
 #include <errno.h>
@@ -23,6 +30,7 @@
 #include "crypto/crypto.h"
 #include "io.h"
 #include "keyload.h"
+#include "client/counter.h"
 #include "client/outer.h"
 
 #define INPUT_MAX ((size_t)16 << 20)
@@ -36,8 +44,10 @@ static const char send_about[] =
 	"over one connection. Prints the msg_id (hex) of each message once the\n"
 	"agent has stored it.\n";
 
+/* What a resend would have to repeat exactly: msg_id, counter, inner. */
 struct outmsg {
 	uint8_t msg_id[KC_MSGID_LEN];
+	uint64_t counter;
 	uint8_t *inner;
 	size_t len;
 	bool is_init;
@@ -55,6 +65,7 @@ struct sender {
 	size_t n, cap;
 	struct kc_peer peer;
 	bool have_peer;
+	struct kc_counter counter;
 	struct kc_outer outer;
 };
 
@@ -102,22 +113,66 @@ static int read_input(struct sender *s)
 	return ret ? -1 : 0;
 }
 
+static void counter_error(const struct sender *s, int err)
+{
+	cli_err("%s/%s: %s", s->a.home.dir, KC_HOME_COUNTER,
+		err == -EBADMSG ? "damaged (see FILES in kcourier(1))" :
+				  strerror(-err));
+}
+
+/*
+ * The message counters, under the out-state lock that account_load_state
+ * took (lib/client/home.h): no other sender of this home runs meanwhile.
+ */
+static int open_counter(struct sender *s)
+{
+	int ret = kc_counter_open(&s->counter, &s->a.home);
+
+	if (ret)
+		counter_error(s, ret);
+	return ret ? -1 : 0;
+}
+
+/* Room for one more message; -ENOMEM when there is none. */
+static int grow(struct sender *s)
+{
+	size_t cap = s->cap ? 2 * s->cap : 16;
+	struct outmsg *m;
+
+	if (s->n < s->cap)
+		return 0;
+	m = reallocarray(s->m, cap, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	s->m = m;
+	s->cap = cap;
+	return 0;
+}
+
+/*
+ * A new message with its msg_id and counter, or NULL after a message. A
+ * message dropped later leaves its counter unused: a gap, which is fine.
+ */
 static struct outmsg *push(struct sender *s)
 {
 	struct outmsg *m;
+	uint64_t counter;
+	int ret;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-
-		m = reallocarray(s->m, cap, sizeof(*m));
-		if (!m)
-			return NULL;
-		s->m = m;
-		s->cap = cap;
+	ret = grow(s);
+	if (ret) {
+		cli_err("send: %s", strerror(-ret));
+		return NULL;
+	}
+	ret = kc_counter_take(&s->counter, &counter);
+	if (ret) {
+		counter_error(s, ret);
+		return NULL;
 	}
 	m = &s->m[s->n++];
 	memset(m, 0, sizeof(*m));
 	m->status = NO_ACK;
+	m->counter = counter;
 	kc_random(m->msg_id, sizeof(m->msg_id));
 	return m;
 }
@@ -132,15 +187,15 @@ static int start_session(struct sender *s)
 		return -1;
 	s->have_peer = true;
 	m = push(s);
-	ret = m ? kc_e2e_start(s->a.e2e, s->to, s->peer.enc_pub,
-			       kc_wall_ms(), &m->inner, &m->len) :
-		  -ENOMEM;
+	if (!m)
+		return -1;
+	ret = kc_e2e_start(s->a.e2e, s->to, s->peer.enc_pub, kc_wall_ms(),
+			   &m->inner, &m->len);
 	if (!ret) {
 		m->is_init = true;
 		return 0;
 	}
-	if (m)
-		s->n--;
+	s->n--;
 	cli_err("send: cannot start a session with '%s': %s", s->to,
 		strerror(-ret));
 	return -1;
@@ -155,12 +210,12 @@ static int seal_one(struct sender *s, const uint8_t *pt, size_t len)
 	    start_session(s))
 		return -1;
 	m = push(s);
-	ret = m ? kc_e2e_seal(s->a.e2e, s->to, pt, len, &m->inner, &m->len) :
-		  -ENOMEM;
+	if (!m)
+		return -1;
+	ret = kc_e2e_seal(s->a.e2e, s->to, pt, len, &m->inner, &m->len);
 	if (!ret)
 		return 0;
-	if (m)
-		s->n--;
+	s->n--;
 	cli_err("send: cannot seal the message: %s", strerror(-ret));
 	return -1;
 }
@@ -212,20 +267,38 @@ static int open_outer(struct sender *s)
 	return ret ? -1 : 0;
 }
 
-/* Pipelined: up to WINDOW SENDs ahead of their ACKs. */
+static int send_one(struct sender *s, struct outmsg *m)
+{
+	const struct kc_send_plain sp = {
+		.to = { (const uint8_t *)s->to, strlen(s->to) },
+		.msg_id = m->msg_id,
+		.counter = m->counter,
+		.flags = m->is_init ? KC_SEND_NO_RECEIPT : 0,
+		.inner = { m->inner, m->len },
+	};
+
+	return kc_outer_send(s->a.conn, &s->outer, &sp, &m->seq);
+}
+
+/* Another SEND may go out while ACKs acked.. are still owed. */
+static bool may_send(const struct sender *s, size_t sent, size_t acked)
+{
+	return sent < s->n && sent - acked < WINDOW &&
+	       kc_counter_in_span(s->m[acked].counter, s->m[sent].counter);
+}
+
+/*
+ * Pipelined: up to WINDOW SENDs ahead of their ACKs, and never one whose
+ * counter is KC_COUNTER_SPAN or more above the oldest unacknowledged.
+ */
 static int send_all(struct sender *s)
 {
 	size_t sent = 0, acked = 0;
-	struct outmsg *m;
 	int ret = 0;
 
 	while (!ret && acked < s->n) {
-		while (!ret && sent < s->n && sent - acked < WINDOW) {
-			m = &s->m[sent++];
-			ret = kc_outer_send(s->a.conn, &s->outer, s->to,
-					    m->msg_id, m->inner, m->len,
-					    &m->seq);
-		}
+		while (!ret && may_send(s, sent, acked))
+			ret = send_one(s, &s->m[sent++]);
 		if (!ret)
 			ret = kc_outer_await_ack(s->a.conn, &s->outer,
 						 s->m[acked].seq,
@@ -239,13 +312,34 @@ static int send_all(struct sender *s)
 }
 
 /*
+ * The first refusal is reported with its reason. REPLAY is reported for
+ * each message it answers: it says the message's counter is below what
+ * the agent still remembers, so the agent cannot tell whether it stored
+ * the message, and sending it again could only make a second copy.
+ */
+static void report_refusal(const struct sender *s, const struct outmsg *m,
+			   int failed)
+{
+	char hex[2 * KC_MSGID_LEN + 1], text[128];
+
+	if (m->status == KC_REPLAY) {
+		kc_hex(m->msg_id, KC_MSGID_LEN, hex);
+		cli_err("send to '%s': %s possibly delivered, not sent again",
+			s->to, hex);
+	} else if (m->status != NO_ACK && failed == 1) {
+		cli_err("send to '%s' refused: %s", s->to,
+			account_status_text(m->status, text, sizeof(text)));
+	}
+}
+
+/*
  * Prints the msg_id of every message the agent stored, also after a
  * failure part way. A SESSION_INIT that was refused or never answered
  * leaves a session the recipient may never have heard of: forget it.
  */
 static int report_acks(struct sender *s)
 {
-	char hex[2 * KC_MSGID_LEN + 1], text[128];
+	char hex[2 * KC_MSGID_LEN + 1];
 	bool init_lost = false;
 	int failed = 0;
 	size_t i;
@@ -254,10 +348,8 @@ static int report_acks(struct sender *s)
 		struct outmsg *m = &s->m[i];
 
 		failed += m->status != 0;
-		if (m->status && m->status != NO_ACK && failed == 1)
-			cli_err("send to '%s' refused: %s", s->to,
-				account_status_text(m->status, text,
-						    sizeof(text)));
+		if (m->status)
+			report_refusal(s, m, failed);
 		init_lost |= m->is_init && m->status;
 		if (m->status || m->is_init)
 			continue;
@@ -282,7 +374,7 @@ static int do_send(struct sender *s, const struct cli *cli)
 	if (read_input(s) ||
 	    account_open(&s->a, cli, s->pass_file,
 			 ACCOUNT_ID_KEY | ACCOUNT_ENC_KEY) ||
-	    account_load_state(&s->a, KC_HOME_STATE_OUT) ||
+	    account_load_state(&s->a, KC_HOME_STATE_OUT) || open_counter(s) ||
 	    account_connect(&s->a) || seal_all(s) ||
 	    account_save_state(&s->a) || open_outer(s))
 		return -1;
@@ -304,11 +396,14 @@ int cmd_send(void *ctx, int argc, char **argv)
 	size_t i;
 
 	memset(&s, 0, sizeof(s));
+	s.counter = KC_COUNTER_CLOSED;
 	if (!parse_send(argc, argv, &s, &ret))
 		return ret;
 	if (!do_send(&s, cli))
 		ret = 0;
 	kc_outer_close(&s.outer);
+	/* Closed before account_close lets go of the lock that covers it. */
+	kc_counter_close(&s.counter);
 	account_close(&s.a);
 	for (i = 0; i < s.n; i++)
 		free(s.m[i].inner);
