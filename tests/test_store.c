@@ -161,12 +161,13 @@ static int add_receipts(struct kc_store *st, unsigned int first,
 	return kc_store_receipts_add(st, r, n);
 }
 
+/* How many receipts sender has (the first MAX_SEEN of them kept in r). */
 static unsigned int receipts_of(struct kc_store *st, const char *sender,
 				struct seen_receipts *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (kc_store_receipts_walk(st, sender, collect_receipt, r))
-		return 0;
+	if (kc_store_receipts_walk(st, sender, collect_receipt, r) == -E2BIG)
+		return MAX_SEEN + 1;
 	return r->n;
 }
 

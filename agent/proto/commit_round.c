@@ -125,6 +125,10 @@ void kc_round_start(struct kc_committer *cm)
 	struct kc_log_write w;
 	int ret;
 
+	/* Everything waiting joins this round; what comes now, the next. */
+	cm->round_head = cm->wait_head;
+	cm->wait_head = NULL;
+	cm->wait_tail = &cm->wait_head;
 	cm->round_wall_ms = kc_wall_ms();
 	cm->ndues = 0;
 	ret = kc_msglog_batch_begin(cm->log, &cm->lb);

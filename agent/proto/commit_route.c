@@ -110,7 +110,6 @@ void kc_round_send_out(struct kc_committer *cm, bool durable)
 		kc_proto_worker_give_back(b, &cm->ring);
 	}
 	cm->round_head = NULL;
-	cm->round_tail = &cm->round_head;
 	if (durable && kc_msglog_reclaim(cm->log) > 0)
 		cm->stats.reclaims++;
 }

@@ -44,8 +44,8 @@ static bool take_incoming(struct kc_committer *cm,
 
 	pthread_mutex_lock(&cm->lock);
 	if (cm->in_head) {
-		*cm->round_tail = cm->in_head;
-		cm->round_tail = cm->in_tail;
+		*cm->wait_tail = cm->in_head;
+		cm->wait_tail = cm->in_tail;
 		cm->in_head = NULL;
 		cm->in_tail = &cm->in_head;
 	}
@@ -70,7 +70,7 @@ static void serve_loads(struct kc_committer *cm, struct kc_load_item *l)
 
 static bool idle(const struct kc_committer *cm)
 {
-	return !cm->writing && !cm->round_head;
+	return !cm->writing && !cm->wait_head;
 }
 
 /*
@@ -105,7 +105,7 @@ static void *committer_main(void *arg)
 		kc_ring_turn(&cm->ring, WAIT_S);
 		stopping = take_incoming(cm, &loads);
 		serve_loads(cm, loads);
-		if (!cm->writing && cm->round_head)
+		if (!cm->writing && cm->wait_head)
 			kc_round_start(cm);
 	}
 	/* Wake-ups to workers that were queued last go out now. */
@@ -126,7 +126,7 @@ int kc_committer_start(struct kc_proto *p, struct kc_loop *loop,
 	pthread_mutex_init(&cm->lock, NULL);
 	cm->in_tail = &cm->in_head;
 	cm->loads_tail = &cm->loads_head;
-	cm->round_tail = &cm->round_head;
+	cm->wait_tail = &cm->wait_head;
 	pthread_cond_init(&cm->start_cond, NULL);
 	kc_msglog_batch_init(&cm->lb);
 	ret = -pthread_create(&cm->thread, NULL, committer_main, cm);

@@ -36,8 +36,10 @@ struct kc_committer {
 	struct kc_load_item *loads_head, **loads_tail;
 	bool stopping;
 
+	/* Groups taken in, waiting for the next round. */
+	struct kc_commit *wait_head, **wait_tail;
 	/* The round in flight: its groups, records and receipts. */
-	struct kc_commit *round_head, **round_tail;
+	struct kc_commit *round_head;
 	struct kc_log_batch lb;
 	bool writing;
 	int write_err;

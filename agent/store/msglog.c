@@ -372,8 +372,9 @@ static void commit_batch(struct kc_msglog *log, struct kc_log_batch *b)
 void kc_msglog_batch_end(struct kc_msglog *log, struct kc_log_batch *b,
 			 int err)
 {
-	if (err)
-		fail_batch(log, b, err);
+	/* A batch that was never placed wrote nothing: no index to update. */
+	if (err || !b->placed)
+		fail_batch(log, b, err ? err : -EAGAIN);
 	else
 		commit_batch(log, b);
 	b->nmsgs = 0;

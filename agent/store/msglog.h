@@ -135,6 +135,7 @@ int kc_msglog_place(struct kc_msglog *log, struct kc_log_batch *b,
  * tombstoned ones leave them. Otherwise everything of the batch is undone;
  * -ENOSPC and -EAGAIN mean nothing of it was written, any other error
  * after kc_msglog_place makes the log fail (see the top of this file).
+ * An empty batch, which needs no write, ends with err 0 unplaced.
  */
 void kc_msglog_batch_end(struct kc_msglog *log, struct kc_log_batch *b,
 			 int err);
