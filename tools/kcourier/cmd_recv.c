@@ -13,7 +13,8 @@
  * A receiver that only waits would look dead to the agent, which closes
  * a connection whose first frame is late or that sends nothing for long
  * (PROTOCOL.md section 3): it sends a PING right after connecting and
- * then every PING_EVERY_MS, and takes the PONGs without a word.
+ * then every PING_EVERY_MS, and waits for its PONG there and then, so no
+ * answer is owed when it next asks for a sender's keys.
  */
 #include <errno.h>
 #include <signal.h>
@@ -290,21 +291,18 @@ static bool done(const struct receiver *r)
 	return (r->count && r->got >= r->count) || stop_requested;
 }
 
-static int unasked(uint8_t type)
-{
-	cli_err("receiving: the agent sent type 0x%02x unasked", type);
-	return -1;
-}
-
 static int ping_if_due(struct receiver *r, uint64_t now)
 {
-	struct kc_frame f = { .type = KC_T_PING };
+	struct kc_frame f = { .type = KC_T_PING }, pong;
 	int ret;
 
 	if (now < r->next_ping_ms)
 		return 0;
 	f.u.ping.nonce = ++r->pings;
-	ret = kc_client_send(r->a.conn, &f);
+	ret = kc_client_call(r->a.conn, &f, KC_T_PONG, KC_CLIENT_TIMEOUT_MS,
+			     &pong);
+	if (!ret && pong.u.ping.nonce != f.u.ping.nonce)
+		ret = -EPROTO;
 	if (ret) {
 		account_report(&r->a, ret, "cannot ping the agent");
 		return -1;
@@ -339,21 +337,17 @@ static int step(struct receiver *r)
 	wait = wait_ms(r, now);
 	if (!wait)
 		return 1;
-	ret = kc_client_next_frame(r->a.conn, wait, &f);
+	ret = kc_client_next_event(r->a.conn, wait, &f);
 	if (ret == -ETIMEDOUT)
 		return 0;
 	if (ret) {
 		account_report(&r->a, ret, "receiving");
 		return -1;
 	}
-	if (f.type == KC_T_PONG)
-		return 0;
 	if (f.type == KC_T_RECEIPT)
 		on_receipt(&f.u.receipt);
-	else if (f.type == KC_T_DELIVER)
-		ret = on_deliver(r, &f.u.deliver);
 	else
-		ret = unasked(f.type);
+		ret = on_deliver(r, &f.u.deliver);
 	/* As before pings: the idle time starts when the event is done. */
 	r->last_event_ms = kc_mono_ms();
 	return ret;
