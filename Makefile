@@ -175,6 +175,13 @@ $(BUILD)/bench/crypto-floor: $(FLOOR_OBJS) $(LIBS_CLIENT)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
+# The message log against a tuned SQLite queue, same batches (issue 12).
+$(BUILD)/obj/bench/store_bench.o: KC_CPPFLAGS += -Iagent
+$(BUILD)/bench/store-bench: $(BUILD)/obj/bench/store_bench.o $(AGENT_LIB) $(LIBS_AGENT)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
+
 # The crypto tiers side by side (issue 5): ops/s per tier, afalg/user.
 $(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBS_CLIENT)
 	$(call say,LD,$@)
@@ -286,7 +293,7 @@ fuzz:
 bench:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor $(BUILD)/bench/tier-bench
+	$(Q)$(MAKE) --no-print-directory all $(PEERS) $(BUILD)/bench/crypto-floor $(BUILD)/bench/tier-bench $(BUILD)/bench/store-bench
 	$(Q)bench/run-bench.sh $(BUILD)
 
 demo:
