@@ -128,6 +128,9 @@ static void after_turn(struct kc_worker *w)
 	struct kc_commit *next;
 
 	take_back_groups(pw);
+	/* Next turn's recipient checks see every change made before it. */
+	if (pw->reader)
+		kc_store_reader_sync(pw->reader);
 	if (kc_commit_empty(pw->batch))
 		return;
 	next = pw->spare ? pw->spare : kc_commit_new(pw);

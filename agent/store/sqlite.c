@@ -161,6 +161,7 @@ static int sqlite_set_max_bytes(struct kc_store *st, uint64_t max_bytes)
 struct sqlite_reader {
 	struct kc_store_reader base; /* first */
 	struct kc_store *conn;
+	int64_t data_version; /* the connection's view of the last change */
 };
 
 static int reader_client_live(struct kc_store_reader *r, const char *id)
@@ -168,6 +169,28 @@ static int reader_client_live(struct kc_store_reader *r, const char *id)
 	struct kc_store *conn = ((struct sqlite_reader *)r)->conn;
 
 	return kc_sqlite_dir_ops.client_live(conn, id);
+}
+
+/*
+ * PRAGMA data_version changes when another connection commits to the
+ * file: a write by the agent itself, `kcourierd token` or `revoke`.
+ */
+static int reader_changed(struct kc_store_reader *r)
+{
+	struct sqlite_reader *sr = (struct sqlite_reader *)r;
+	struct kc_sqlite *q = kc_sqlite_of(sr->conn);
+	sqlite3_stmt *s = kc_sqlite_stmt(q, ST_DATA_VERSION);
+	int64_t v;
+	int ret;
+
+	ret = kc_sqlite_err(sqlite3_step(s));
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (ret)
+		return ret;
+	ret = v != sr->data_version;
+	sr->data_version = v;
+	return ret;
 }
 
 static void reader_close(struct kc_store_reader *r)
@@ -178,6 +201,7 @@ static void reader_close(struct kc_store_reader *r)
 
 static const struct kc_store_reader_ops reader_ops = {
 	.client_live = reader_client_live,
+	.changed = reader_changed,
 	.close = reader_close,
 };
 
@@ -194,6 +218,7 @@ static int sqlite_reader_open(struct kc_store *st, struct kc_store_reader **out)
 		return ret;
 	}
 	r->base.ops = &reader_ops;
+	r->data_version = -1; /* so the first sync starts afresh */
 	*out = &r->base;
 	return 0;
 }

@@ -31,6 +31,7 @@ enum sqlite_stmt {
 	ST_RECEIPT_LIST,
 	ST_RECEIPT_DEL,
 	ST_PRUNE_TOKENS,
+	ST_DATA_VERSION,
 	ST_COUNT
 };
 

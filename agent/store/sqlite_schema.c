@@ -91,6 +91,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " WHERE sender = ?1 ORDER BY id",
 	[ST_RECEIPT_DEL] = "DELETE FROM receipts WHERE id = ?1",
 	[ST_PRUNE_TOKENS] = "DELETE FROM tokens WHERE expires_ms < ?1",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /* Version 1 messages were acknowledged: version 2 keeps them or stops. */

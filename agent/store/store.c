@@ -116,7 +116,21 @@ int kc_store_reader_open(struct kc_store *st, struct kc_store_reader **out)
 
 int kc_store_reader_client_live(struct kc_store_reader *r, const char *id)
 {
-	return r->ops->client_live(r, id);
+	int ret = kc_live_cache_get(&r->live, id);
+
+	if (ret != 1)
+		return ret;
+	ret = r->ops->client_live(r, id);
+	if (ret == 0 || ret == -ENOENT)
+		kc_live_cache_put(&r->live, id, ret);
+	return ret;
+}
+
+void kc_store_reader_sync(struct kc_store_reader *r)
+{
+	/* An error leaves nothing to trust: ask the directory again. */
+	if (r->ops->changed(r))
+		kc_live_cache_clear(&r->live);
 }
 
 void kc_store_reader_close(struct kc_store_reader *r)

@@ -176,8 +176,13 @@ int kc_store_prune(struct kc_store *st, int64_t now_ms);
  * kc_store_reader_close before st.
  */
 int kc_store_reader_open(struct kc_store *st, struct kc_store_reader **out);
-/* As kc_store_client_live. */
+/*
+ * As kc_store_client_live, from memory when the reader asked about id
+ * since the directory last changed (live_cache.h).
+ */
 int kc_store_reader_client_live(struct kc_store_reader *r, const char *id);
+/* Once per loop turn: forgets the answers if the directory changed. */
+void kc_store_reader_sync(struct kc_store_reader *r);
 /* NULL is ok. */
 void kc_store_reader_close(struct kc_store_reader *r);
 

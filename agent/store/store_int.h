@@ -13,6 +13,7 @@
 #ifndef KC_STORE_INT_H
 #define KC_STORE_INT_H
 
+#include "store/live_cache.h"
 #include "store/store.h"
 
 struct kc_store_ops;
@@ -24,6 +25,7 @@ struct kc_store {
 
 struct kc_store_reader {
 	const struct kc_store_reader_ops *ops;
+	struct kc_live_cache live; /* answers since the last change */
 };
 
 struct kc_store_dir_ops {
@@ -63,6 +65,8 @@ struct kc_store_ops {
 
 struct kc_store_reader_ops {
 	int (*client_live)(struct kc_store_reader *r, const char *id);
+	/* Whether the directory changed since the last call: 1, 0, -errno. */
+	int (*changed)(struct kc_store_reader *r);
 	void (*close)(struct kc_store_reader *r);
 };
 
