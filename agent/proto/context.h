@@ -83,7 +83,6 @@ struct kc_proto_worker {
 
 struct kc_peer {
 	bool authed;		/* c->id is a registered, unrevoked client */
-	bool register_used;	/* register-only: its one REGISTER was made */
 	bool in_presence;	/* registered with the router */
 	bool catching_up;	/* the stored queue is not fully loaded yet */
 	int64_t delivered_upto; /* highest seq sent as DELIVER */
