@@ -192,6 +192,7 @@ static int make_shared(struct run *r)
 
 	pthread_mutex_init(&r->d.proto.store_lock, NULL);
 	atomic_init(&r->d.loop.conns.nconns, 0);
+	atomic_init(&r->d.proto.bad_keys, 0);
 	ret = kc_sid_set_create(&r->d.proto.sids);
 	if (!ret)
 		ret = kc_router_create(&r->d.proto.router);
@@ -351,15 +352,19 @@ static void block_signals(sigset_t *set)
 
 /*
  * What an operator asks with SIGUSR1 (and gets once more at stop): which
- * record layer the connections so far ended up on.
+ * record layer the connections so far ended up on, and how many
+ * OPEN_SESSIONs carried a key that did not unwrap (answered SESSION all
+ * the same, so only this count tells a broken client or a probe).
  */
-static void log_stats(void)
+static void log_stats(struct run *r)
 {
 	unsigned long on, off;
 
 	kc_ktls_stats(&on, &off);
 	kc_log("stats: record layer of connections so far: kTLS %lu, GnuTLS %lu",
 	       on, off);
+	kc_log("stats: OPEN_SESSION keys that did not unwrap so far: %lu",
+	       atomic_load(&r->d.proto.bad_keys));
 }
 
 static int run_agent(const struct run_opts *o, struct run *r)
@@ -379,10 +384,10 @@ static int run_agent(const struct run_opts *o, struct run *r)
 		return 1;
 	log_listening(r);
 	while ((sig = wait_for_signal(&set)) == SIGUSR1)
-		log_stats();
+		log_stats(r);
 	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");
 	stop_workers(r);
-	log_stats();
+	log_stats(r);
 	kc_log("stopped");
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,8 @@ struct kc_proto {
 
 	struct kc_sid_set *sids;
 	struct kc_router *router;
+	/* OPEN_SESSION keys that did not unwrap (sessions.h), for stats. */
+	atomic_ulong bad_keys;
 };
 
 struct kc_proto_worker {

@@ -55,10 +55,8 @@ static const char *open_error_text(enum kc_status status)
 	switch (status) {
 	case KC_EXISTS:
 		return "session id in use";
-	case KC_BAD_REQUEST:
-		return "wrapped key does not unwrap to 32 bytes";
 	case KC_TRY_LATER:
-		return "too many sessions on this connection";
+		return "no room for another session";
 	default:
 		return "internal error";
 	}
