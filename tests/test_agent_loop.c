@@ -926,6 +926,92 @@ TUNED_TEST(handshake_timeout)
 	kc_client_close(c);
 }
 
+/* A TCP connection on the agent's port (addr is "127.0.0.1:PORT"). */
+static int tcp_connect(const char *addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	sin.sin_port = htons((uint16_t)atoi(strrchr(addr, ':') + 1));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* True once the peer ends the connection (EOF or reset) within 20 s. */
+static bool tcp_closed(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char b;
+
+	if (poll(&pfd, 1, TEST_WAIT_MS) != 1)
+		return false;
+	return read(fd, &b, 1) <= 0;
+}
+
+/* Not even a ClientHello: closed handshake_timeout after accept. */
+TUNED_TEST(handshake_timeout_before_tls)
+{
+	int fd = tcp_connect(self->a.addr);
+
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(tcp_closed(fd));
+	close(fd);
+}
+
+/*
+ * The deadline is the first whole frame, not the handshake's end nor the
+ * first byte: part of a frame does not stop it.
+ */
+TUNED_TEST(handshake_timeout_part_of_a_frame)
+{
+	static const uint8_t part[] = { 0, 0, 0 };
+	struct kc_client *c;
+
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, tc_send_raw(c, part, sizeof(part)));
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+}
+
+#define IDLE_TIMEOUT_S 3
+
+/*
+ * idle_timeout counts bytes received, not frames: a PING sent a byte a
+ * second keeps the connection open well past it, silence then ends it.
+ */
+TUNED_TEST(idle_timeout)
+{
+	static const uint8_t ping[] = { 0, 0, 0, 9, KC_T_PING, 0, 0, 0,
+					0,  0, 0, 0, 7 };
+	struct kc_frame ans;
+	struct kc_client *c;
+	char secs[16];
+
+	snprintf(secs, sizeof(secs), "%d", IDLE_TIMEOUT_S);
+	ASSERT_EQ(0, agent_proc_stop(&self->a));
+	ASSERT_EQ(0, agent_proc_config(&self->a, "idle_timeout", secs));
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, tc_ping(c, 1)); /* the first frame */
+	for (size_t i = 0; i < IDLE_TIMEOUT_S + 2; i++) {
+		sleep(1);
+		ASSERT_EQ(0, tc_send_raw(c, &ping[i], 1));
+	}
+	ASSERT_EQ(0, tc_send_raw(c, &ping[IDLE_TIMEOUT_S + 2],
+				 sizeof(ping) - IDLE_TIMEOUT_S - 2));
+	ASSERT_EQ(0, kc_client_await(c, KC_T_PONG, TEST_WAIT_MS, &ans));
+	EXPECT_EQ(7, ans.u.ping.nonce);
+	EXPECT_TRUE(tc_closed(c));
+	kc_client_close(c);
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "idle timeout"));
+}
+
 /* A session ends ttl_s after SESSION: then UNKNOWN_SESSION. */
 TUNED_TEST(session_expires)
 {
