@@ -158,8 +158,8 @@ TEST_F_TIMEOUT(auth, register_then_close, 120)
 
 	ASSERT_EQ(0, agent_proc_token(&self->a, token));
 	EXPECT_EQ(0, ti_register(&self->a, &self->alice, token, &status));
-	EXPECT_EQ(-EREMOTEIO, ti_register(&self->a, &self->alice, token,
-					  &status));
+	EXPECT_EQ(-EREMOTEIO,
+		  ti_register(&self->a, &self->alice, token, &status));
 	EXPECT_EQ(KC_BAD_TOKEN, status);
 }
 
@@ -194,8 +194,8 @@ TEST_F_TIMEOUT(auth, unauthenticated_bad_frames, 120)
 	EXPECT_EQ(0, unauthenticated_raw(&self->a, short_register,
 					 sizeof(short_register), &status));
 	EXPECT_EQ(KC_BAD_FRAME, status);
-	EXPECT_EQ(0, unauthenticated_raw(&self->a, len0, sizeof(len0),
-					 &status));
+	EXPECT_EQ(0,
+		  unauthenticated_raw(&self->a, len0, sizeof(len0), &status));
 	EXPECT_EQ(KC_BAD_FRAME, status);
 }
 

@@ -987,8 +987,9 @@ TUNED_TEST(handshake_timeout_part_of_a_frame)
  */
 TUNED_TEST(idle_timeout)
 {
-	static const uint8_t ping[] = { 0, 0, 0, 9, KC_T_PING, 0, 0, 0,
-					0,  0, 0, 0, 7 };
+	static const uint8_t ping[] = {
+		0, 0, 0, 9, KC_T_PING, 0, 0, 0, 0, 0, 0, 0, 7,
+	};
 	struct kc_frame ans;
 	struct kc_client *c;
 	char secs[16];

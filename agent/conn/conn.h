@@ -105,7 +105,8 @@ struct kc_conn {
 	uint8_t ktls; /* enum kc_ktls_mode: who has the record layer */
 
 	bool got_frame; /* first frame seen: handshake deadline over */
-	uint32_t frame_limit; /* longest frame len taken (set_frame_limit) */
+	/* The longest frame len taken (kc_conn_set_frame_limit). */
+	uint32_t frame_limit;
 	/* The certificate's client id once on_open took it; "" otherwise. */
 	char id[KC_TLS_ID_SIZE];
 
