@@ -88,7 +88,7 @@ struct kc_conn_events {
 
 /* What the connections of every worker share; only nconns changes. */
 struct kc_conn_shared {
-	/* max_connections, max_frame, handshake and idle timeouts */
+	/* max_connections, handshake and idle timeouts */
 	const struct kc_agent_config *cfg;
 	struct kc_tls_server *tls;
 	atomic_uint nconns;

@@ -177,7 +177,7 @@ static bool read_plaintext(struct kc_conn *c)
 	}
 }
 
-/* Returns true when plaintext is left in the engine for lack of room. */
+/* Returns true when `in` filled up: the engine may hold more. */
 static bool pump_tls(struct kc_conn *c)
 {
 	bool full = false;
