@@ -237,6 +237,7 @@ static int make_shared(struct run *r)
 
 	pthread_mutex_init(&r->d.proto.store_lock, NULL);
 	atomic_init(&r->d.loop.conns.nconns, 0);
+	atomic_init(&r->d.proto.bad_keys, 0);
 	ret = kc_sid_set_create(&r->d.proto.sids);
 	if (!ret)
 		ret = kc_router_create(&r->d.proto.router);
@@ -408,7 +409,9 @@ static void block_signals(sigset_t *set)
 
 /*
  * What an operator asks with SIGUSR1 (and gets once more at stop): which
- * record layer the connections so far ended up on.
+ * record layer the connections so far ended up on, and how many
+ * OPEN_SESSIONs carried a key that did not unwrap (answered SESSION all
+ * the same, so only this count tells a broken client or a probe).
  */
 static void log_stats(struct run *r)
 {
@@ -418,6 +421,8 @@ static void log_stats(struct run *r)
 	kc_ktls_stats(&on, &off);
 	kc_log("stats: record layer of connections so far: kTLS %lu, GnuTLS %lu",
 	       on, off);
+	kc_log("stats: OPEN_SESSION keys that did not unwrap so far: %lu",
+	       atomic_load(&r->d.proto.bad_keys));
 	if (!r->d.proto.committer)
 		return;
 	kc_committer_stats(r->d.proto.committer, &cs);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Who may talk to a running kcourierd (PROTOCOL.md section 3): tokens that
- * have expired, client certificates from another CA, an independent TLS
- * client (gnutls-cli) with a certificate and ALPN, and the session keys'
- * life in the keyring from OPEN_SESSION to the connection's end.
+ * have expired, client certificates from another CA, a connection without
+ * a certificate (one REGISTER, frames of 16 KiB at most, one answer and
+ * then the close), an independent TLS client (gnutls-cli) with a
+ * certificate and ALPN, and the session keys' life in the keyring from
+ * OPEN_SESSION to the connection's end.
  *
  * Each test runs the real agent binary on loopback (tests/lib/agent_proc).
  */
@@ -117,6 +119,140 @@ TEST_F_TIMEOUT(auth, certificate_from_another_ca, 180)
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
 	EXPECT_EQ(0, tc_ping(c, 7));
 	kc_client_close(c);
+}
+
+/*
+ * Without a certificate (section 3): one ERROR, then nothing but the
+ * close, whatever was sent behind the first frame.
+ */
+static int answer_then_close(struct kc_client *c, int *status)
+{
+	int ret = tc_await_error(c, status);
+
+	if (!ret && !tc_closed(c))
+		ret = -EISCONN;
+	return ret;
+}
+
+/* Raw bytes on a new connection without a certificate: the one ERROR. */
+static int unauthenticated_raw(const struct agent_proc *a, const void *p,
+			       size_t len, int *status)
+{
+	struct kc_client *c;
+	int ret = ti_connect(a, NULL, &c);
+
+	if (ret)
+		return ret;
+	ret = tc_send_raw(c, p, len);
+	if (!ret)
+		ret = answer_then_close(c, status);
+	kc_client_close(c);
+	return ret;
+}
+
+/* REGISTERED or ERROR, the connection ends after it (ti_register checks). */
+TEST_F_TIMEOUT(auth, register_then_close, 120)
+{
+	char token[65];
+	int status = -1;
+
+	ASSERT_EQ(0, agent_proc_token(&self->a, token));
+	EXPECT_EQ(0, ti_register(&self->a, &self->alice, token, &status));
+	EXPECT_EQ(-EREMOTEIO,
+		  ti_register(&self->a, &self->alice, token, &status));
+	EXPECT_EQ(KC_BAD_TOKEN, status);
+}
+
+/* Only the first of two requests is answered: REGISTER, PING behind it. */
+TEST_F_TIMEOUT(auth, unauthenticated_one_answer, 120)
+{
+	struct kc_frame reg, ping = { .type = KC_T_PING };
+	struct kc_client *c;
+	int status = -1;
+
+	ASSERT_EQ(0, ti_connect(&self->a, NULL, &c));
+	ti_register_frame(&self->alice, "no-such-token", &reg);
+	ASSERT_EQ(0, kc_client_send(c, &reg));
+	ASSERT_EQ(0, kc_client_send(c, &ping));
+	EXPECT_EQ(0, answer_then_close(c, &status));
+	EXPECT_EQ(KC_BAD_TOKEN, status);
+	kc_client_close(c);
+}
+
+/* Unknown types are UNAUTHORIZED too; a bad REGISTER body BAD_FRAME. */
+TEST_F_TIMEOUT(auth, unauthenticated_bad_frames, 120)
+{
+	static const uint8_t odd_type[] = { 0, 0, 0, 2, 0x7e, 0 };
+	static const uint8_t short_register[] = { 0, 0, 0, 3, KC_T_REGISTER,
+						  0, 9 };
+	static const uint8_t len0[] = { 0, 0, 0, 0, KC_T_REGISTER };
+	int status = -1;
+
+	EXPECT_EQ(0, unauthenticated_raw(&self->a, odd_type, sizeof(odd_type),
+					 &status));
+	EXPECT_EQ(KC_UNAUTHORIZED, status);
+	EXPECT_EQ(0, unauthenticated_raw(&self->a, short_register,
+					 sizeof(short_register), &status));
+	EXPECT_EQ(KC_BAD_FRAME, status);
+	EXPECT_EQ(0,
+		  unauthenticated_raw(&self->a, len0, sizeof(len0), &status));
+	EXPECT_EQ(KC_BAD_FRAME, status);
+}
+
+#define UNAUTH_MAX 16384
+
+/* A REGISTER frame of len bytes after the len field: the body all zero. */
+static uint8_t *register_of_len(uint32_t len, size_t *total)
+{
+	uint8_t *f = calloc(1, 4 + (size_t)len);
+
+	if (!f)
+		return NULL;
+	f[0] = (uint8_t)(len >> 24);
+	f[1] = (uint8_t)(len >> 16);
+	f[2] = (uint8_t)(len >> 8);
+	f[3] = (uint8_t)len;
+	f[4] = KC_T_REGISTER;
+	*total = 4 + (size_t)len;
+	return f;
+}
+
+/*
+ * Before authentication len may be 16,384 at most: 16,384 is framing
+ * (its zero body then fails to decode), one more is TOO_LARGE on the
+ * len alone, so the answer comes though no body is ever sent.
+ */
+TEST_F_TIMEOUT(auth, unauthenticated_frame_limit, 120)
+{
+	size_t total;
+	uint8_t *f = register_of_len(UNAUTH_MAX, &total);
+	int status = -1;
+
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(0, unauthenticated_raw(&self->a, f, total, &status));
+	EXPECT_EQ(KC_BAD_FRAME, status);
+	free(f);
+	f = register_of_len(UNAUTH_MAX + 1, &total);
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(0, unauthenticated_raw(&self->a, f, 5, &status));
+	EXPECT_EQ(KC_TOO_LARGE, status);
+	free(f);
+}
+
+/*
+ * A frame within max_frame but above the limit before authentication,
+ * body and all at once: TOO_LARGE all the same, however much follows.
+ */
+TEST_F_TIMEOUT(auth, unauthenticated_large_frame_sent_whole, 120)
+{
+	size_t total;
+	uint8_t *f = register_of_len(1024 * 1024 - 1, &total);
+	int status = -1;
+
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(0, unauthenticated_raw(&self->a, f, total, &status));
+	EXPECT_EQ(KC_TOO_LARGE, status);
+	free(f);
 }
 
 /* PEM files for gnutls-cli: alice's certificate and key, the agent's CA. */

@@ -611,12 +611,33 @@ static void check_stats_line(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, agent_proc_record_layers(a, &on, &off));
 	TH_LOG("kTLS %lu, GnuTLS %lu", on, off);
 	if (have) {
-		EXPECT_LE(2, on); /* the REGISTER connection and alice's */
+		EXPECT_LE(2, on); /* one without a certificate, and alice's */
 		EXPECT_EQ(0, off);
 	} else {
 		EXPECT_EQ(0, on);
 		EXPECT_LE(2, off);
 	}
+}
+
+#define UNREGISTERED_LINE "connection (unregistered): "
+
+/*
+ * A connection without a certificate gets its record layer like any
+ * other. The REGISTER of the setup may not show it: the agent closes
+ * that connection after the answer, which can come before the switch.
+ * One that sends nothing stays open long enough (handshake_timeout).
+ */
+static bool unregistered_decided(const struct agent_proc *a)
+{
+	struct kc_client *c;
+	int i;
+
+	if (ti_connect(a, NULL, &c))
+		return false;
+	for (i = 0; i < 500 && !agent_proc_log_has(a, UNREGISTERED_LINE); i++)
+		usleep(10000);
+	kc_client_close(c);
+	return agent_proc_log_has(a, UNREGISTERED_LINE);
 }
 
 /*
@@ -632,6 +653,7 @@ TEST_F_TIMEOUT(daemon, record_layer_and_close_notify, 300)
 	uint8_t b;
 	int i, status;
 
+	EXPECT_TRUE(unregistered_decided(&self->a));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &self->c1));
 	EXPECT_EQ(have, kc_tls_client_ktls(kc_client_tls(self->c1)));
 	for (i = 0; i < 20; i++)
@@ -652,8 +674,6 @@ TEST_F_TIMEOUT(daemon, record_layer_and_close_notify, 300)
 	EXPECT_EQ(0, kill(self->a.pid, 0));
 	ASSERT_EQ(0, agent_proc_stop(&self->a));
 	EXPECT_TRUE(agent_proc_log_has(&self->a, mode_line()));
-	/* REGISTER came without a certificate, on its own connection. */
-	EXPECT_TRUE(agent_proc_log_has(&self->a, "connection (unregistered): "));
 	/* The registering client's close_notify was taken as such. */
 	EXPECT_FALSE(agent_proc_log_has(&self->a, "Input/output error"));
 	EXPECT_FALSE(agent_proc_log_has(&self->a, "unexpected record"));

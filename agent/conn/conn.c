@@ -102,6 +102,25 @@ static void slot_free(struct kc_conn_table *t, struct kc_conn *c)
 	t->free_slots[t->nfree++] = slot;
 }
 
+/*
+ * Ciphertext the engine may queue: what `in` may hold, and at least one
+ * recv buffer or kTLS record, so a completion fits into a drained engine.
+ */
+static size_t engine_cap(const struct kc_conn *c)
+{
+	size_t chunk = c->t->s.bufs->buf_size;
+
+	if (chunk < KC_TLS_RECORD_MAX)
+		chunk = KC_TLS_RECORD_MAX;
+	return kc_conn_in_cap(c) > chunk ? kc_conn_in_cap(c) : chunk;
+}
+
+void kc_conn_set_frame_limit(struct kc_conn *c, uint32_t limit)
+{
+	c->frame_limit = limit;
+	kc_tls_set_in_max(c->tls, engine_cap(c));
+}
+
 static void conn_setup(struct kc_conn *c, struct kc_conn_table *t, int fd)
 {
 	int one = 1;
@@ -111,6 +130,8 @@ static void conn_setup(struct kc_conn *c, struct kc_conn_table *t, int fd)
 	c->t = t;
 	c->accepted_ms = kc_conn_now_ms(c);
 	c->last_rx_ms = c->accepted_ms;
+	/* Only the handshake until on_open sets a limit: one record's worth. */
+	kc_conn_set_frame_limit(c, 0);
 	/* Frames are small and answered at once: do not wait for Nagle. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }

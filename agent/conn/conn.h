@@ -63,12 +63,16 @@ enum kc_conn_state {
 	KC_CONN_CLOSING,
 };
 
+/* A frame's u32 len, in front of the len bytes it counts. */
+#define KC_FRAME_LEN_FIELD 4
 
 /*
  * What the layer above hears, each on the connection's own worker:
  *   on_open      handshake done; id is the client certificate's id, or
  *                NULL without a certificate (register-only). Not 0: the
- *                peer is refused (ERROR UNAUTHORIZED, then close).
+ *                peer is refused (ERROR UNAUTHORIZED, then close). On 0
+ *                it sets the frame limit (kc_conn_set_frame_limit):
+ *                until then no frame fits.
  *   on_frame     one whole frame as delimited by kc_frame_peek.
  *   on_writable  an OPEN connection's backlog is low at a flush: room to
  *                queue more (a stored queue's next chunk, say).
@@ -86,7 +90,7 @@ struct kc_conn_events {
 
 /* What the connections of every worker share; only nconns changes. */
 struct kc_conn_shared {
-	/* max_connections, max_frame, handshake and idle timeouts */
+	/* max_connections, handshake and idle timeouts */
 	const struct kc_agent_config *cfg;
 	struct kc_tls_server *tls;
 	atomic_uint nconns;
@@ -103,6 +107,8 @@ struct kc_conn {
 	uint8_t ktls; /* enum kc_ktls_mode: who has the record layer */
 
 	bool got_frame; /* first frame seen: handshake deadline over */
+	/* The longest frame len taken (kc_conn_set_frame_limit). */
+	uint32_t frame_limit;
 	/* The certificate's client id once on_open took it; "" otherwise. */
 	char id[KC_TLS_ID_SIZE];
 
@@ -194,6 +200,17 @@ void kc_conn_finish(struct kc_conn *c);
 void kc_conn_peer_done(struct kc_conn *c, bool eof);
 /* Deadlines, and on_tick while OPEN, once per tick. */
 void kc_conn_tick(struct kc_conn *c, uint64_t now_ms);
+/*
+ * The longest frame len c takes, set by the layer above (on_open): until
+ * then no frame fits. It also bounds what c buffers of the peer's input:
+ * one whole frame of plaintext (kc_conn_in_cap), and about as much
+ * ciphertext in the TLS engine (conn_in.c).
+ */
+void kc_conn_set_frame_limit(struct kc_conn *c, uint32_t limit);
+static inline size_t kc_conn_in_cap(const struct kc_conn *c)
+{
+	return (size_t)c->frame_limit + KC_FRAME_LEN_FIELD;
+}
 /* Frees the slot once the kernel holds nothing of the connection. */
 void kc_conn_maybe_free(struct kc_conn *c);
 static inline bool kc_conn_live(const struct kc_conn *c)

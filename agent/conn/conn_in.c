@@ -2,6 +2,14 @@
 /*
  * Connection input: multishot recv into provided buffers, the TLS
  * handshake and record layer, frame assembly (PROTOCOL.md sections 3-4).
+ *
+ * What a peer can make the agent hold is bounded by the connection's
+ * frame limit: `in` takes plaintext only up to one whole frame of that
+ * limit (its len field included), so the frame at its head can always be
+ * judged (cut, or refused on len alone); the TLS engine queues at most
+ * that much ciphertext too (never less than one recv buffer). When a
+ * completion would pass the engine's cap, what it holds is handled at
+ * once, frames included, instead of buffering more.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,16 +23,23 @@
 /* Plaintext is read out of the TLS engine this much at a time. */
 #define READ_CHUNK (16u * 1024)
 
-/* Ciphertext out of the engine into `in` (or the handshake forward). */
-static void pump_tls(struct kc_conn *c);
-
+/*
+ * Received bytes (ciphertext, or plaintext once kTLS has the record
+ * layer) into the TLS engine for step 2; at once when they would pass
+ * the engine's cap.
+ */
 static void feed(struct kc_conn *c, const uint8_t *p, size_t len)
 {
-	int ret = kc_tls_feed(c->tls, p, len);
+	int ret;
 
-	/* Over the engine's input cap: move plaintext out, then retry. */
+	c->last_rx_ms = kc_conn_now_ms(c);
+	/* DRAINING and LINGER read only to see the peer's EOF. */
+	if (!kc_conn_live(c))
+		return;
+	ret = kc_tls_feed(c->tls, p, len);
+	/* Over the engine's cap: handle what it holds, then retry. */
 	if (ret == -ENOBUFS) {
-		pump_tls(c);
+		kc_conn_process(c);
 		if (!kc_conn_live(c))
 			return;
 		ret = kc_tls_feed(c->tls, p, len);
@@ -36,17 +51,9 @@ static void feed(struct kc_conn *c, const uint8_t *p, size_t len)
 	kc_conn_mark_dirty(c);
 }
 
-static void on_data(struct kc_conn *c, const uint8_t *p, size_t len)
-{
-	c->last_rx_ms = kc_conn_now_ms(c);
-	/* DRAINING and LINGER read only to see the peer's EOF. */
-	if (kc_conn_live(c))
-		feed(c, p, len);
-}
-
 static void on_recv_end(struct kc_conn *c, int res)
 {
-	if (kc_conn_ktls_recv_end(c, res))
+	if (kc_conn_ktls_recv_end(c, res, feed))
 		return;
 	/*
 	 * EOF or a reset: the peer is done; neither is worth a log line.
@@ -60,15 +67,17 @@ static void on_recv_end(struct kc_conn *c, int res)
 
 void kc_conn_on_recv(struct kc_conn *c, int res, uint32_t flags)
 {
+	/* Feeding may handle frames, and a failure then may free c's slot. */
+	struct kc_bufring *bufs = c->t->s.bufs;
+
 	if (!(flags & IORING_CQE_F_MORE))
 		c->recv_armed = false;
 	if (flags & IORING_CQE_F_BUFFER) {
 		uint16_t bid = kc_bufring_cqe_bid(flags);
 
 		if (res > 0)
-			on_data(c, kc_bufring_data(c->t->s.bufs, bid),
-				(size_t)res);
-		kc_bufring_put(c->t->s.bufs, bid);
+			feed(c, kc_bufring_data(bufs, bid), (size_t)res);
+		kc_bufring_put(bufs, bid);
 	}
 	/* Out of buffers is flow control: the turn returns them, re-arm. */
 	if (res > 0 || res == -ENOBUFS || res == -EAGAIN || res == -EINTR) {
@@ -129,38 +138,56 @@ static void handshake(struct kc_conn *c)
 	handshake_done(c);
 }
 
-static void read_plaintext(struct kc_conn *c)
+/* What fits into `in` now, at most one READ_CHUNK. */
+static size_t in_room(const struct kc_conn *c)
+{
+	size_t have = kc_bytebuf_size(&c->in), room;
+
+	if (have >= kc_conn_in_cap(c))
+		return 0;
+	room = kc_conn_in_cap(c) - have;
+	return room < READ_CHUNK ? room : READ_CHUNK;
+}
+
+/* Returns true when it stopped because `in` is full: frames first. */
+static bool read_plaintext(struct kc_conn *c)
 {
 	for (;;) {
-		uint8_t *dst = kc_bytebuf_reserve(&c->in, READ_CHUNK);
+		size_t room = in_room(c);
+		uint8_t *dst;
 		ssize_t n;
 
+		if (!room)
+			return true;
+		dst = kc_bytebuf_reserve(&c->in, room);
 		if (!dst) {
 			kc_conn_fail(c, "out of memory");
-			return;
+			return false;
 		}
-		n = kc_tls_read(c->tls, dst, READ_CHUNK);
+		n = kc_tls_read(c->tls, dst, room);
 		if (n > 0) {
 			kc_bytebuf_commit(&c->in, (size_t)n);
 			continue;
 		}
-		if (n == -EAGAIN)
-			return;
 		if (n == 0)
 			c->peer_done = true; /* close_notify */
-		else
+		else if (n != -EAGAIN)
 			kc_conn_fail(c, kc_tls_reason(c->tls));
-		return;
+		return false;
 	}
 }
 
-static void pump_tls(struct kc_conn *c)
+/* Returns true when `in` filled up: the engine may hold more. */
+static bool pump_tls(struct kc_conn *c)
 {
+	bool full = false;
+
 	if (c->state == KC_CONN_HANDSHAKE)
 		handshake(c);
 	if (c->state == KC_CONN_OPEN)
-		read_plaintext(c);
+		full = read_plaintext(c);
 	kc_conn_mark_flush(c);
+	return full;
 }
 
 /* A negated protocol status back as the status itself. */
@@ -171,24 +198,21 @@ static enum kc_status status_of(long negated)
 
 static const char *frame_error_text(long err)
 {
-	return err == -KC_TOO_LARGE ? "frame above max_frame"
+	return err == -KC_TOO_LARGE ? "frame above the connection's limit"
 				    : "frame length 0";
 }
 
-void kc_conn_process(struct kc_conn *c)
+/* Every whole frame in `in` to on_frame, while the connection is open. */
+static void cut_frames(struct kc_conn *c)
 {
-	if (!kc_conn_live(c))
-		return;
-	pump_tls(c);
 	while (c->state == KC_CONN_OPEN) {
 		long n = kc_frame_peek(kc_bytebuf_data(&c->in),
-				       kc_bytebuf_size(&c->in),
-				       c->t->s.shared->cfg->max_frame);
+				       kc_bytebuf_size(&c->in), c->frame_limit);
 
 		if (n == 0)
 			break;
 		if (n < 0) {
-			/* Framing is lost: answer, then close (section 4). */
+			/* Framing is lost: answer, then close (section 3). */
 			kc_conn_error(c, status_of(n), frame_error_text(n));
 			kc_conn_finish(c);
 			break;
@@ -197,6 +221,19 @@ void kc_conn_process(struct kc_conn *c)
 		kc_conn_ev(c)->on_frame(c, kc_bytebuf_data(&c->in), (size_t)n);
 		kc_bytebuf_consume(&c->in, (size_t)n);
 	}
+}
+
+void kc_conn_process(struct kc_conn *c)
+{
+	bool full;
+
+	if (!kc_conn_live(c))
+		return;
+	/* A full `in` always holds a frame to cut or refuse: progress. */
+	do {
+		full = pump_tls(c);
+		cut_frames(c);
+	} while (full && c->state == KC_CONN_OPEN);
 	/* Every whole frame before the peer's end is handled: now close. */
 	if (c->peer_done && c->state == KC_CONN_HANDSHAKE)
 		kc_conn_fail(c, NULL);

@@ -14,7 +14,7 @@
 #include "tls/ktls.h"
 
 /* A control record is two bytes (an alert) or one handshake message. */
-#define CONTROL_MAX (16u * 1024)
+#define CONTROL_MAX KC_TLS_RECORD_MAX
 
 static const char *peer_name(const struct kc_conn *c)
 {
@@ -95,15 +95,13 @@ static void on_alert(struct kc_conn *c, const uint8_t *p, ssize_t n)
 }
 
 static void on_control(struct kc_conn *c, uint8_t type, const uint8_t *p,
-		       ssize_t n)
+		       ssize_t n, kc_conn_feed_fn *feed)
 {
 	if (type == KC_TLS_CT_ALERT) {
 		on_alert(c, p, n);
 	} else if (type == KC_TLS_CT_APPDATA) {
-		if (n > 0 && kc_conn_live(c) && kc_tls_feed(c->tls, p, n))
-			kc_conn_fail(c, "too much unread input");
-		else if (n > 0)
-			kc_conn_mark_dirty(c);
+		if (n > 0)
+			feed(c, p, (size_t)n);
 	} else {
 		/* A KeyUpdate (RFC 8446 4.6.3) the kernel cannot follow. */
 		kc_log_peer("connection %s: TLS record type %u under kTLS",
@@ -113,7 +111,7 @@ static void on_control(struct kc_conn *c, uint8_t type, const uint8_t *p,
 }
 
 /* The multishot recv stopped at a record it could not return: read it. */
-static void read_control(struct kc_conn *c)
+static void read_control(struct kc_conn *c, kc_conn_feed_fn *feed)
 {
 	static __thread uint8_t buf[CONTROL_MAX];
 	uint8_t type;
@@ -129,7 +127,7 @@ static void read_control(struct kc_conn *c)
 		return;
 	}
 	if (n > 0) {
-		on_control(c, type, buf, n);
+		on_control(c, type, buf, n, feed);
 		explicit_bzero(buf, (size_t)n);
 	}
 	if (!c->recv_armed && !c->rx_eof && c->state != KC_CONN_CLOSING &&
@@ -137,12 +135,12 @@ static void read_control(struct kc_conn *c)
 		kc_conn_arm_recv(c);
 }
 
-bool kc_conn_ktls_recv_end(struct kc_conn *c, int res)
+bool kc_conn_ktls_recv_end(struct kc_conn *c, int res, kc_conn_feed_fn *feed)
 {
 	if (c->ktls != KC_KTLS_ON)
 		return false;
 	if (res == -EIO) {
-		read_control(c);
+		read_control(c, feed);
 		return true;
 	}
 	if (res == -EBADMSG) {

@@ -58,6 +58,7 @@ struct kc_tls_conn {
 	struct rec_cursor pulled;
 	struct kc_bytebuf in;  /* ciphertext fed, not yet read by GnuTLS */
 	struct kc_bytebuf out; /* ciphertext GnuTLS wrote, not yet sent */
+	size_t in_max;	       /* this connection's cap on in */
 	enum conn_state state;
 	bool passthrough;
 	bool established; /* the handshake completed (even if failed since) */
@@ -321,6 +322,7 @@ int kc_tls_conn_new(struct kc_tls_server *srv, struct kc_tls_conn **out)
 	if (!c)
 		return -ENOMEM;
 	c->srv = srv;
+	c->in_max = srv->in_max;
 	c->peer_rc = -ENOTCONN;
 	/* GNUTLS_NO_TICKETS: no NewSessionTicket, so nothing to resume from. */
 	ret = gnutls_init(&c->session,
@@ -349,11 +351,19 @@ void kc_tls_conn_free(struct kc_tls_conn *c)
 	free(c);
 }
 
+void kc_tls_set_in_max(struct kc_tls_conn *c, size_t max)
+{
+	c->in_max = max && max < c->srv->in_max ? max : c->srv->in_max;
+}
+
 int kc_tls_feed(struct kc_tls_conn *c, const uint8_t *bytes, size_t len)
 {
+	size_t queued = kc_bytebuf_size(&c->in);
+
 	if (!len)
 		return 0;
-	if (len > c->srv->in_max - kc_bytebuf_size(&c->in))
+	/* The cap may have been lowered below what is queued already. */
+	if (queued > c->in_max || len > c->in_max - queued)
 		return -ENOBUFS;
 	return kc_bytebuf_append(&c->in, bytes, len) ? -ENOBUFS : 0;
 }

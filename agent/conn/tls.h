@@ -29,7 +29,8 @@
  * UNAUTHORIZED over the established channel and closes.
  *
  * Bounded memory: buffered ciphertext input and pending output each have a
- * cap (kc_tls_server_cfg). A feed or write that would pass it returns
+ * cap (kc_tls_server_cfg; the input cap may be lowered per connection,
+ * kc_tls_set_in_max). A feed or write that would pass it returns
  * -ENOBUFS and changes nothing; output GnuTLS generates on its own
  * (KeyUpdate answers) beyond the output cap is a fatal -ENOBUFS.
  *
@@ -58,6 +59,9 @@
 #define KC_TLS_ALPN "kcourier/2"
 /* TLS 1.3 and nothing older; the cipher suites are GnuTLS's NORMAL set. */
 #define KC_TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+/* The most plaintext one TLS record carries (RFC 8446 5.1). */
+#define KC_TLS_RECORD_MAX (16u * 1024)
 
 #define KC_TLS_IN_MAX_DEFAULT (256u * 1024)
 /* One whole max_frame (1 MiB) frame plus record overhead, several times. */
@@ -95,7 +99,17 @@ int kc_tls_conn_new(struct kc_tls_server *srv, struct kc_tls_conn **out);
 /* Wipes the buffers and frees; accepts NULL. Sends nothing. */
 void kc_tls_conn_free(struct kc_tls_conn *c);
 
-/* Queues received bytes. 0, or -ENOBUFS when over in_max (nothing kept). */
+/*
+ * This connection's cap on queued input, for a peer that may make the
+ * agent buffer less than in_max (one not yet authenticated, say): max,
+ * or the server's in_max when max is 0 or above it.
+ */
+void kc_tls_set_in_max(struct kc_tls_conn *c, size_t max);
+
+/*
+ * Queues received bytes. 0, or -ENOBUFS when over the connection's cap
+ * (nothing kept).
+ */
 int kc_tls_feed(struct kc_tls_conn *c, const uint8_t *bytes, size_t len);
 
 /*

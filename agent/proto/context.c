@@ -64,7 +64,7 @@ static void log_unwrap_path(struct kc_proto_worker *pw, kc_handle_t key)
  */
 static int crypto_init(struct kc_proto_worker *pw)
 {
-	const struct kc_proto *p = pw->p;
+	struct kc_proto *p = pw->p;
 	kc_handle_t key;
 	int ret;
 
@@ -76,7 +76,8 @@ static int crypto_init(struct kc_proto_worker *pw)
 					       p->seal_pkcs8_len, &key);
 	if (ret)
 		return ret;
-	pw->sctx = (struct kc_session_ctx){ p->sids, pw->crypto, key };
+	pw->sctx = (struct kc_session_ctx){ p->sids, pw->crypto, key,
+					    &p->bad_keys };
 	log_unwrap_path(pw, key);
 	return 0;
 }

@@ -24,6 +24,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,8 @@ struct kc_proto {
 
 	struct kc_sid_set *sids;
 	struct kc_router *router;
+	/* OPEN_SESSION keys that did not unwrap (sessions.h), for stats. */
+	atomic_ulong bad_keys;
 };
 
 struct kc_proto_worker {
@@ -95,7 +98,6 @@ struct kc_proto_worker {
 
 struct kc_peer {
 	bool authed;		/* c->id is a registered, unrevoked client */
-	bool register_used;	/* register-only: its one REGISTER was made */
 	bool in_presence;	/* registered with the router */
 	bool catching_up;	/* the stored queue is not fully loaded yet */
 	bool load_pending;	/* a queue load is asked for (delivery.h) */

@@ -55,10 +55,8 @@ static const char *open_error_text(enum kc_status status)
 	switch (status) {
 	case KC_EXISTS:
 		return "session id in use";
-	case KC_BAD_REQUEST:
-		return "wrapped key does not unwrap to 32 bytes";
 	case KC_TRY_LATER:
-		return "too many sessions on this connection";
+		return "no room for another session";
 	default:
 		return "internal error";
 	}
@@ -139,22 +137,22 @@ static void dispatch(struct kc_conn *c, const struct kc_frame *f)
 	}
 }
 
-/* Section 3: without a certificate, one REGISTER and nothing else. */
+/*
+ * Section 3: without a certificate, one REGISTER and nothing else, and
+ * whatever the answer (REGISTERED, or any ERROR) the connection ends
+ * after it: a peer without a certificate cannot keep one open.
+ */
 static void dispatch_unauthenticated(struct kc_conn *c,
 				     const struct kc_frame *f, int ret)
 {
-	if (f->type != KC_T_REGISTER || kc_peer(c)->register_used) {
+	if (f->type != KC_T_REGISTER)
 		kc_conn_error(c, KC_UNAUTHORIZED,
-			      "only one REGISTER without a certificate");
-		kc_conn_finish(c);
-		return;
-	}
-	if (ret) {
+			      "only REGISTER without a certificate");
+	else if (ret)
 		kc_conn_error(c, KC_BAD_FRAME, "REGISTER body does not decode");
-		return;
-	}
-	kc_peer(c)->register_used = true;
-	kc_handle_register(c, &f->u.reg);
+	else
+		kc_handle_register(c, &f->u.reg);
+	kc_conn_finish(c);
 }
 
 void kc_handle_frame(struct kc_conn *c, const uint8_t *frame, size_t len)

@@ -14,6 +14,13 @@
 
 struct kc_conn;
 
+/*
+ * The longest frame len before authentication (PROTOCOL.md section 3),
+ * so a peer without a certificate cannot make the agent buffer a
+ * max_frame-sized frame; max_frame itself is never below it.
+ */
+#define KC_UNAUTH_FRAME_MAX 16384u
+
 /* One whole frame as delimited by kc_frame_peek (conn's on_frame). */
 void kc_handle_frame(struct kc_conn *c, const uint8_t *frame, size_t len);
 

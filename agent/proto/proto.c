@@ -24,13 +24,20 @@
 
 /* --- the connection events --- */
 
-/* A certificate: the client must be live; then its queue is loaded. */
+/*
+ * A certificate: the client must be live; then its queue is loaded, and
+ * its frames may be as long as max_frame. Without one, register-only.
+ */
 static int on_open(struct kc_conn *c, const char *id)
 {
-	if (!id)
-		return 0; /* register-only */
-	if (!kc_delivery_start(c, id))
+	if (!id) {
+		kc_conn_set_frame_limit(c, KC_UNAUTH_FRAME_MAX);
 		return 0;
+	}
+	if (!kc_delivery_start(c, id)) {
+		kc_conn_set_frame_limit(c, kc_pw(c)->p->cfg->max_frame);
+		return 0;
+	}
 	kc_log_peer("client %s refused: not registered or revoked", id);
 	return -EACCES;
 }

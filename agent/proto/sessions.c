@@ -99,14 +99,26 @@ static int list_reserve(struct kc_conn_sessions *l)
 	return 0;
 }
 
-/* PROTOCOL.md section 4: a wrapped key without 32 bytes in it is refused. */
-static int unwrap_status(int err)
+/* A tier that cannot take another session's keys: the store is full. */
+static int install_status(int err)
 {
-	if (err == -EBADMSG)
-		return -KC_BAD_REQUEST;
+	if (err == -ENOSPC || err == -EDQUOT)
+		return -KC_TRY_LATER;
 	return -KC_INTERNAL;
 }
 
+/*
+ * Whether `wrapped` held a key must not show, in the answer or in its
+ * time (PROTOCOL.md section 4, Manger's attack): both outcomes take the
+ * same path. The tier's unwrap does the same work either way (one RSA
+ * private operation, an OAEP decode without branches on the padding,
+ * the fallback K drawn and selected without a branch, the session made
+ * with whichever K came out; tier_core.h), and here -EBADMSG is masked to
+ * 0 before anything branches, so the session is listed and SESSION
+ * answered the same. Only the count differs, by an add of 0 or 1. A
+ * value at or above the modulus fails earlier inside the tier; that is
+ * public (the modulus is) and still ends here as -EBADMSG.
+ */
 int kc_conn_session_open(struct kc_conn_sessions *l,
 			 const struct kc_session_ctx *ctx,
 			 const uint8_t sid[KC_SID_LEN],
@@ -114,7 +126,7 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 {
 	struct kc_conn_session *s;
 	kc_handle_t h = KC_HANDLE_NONE;
-	int ret;
+	int ret, bad;
 
 	ret = list_reserve(l);
 	if (ret)
@@ -123,12 +135,13 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 	if (ret)
 		return ret == -EEXIST ? -KC_EXISTS : -KC_INTERNAL;
 	ret = kc_session_unwrap(ctx->crypto, ctx->unwrap_key, sid, wrapped, &h);
+	bad = ret == -EBADMSG;
+	atomic_fetch_add_explicit(ctx->bad_keys, (unsigned long)bad,
+				  memory_order_relaxed);
+	ret &= bad - 1; /* -EBADMSG is 0 from here on, without a branch */
 	if (ret) {
-		/* On -EBADMSG the tier made a session with a random K. */
-		if (ret == -EBADMSG)
-			kc_session_drop(ctx->crypto, h);
 		kc_sid_release(ctx->sids, sid);
-		return unwrap_status(ret);
+		return install_status(ret);
 	}
 	s = &l->v[l->n++];
 	memcpy(s->sid, sid, KC_SID_LEN);

@@ -16,6 +16,7 @@
 #ifndef KC_SESSIONS_H
 #define KC_SESSIONS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "crypto/crypto_ops.h"
@@ -48,13 +49,18 @@ struct kc_session_ctx {
 	struct kc_sid_set *sids;
 	struct kc_crypto *crypto;
 	kc_handle_t unwrap_key; /* the seal key */
+	/* Wrapped keys that did not unwrap, all workers together (stats). */
+	atomic_ulong *bad_keys;
 };
 
 /*
  * Claims the sid and unwraps K under the seal key. Returns 0 or a negated
- * protocol status: -KC_EXISTS (sid live somewhere), -KC_BAD_REQUEST (no
- * 32-byte key inside `wrapped`), -KC_TRY_LATER (too many sessions on this
- * connection), -KC_INTERNAL.
+ * protocol status, each decided whatever `wrapped` holds: -KC_EXISTS (sid
+ * live somewhere), -KC_TRY_LATER (too many sessions on this connection,
+ * or the tier's key store is full), -KC_INTERNAL. A `wrapped` without a
+ * 32-byte key in it is not an error (PROTOCOL.md section 4): the session
+ * is made with a random K, so each of its SENDs fails the MAC, and only
+ * *bad_keys tells.
  */
 int kc_conn_session_open(struct kc_conn_sessions *l,
 			 const struct kc_session_ctx *ctx,

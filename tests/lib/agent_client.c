@@ -146,6 +146,9 @@ int ti_register(const struct agent_proc *a, struct test_ident *ti,
 		*status = kc_client_status(c);
 	else if (!ret)
 		ret = keep_registered(ti, &ans.u.registered);
+	/* Whatever the answer, the agent then closes (section 3). */
+	if ((!ret || ret == -EREMOTEIO) && !tc_closed(c))
+		ret = -EISCONN;
 	kc_client_close(c);
 	return ret;
 }
@@ -390,7 +393,11 @@ int tc_await_error(struct kc_client *c, int *status)
 bool tc_closed(struct kc_client *c)
 {
 	uint8_t b;
-	ssize_t n = kc_tls_client_recv(kc_client_tls(c), &b, 1, TEST_WAIT_MS);
+	ssize_t n;
 
+	/* Bytes the client read ahead came before any close: not closed. */
+	if (kc_client_event_ready(c))
+		return false;
+	n = kc_tls_client_recv(kc_client_tls(c), &b, 1, TEST_WAIT_MS);
 	return n == 0 || (n < 0 && n != -ETIMEDOUT);
 }

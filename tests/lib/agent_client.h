@@ -49,7 +49,8 @@ void ti_register_frame(const struct test_ident *ti, const char *token,
 		       struct kc_frame *f);
 /*
  * REGISTER on a new connection without a certificate. On success keeps
- * the three certificates in ti.
+ * the three certificates in ti. After the answer, REGISTERED or ERROR,
+ * the agent must close the connection: -EISCONN when it does not.
  */
 int ti_register(const struct agent_proc *a, struct test_ident *ti,
 		const char *token, int *status);
@@ -111,7 +112,10 @@ int tc_ping(struct kc_client *c, uint64_t nonce);
  * another answer, or the transport error.
  */
 int tc_await_error(struct kc_client *c, int *status);
-/* True when the agent has closed the connection (EOF or reset). */
+/*
+ * True when the agent has closed the connection (EOF or reset) and sent
+ * nothing the caller has not read.
+ */
 bool tc_closed(struct kc_client *c);
 
 #endif
