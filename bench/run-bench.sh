@@ -95,7 +95,8 @@ pick_modes() {
 		[ "$server_cpu" != "$load_cpu" ] ||
 			die "BENCH_SERVER_CPU and BENCH_LOAD_CPU must differ"
 		taskset -c "$server_cpu,$load_cpu" true 2>/dev/null ||
-			die "cannot pin to CPUs $server_cpu and $load_cpu (BENCH_PIN=0 runs unpinned)"
+			die "cannot pin to CPUs $server_cpu and $load_cpu" \
+				"(BENCH_PIN=0 runs unpinned)"
 	fi
 }
 
@@ -226,7 +227,8 @@ line = f"{mode} run {run}: {name} {rate:,.0f} {unit}s/s"
 for who, key in (("server", "agent"), ("load", "tool")):
     per, total = cpu.get(f"{key}_us_per_{unit}"), cpu.get(f"{key}_s")
     if per is not None and t:
-        line += f", {who} {per:.1f} us/{unit} ({100 * total / t:.0f} % of a core)"
+        line += (f", {who} {per:.1f} us/{unit}"
+                 f" ({100 * total / t:.0f} % of a core)")
 print(f"  BENCH   {line}", file=sys.stderr)
 ' "$mode" "$name" "$run" >>"$results"
 }
@@ -343,7 +345,8 @@ main() {
 	pick_modes
 	mkdir -p "$out"
 	: >"$results"
-	say "modes: ${modes[*]}; pinned: servers on CPU $server_cpu, load on CPU $load_cpu"
+	say "modes: ${modes[*]}; pinned: servers on CPU $server_cpu," \
+		"load on CPU $load_cpu"
 	start_mode "${modes[0]}" full
 	if [ "${#modes[@]}" -gt 1 ]; then
 		start_mode "${modes[1]}" peers
