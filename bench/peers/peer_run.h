@@ -90,8 +90,9 @@ struct peer_receiver {
 };
 
 /*
- * Sends one payload on s->conn. May set *key (after the send) for
- * peer_sender_acked_key(). Returns 0 or -errno-ish.
+ * Sends one payload on s->conn; s->next_seq is its seq during the call.
+ * May set *key (after the send) for peer_sender_acked_key(). Returns 0 or
+ * -errno-ish.
  */
 typedef int (*peer_send_fn)(struct peer_sender *s, const void *buf, size_t len,
 			    uint32_t *key);
