@@ -156,14 +156,15 @@ $(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(LIBS_ALL)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -lpthread -lm $(LDLIBS)
 
 $(BUILD)/obj/bench/peers/%.o: KC_CPPFLAGS += -Itools/loadkit
-# What both drivers share: the command line and the run (windows, report).
-PEER_KIT_OBJS := $(BUILD)/obj/bench/peers/peer_cli.o $(BUILD)/obj/bench/peers/peer_run.o
+# What both drivers share: the command line, the event loop, the payload,
+# the run (windows, phases) and its report.
+PEER_KIT_OBJS := $(patsubst %,$(BUILD)/obj/bench/peers/peer_%.o,cli loop payload run report)
 $(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB) $(call lib_a,base)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lmosquitto -ljansson -lpthread -lm $(LDLIBS)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lmosquitto -lssl -lcrypto -ljansson -lpthread -lm $(LDLIBS)
 
-$(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(PEER_KIT_OBJS) $(LOADKIT_LIB) $(call lib_a,base)
+$(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(BUILD)/obj/bench/peers/nats_loop.o $(PEER_KIT_OBJS) $(LOADKIT_LIB) $(call lib_a,base)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lnats -ljansson -lpthread -lm $(LDLIBS)
@@ -289,7 +290,9 @@ fuzz:
 
 # Benchmarks: kcourier and its peers (mosquitto, NATS) side by side on
 # loopback; results in $(BUILD)/bench/, the table on standard output.
-# BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run.
+# BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run;
+# BENCH_PIN=both|1|0: servers on CPU 0 and load on CPU 1, unpinned, or
+# both (the default with 2 CPUs or more; bench/run-bench.sh says more).
 bench:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh bench

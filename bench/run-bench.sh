@@ -3,7 +3,31 @@
 #
 # `make bench`: kcourier under load, and its peers in the same run.
 #
-#   1. a fresh agent (kcourierd init + run) on a free loopback port;
+# Two ways to run the servers, each with servers of its own:
+#
+#   pinned    what an operator comparing brokers does: the server on one
+#             CPU (BENCH_SERVER_CPU, 0) with one worker, every load
+#             generator on another (BENCH_LOAD_CPU, 1). kcourierd runs
+#             with --workers 1, mosquitto as it is (one thread), and
+#             nats-server with GOMAXPROCS=1 (Go sizes GOMAXPROCS from the
+#             affinity mask, so taskset alone gives 1 as well; the
+#             variable says it whatever the Go version). kcourier-load
+#             gets --threads 1 for messages and 4 for the handshake storm
+#             (blocking handshakes: one thread would leave the server idle
+#             half the time). Each run reports the server's CPU per
+#             message and how much of its core the load generator used.
+#   unpinned  the earlier method: nothing pinned, kcourierd with its
+#             default workers (one per CPU), the load tools' default
+#             threads; every process shares every CPU.
+#
+# BENCH_PIN picks: `both` (the default with 2 CPUs or more) runs the whole
+# matrix pinned and the peer comparison unpinned as well, in the same
+# repetitions, so the two tables come from the same minutes of the same
+# machine and stay comparable with the earlier unpinned results; `1` only
+# pinned; `0` only unpinned, the whole matrix (the default with 1 CPU).
+#
+#   1. fresh servers for each mode on free loopback ports: an agent
+#      (kcourierd init + run), mosquitto, nats-server, openssl s_server;
 #   2. the matrix, BENCH_RUNS times over, cases interleaved so a noisy
 #      minute hurts every case alike:
 #        lat-SIZE     1 pair at a fixed moderate rate (BENCH_LAT_RATE msgs/s)
@@ -16,16 +40,23 @@
 #        storm-kc     new mutual-TLS connections per second to the agent
 #        storm-ossl   the same client against `openssl s_server` serving the
 #                     agent's own certificate and CA: the handshake baseline
+#      (in `both`, the unpinned mode runs the four peer-shape cases only);
 #   3. the crypto floor per message (build/bench/crypto-floor);
 #   4. bench/summarize.py: medians, ratios from the same repetition, the
-#      table on standard output and in BUILD/bench/summary.md.
+#      tables on standard output and in BUILD/bench/summary.md; runs whose
+#      load generator used more than 90 % of its core are flagged.
 #
 # Every result is one JSON line in BUILD/bench/results.jsonl:
-#   {"case": NAME, "run": N, "result": {...kcourier-load --json...}}
+#   {"case": NAME, "mode": "pinned"|"unpinned", "run": N,
+#    "load_core": SHARE, "result": {...kcourier-load --json...}}
+# where SHARE is the load generator's CPU time over the measured interval
+# divided by its length (1.0: one whole core).
 #
 # Usage: bench/run-bench.sh BUILD
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_WARMUP (2),
-#              BENCH_LAT_RATE (1000), BENCH_KEEP=1 keeps the work directory.
+#              BENCH_LAT_RATE (1000), BENCH_PIN (both | 1 | 0),
+#              BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1),
+#              BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 
 build=$(cd "${1:?usage: run-bench.sh BUILD}" && pwd)
@@ -35,6 +66,8 @@ runs=${BENCH_RUNS:-3}
 secs=${BENCH_SECONDS:-10}
 warm=${BENCH_WARMUP:-2}
 lat_rate=${BENCH_LAT_RATE:-1000}
+server_cpu=${BENCH_SERVER_CPU:-0}
+load_cpu=${BENCH_LOAD_CPU:-1}
 work=$(mktemp -d /tmp/kcourier-bench.XXXXXX)
 results="$out/results.jsonl"
 
@@ -43,6 +76,41 @@ results="$out/results.jsonl"
 
 say() { printf '  %-7s %s\n' BENCH "$*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
+
+# The modes this run measures, the first with the whole matrix.
+pick_modes() {
+	local pin=${BENCH_PIN:-}
+
+	if [ -z "$pin" ]; then
+		pin=0
+		[ "$(nproc)" -ge 2 ] && pin=both
+	fi
+	case $pin in
+	both) modes=(pinned unpinned) ;;
+	1) modes=(pinned) ;;
+	0) modes=(unpinned) ;;
+	*) die "BENCH_PIN='$pin': expected both, 1 or 0" ;;
+	esac
+	if [ "${modes[0]}" = pinned ]; then
+		[ "$server_cpu" != "$load_cpu" ] ||
+			die "BENCH_SERVER_CPU and BENCH_LOAD_CPU must differ"
+		taskset -c "$server_cpu,$load_cpu" true 2>/dev/null ||
+			die "cannot pin to CPUs $server_cpu and $load_cpu" \
+				"(BENCH_PIN=0 runs unpinned)"
+	fi
+}
+
+# What a process of MODE is started under: wrap_for server|load MODE
+# sets wrap, a command that execs its arguments (or nothing).
+wrap_for() {
+	wrap=()
+	[ "$2" = pinned ] || return 0
+	if [ "$1" = server ]; then
+		wrap=(taskset -c "$server_cpu")
+	else
+		wrap=(taskset -c "$load_cpu")
+	fi
+}
 
 # Our own processes, by the PIDs we started them with (peer_stop only
 # stops brokers, by design).
@@ -62,9 +130,10 @@ stop_own() {
 cleanup() {
 	local f
 
-	stop_own "$work/agent.pid"
-	stop_own "$work/ossl.pid"
-	for f in "$work"/peers/*.pid; do
+	for f in "$work"/agent-*.pid "$work"/ossl-*.pid; do
+		stop_own "$f"
+	done
+	for f in "$work"/peers-*/*.pid; do
 		[ -e "$f" ] && peer_stop "$f" || true
 	done
 	[ "${BENCH_KEEP:-0}" = 1 ] && { say "work directory kept: $work"; return; }
@@ -76,120 +145,217 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# A throwaway passphrase for a throwaway agent.
+# A throwaway passphrase for throwaway agents.
 export KCOURIER_PASSPHRASE="kcourier bench $$"
 
+# Per mode: agent_dir, agent_port, agent_pid, ossl_port, mosq_port,
+# nats_port, and the peers' directory.
+declare -A agent_pid ossl_port mosq_port nats_port
+
 start_agent() {
-	agent_port=$(free_port)
-	"$build/kcourierd" init --dir "$work/agent" --listen "127.0.0.1:$agent_port" \
-		>"$work/pin" 2>"$work/init.log" || die "kcourierd init: $(cat "$work/init.log")"
-	_peers_launch "$work/agent.pid" "$agent_port" "$work/agent.log" \
-		"$build/kcourierd" run --dir "$work/agent" ||
-		die "the agent did not start: $(tail -5 "$work/agent.log")"
-	agent_pid=$(cat "$work/agent.pid")
-	say "agent pid $agent_pid on 127.0.0.1:$agent_port"
+	local mode=$1 dir="$work/agent-$1" port extra=()
+
+	port=$(free_port)
+	wrap_for server "$mode"
+	if [ "$mode" = pinned ]; then
+		extra=(--workers 1)
+	fi
+	"$build/kcourierd" init --dir "$dir" --listen "127.0.0.1:$port" \
+		>"$dir.pin" 2>"$dir.init.log" ||
+		die "kcourierd init: $(cat "$dir.init.log")"
+	_peers_launch "$dir.pid" "$port" "$dir.log" \
+		"${wrap[@]}" "$build/kcourierd" run --dir "$dir" "${extra[@]}" ||
+		die "the $mode agent did not start: $(tail -5 "$dir.log")"
+	agent_pid[$mode]=$(cat "$dir.pid")
+	say "$mode agent pid ${agent_pid[$mode]} on 127.0.0.1:$port ${wrap[*]}"
 }
 
 # s_server with the agent's own TLS key (decrypted with the passphrase),
 # certificate and CA: the load tool's pin and client certificate work on
 # it unchanged, and the handshake does the same signatures.
 start_s_server() {
-	ossl_port=$(free_port)
-	openssl pkey -in "$work/agent/tls.key" -passin env:KCOURIER_PASSPHRASE \
-		-out "$work/ossl.key" 2>"$work/ossl.log" ||
-		die "cannot decrypt the agent's TLS key: $(cat "$work/ossl.log")"
-	_peers_launch "$work/ossl.pid" "$ossl_port" "$work/ossl.log" \
-		openssl s_server -quiet -rev -tls1_3 -accept "127.0.0.1:$ossl_port" \
-		-cert "$work/agent/tls.crt" -key "$work/ossl.key" \
-		-cert_chain "$work/agent/ca.crt" -CAfile "$work/agent/ca.crt" \
+	local mode=$1 dir="$work/agent-$1" port
+
+	port=$(free_port)
+	wrap_for server "$mode"
+	openssl pkey -in "$dir/tls.key" -passin env:KCOURIER_PASSPHRASE \
+		-out "$work/ossl-$mode.key" 2>"$work/ossl-$mode.log" ||
+		die "cannot decrypt the agent's TLS key: $(cat "$work/ossl-$mode.log")"
+	_peers_launch "$work/ossl-$mode.pid" "$port" "$work/ossl-$mode.log" \
+		"${wrap[@]}" openssl s_server -quiet -rev -tls1_3 \
+		-accept "127.0.0.1:$port" \
+		-cert "$dir/tls.crt" -key "$work/ossl-$mode.key" \
+		-cert_chain "$dir/ca.crt" -CAfile "$dir/ca.crt" \
 		-Verify 1 -alpn kcourier/2 -no_ticket ||
 		die "openssl s_server did not start"
+	ossl_port[$mode]=$port
 }
 
 start_peers() {
-	peers_make_certs "$work/peers" || die "cannot make the peers' certificates"
-	mosq_port=$(free_port)
-	mosquitto_start "$work/peers" "$mosq_port" || die "mosquitto did not start"
-	nats_port=$(free_port)
-	nats_start "$work/peers" "$nats_port" || die "nats-server did not start"
+	local mode=$1 dir="$work/peers-$1" go=()
+
+	wrap_for server "$mode"
+	if [ "$mode" = pinned ]; then
+		go=(env GOMAXPROCS=1)
+	fi
+	peers_make_certs "$dir" || die "cannot make the peers' certificates"
+	mosq_port[$mode]=$(free_port)
+	mosquitto_start "$dir" "${mosq_port[$mode]}" "${wrap[@]}" ||
+		die "mosquitto did not start"
+	nats_port[$mode]=$(free_port)
+	nats_start "$dir" "${nats_port[$mode]}" "${go[@]}" "${wrap[@]}" ||
+		die "nats-server did not start"
 }
 
-pid_of() { cat "$1"; }
-
+# The load generator's share of its core over the measured interval goes
+# with the result; one line for the log: rate, server and load CPU.
 record() {
-	local name=$1 run=$2 json=$3
+	local mode=$1 name=$2 run=$3 json=$4
 
-	[ -n "$json" ] || { say "$name: no result"; return 0; }
-	printf '{"case":"%s","run":%d,"result":%s}\n' "$name" "$run" "$json" >>"$results"
+	[ -n "$json" ] || { say "$mode $name: no result"; return 0; }
+	printf '%s' "$json" | /usr/bin/python3 -c '
+import json, sys
+mode, name, run = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(sys.stdin)
+cpu, t = r.get("cpu", {}), r.get("elapsed_s") or 0
+share = cpu["tool_s"] / t if "tool_s" in cpu and t else None
+print(json.dumps({"case": name, "mode": mode, "run": run,
+                  "load_core": share, "result": r}, separators=(",", ":")))
+unit = "conn" if r.get("shape", {}).get("connect_storm") else "msg"
+rate = r.get("connections_per_s" if unit == "conn" else "msgs_per_s") or 0
+line = f"{mode} run {run}: {name} {rate:,.0f} {unit}s/s"
+for who, key in (("server", "agent"), ("load", "tool")):
+    per, total = cpu.get(f"{key}_us_per_{unit}"), cpu.get(f"{key}_s")
+    if per is not None and t:
+        line += (f", {who} {per:.1f} us/{unit}"
+                 f" ({100 * total / t:.0f} % of a core)")
+print(f"  BENCH   {line}", file=sys.stderr)
+' "$mode" "$name" "$run" >>"$results"
 }
 
 # kcourier-load's exit code 3 means "ran, but counted errors": the result
 # still goes into the table, with its errors.
 kc_load() {
-	"$build/kcourier-load" --dir "$work/agent" --cache "$work/cache" \
-		--agent-pid "$agent_pid" --duration "$secs" --warmup "$warm" \
-		--json "$@" 2>>"$work/load.log" || [ $? -eq 3 ]
+	local mode=$1 threads=()
+	shift
+
+	wrap_for load "$mode"
+	if [ "$mode" = pinned ]; then
+		threads=(--threads 1)
+		[[ " $* " = *" --connect-storm "* ]] && threads=(--threads 4)
+	fi
+	"${wrap[@]}" "$build/kcourier-load" --dir "$work/agent-$mode" \
+		--cache "$work/cache" --agent-pid "${agent_pid[$mode]}" \
+		--duration "$secs" --warmup "$warm" --json "${threads[@]}" "$@" \
+		2>>"$work/load.log" || [ $? -eq 3 ]
 }
 
 peer_load() {
-	local tool=$1
-	shift
-	"$build/bench/$tool" --host 127.0.0.1 --ca "$work/peers/ca.pem" \
-		--cert "$work/peers/client.pem" --key "$work/peers/client.key" \
-		--duration "$secs" --warmup "$warm" --json "$@" 2>>"$work/load.log" || [ $? -eq 3 ]
+	local mode=$1 tool=$2 dir="$work/peers-$1"
+	shift 2
+
+	wrap_for load "$mode"
+	"${wrap[@]}" "$build/bench/$tool" --host 127.0.0.1 --ca "$dir/ca.pem" \
+		--cert "$dir/client.pem" --key "$dir/client.key" \
+		--duration "$secs" --warmup "$warm" --json "$@" \
+		2>>"$work/load.log" || [ $? -eq 3 ]
 }
 
 peer_shape=(--pairs 32 --size 512 --window 16)
 
+# kc-512 and the three peers; kc-512's JSON stays in kc512 for half-512.
+kc512=
+peer_cases() {
+	local mode=$1 run=$2 json dir="$work/peers-$1"
+
+	say "$mode run $run: kc-512"
+	json=$(kc_load "$mode" "${peer_shape[@]}")
+	record "$mode" kc-512 "$run" "$json"
+	say "$mode run $run: mosquitto"
+	record "$mode" mosquitto "$run" "$(peer_load "$mode" mosq-load \
+		--port "${mosq_port[$mode]}" \
+		--broker-pid "$(cat "$dir/mosquitto.pid")" "${peer_shape[@]}")"
+	say "$mode run $run: nats-js"
+	record "$mode" nats-js "$run" "$(peer_load "$mode" nats-load \
+		--mode jetstream --port "${nats_port[$mode]}" \
+		--broker-pid "$(cat "$dir/nats.pid")" "${peer_shape[@]}")"
+	say "$mode run $run: nats-core"
+	record "$mode" nats-core "$run" "$(peer_load "$mode" nats-load \
+		--mode core --port "${nats_port[$mode]}" \
+		--broker-pid "$(cat "$dir/nats.pid")" "${peer_shape[@]}")"
+	kc512=$json
+}
+
+# New mutual-TLS connections: against the agent, then against s_server.
+storm_cases() {
+	local mode=$1 run=$2 threads=()
+
+	if [ "$mode" = pinned ]; then
+		threads=(--threads 4)
+	fi
+	say "$mode run $run: storm-kc"
+	record "$mode" storm-kc "$run" "$(kc_load "$mode" --connect-storm)"
+	say "$mode run $run: storm-ossl"
+	wrap_for load "$mode"
+	record "$mode" storm-ossl "$run" "$("${wrap[@]}" "$build/kcourier-load" \
+		--agent "127.0.0.1:${ossl_port[$mode]}" \
+		--ca-fingerprint "$(cat "$work/agent-$mode.pin")" \
+		--cache "$work/cache" --duration "$secs" --warmup "$warm" \
+		--json --connect-storm "${threads[@]}" \
+		--agent-pid "$(cat "$work/ossl-$mode.pid")" \
+		2>>"$work/load.log" || [ $? -eq 3 ])"
+}
+
 one_round() {
-	local run=$1 size json rate
+	local mode=$1 run=$2 size rate
 
 	for size in 256 1024 16384; do
-		say "run $run: lat-$size"
-		record "lat-$size" "$run" "$(kc_load --pairs 1 --window 64 --rate "$lat_rate" --size "$size")"
-		say "run $run: tput-$size"
-		record "tput-$size" "$run" "$(kc_load --pairs 32 --window 16 --size "$size")"
+		say "$mode run $run: lat-$size"
+		record "$mode" "lat-$size" "$run" "$(kc_load "$mode" --pairs 1 \
+			--window 64 --rate "$lat_rate" --size "$size")"
+		say "$mode run $run: tput-$size"
+		record "$mode" "tput-$size" "$run" "$(kc_load "$mode" \
+			--pairs 32 --window 16 --size "$size")"
 	done
-	say "run $run: kc-512"
-	json=$(kc_load "${peer_shape[@]}")
-	record kc-512 "$run" "$json"
-	say "run $run: mosquitto"
-	record mosquitto "$run" "$(peer_load mosq-load --port "$mosq_port" \
-		--broker-pid "$(pid_of "$work/peers/mosquitto.pid")" "${peer_shape[@]}")"
-	say "run $run: nats-js"
-	record nats-js "$run" "$(peer_load nats-load --mode jetstream --port "$nats_port" \
-		--broker-pid "$(pid_of "$work/peers/nats.pid")" "${peer_shape[@]}")"
-	say "run $run: nats-core"
-	record nats-core "$run" "$(peer_load nats-load --mode core --port "$nats_port" \
-		--broker-pid "$(pid_of "$work/peers/nats.pid")" "${peer_shape[@]}")"
-	rate=$(printf '%s' "$json" | /usr/bin/python3 -c \
+	peer_cases "$mode" "$run"
+	rate=$(printf '%s' "$kc512" | /usr/bin/python3 -c \
 		'import json,sys; print(max(1, int(json.load(sys.stdin).get("msgs_per_s", 0) / 2)))' 2>/dev/null || echo 0)
 	if [ "$rate" -gt 1 ]; then
-		say "run $run: half-512 at $rate msgs/s"
-		record half-512 "$run" "$(kc_load "${peer_shape[@]}" --window 64 --rate "$rate")"
+		say "$mode run $run: half-512 at $rate msgs/s"
+		record "$mode" half-512 "$run" "$(kc_load "$mode" \
+			"${peer_shape[@]}" --window 64 --rate "$rate")"
 	fi
-	say "run $run: storm-kc"
-	record storm-kc "$run" "$(kc_load --connect-storm)"
-	say "run $run: storm-ossl"
-	record storm-ossl "$run" "$("$build/kcourier-load" --agent "127.0.0.1:$ossl_port" \
-		--ca-fingerprint "$(cat "$work/pin")" --cache "$work/cache" \
-		--duration "$secs" --warmup "$warm" --json --connect-storm \
-		--agent-pid "$(pid_of "$work/ossl.pid")" 2>>"$work/load.log" || [ $? -eq 3 ])"
+	storm_cases "$mode" "$run"
+}
+
+start_mode() {
+	local mode=$1 full=$2
+
+	start_agent "$mode"
+	[ "$full" = full ] && start_s_server "$mode"
+	start_peers "$mode"
+	# Enrol every client once before measuring anything.
+	say "enrolling the load clients of the $mode agent"
+	kc_load "$mode" --pairs 32 --duration 0.5 --warmup 0 >/dev/null
 }
 
 main() {
-	local run
+	local run mode
 
+	pick_modes
 	mkdir -p "$out"
 	: >"$results"
-	start_agent
-	start_s_server
-	start_peers
-	# Enrol every client once before measuring anything.
-	say "enrolling the load clients"
-	kc_load --pairs 32 --duration 0.5 --warmup 0 >/dev/null
+	say "modes: ${modes[*]}; pinned: servers on CPU $server_cpu," \
+		"load on CPU $load_cpu"
+	start_mode "${modes[0]}" full
+	if [ "${#modes[@]}" -gt 1 ]; then
+		start_mode "${modes[1]}" peers
+	fi
 	for run in $(seq "$runs"); do
-		one_round "$run"
+		one_round "${modes[0]}" "$run"
+		if [ "${#modes[@]}" -gt 1 ]; then
+			peer_cases "${modes[1]}" "$run"
+		fi
 	done
 	"$build/bench/crypto-floor" --size 256 --size 512 --size 1024 --size 16384 \
 		--json >"$out/floor.json"

@@ -576,16 +576,29 @@ TEST_F(store, schema_1_becomes_2_unless_messages_wait)
 	EXPECT_EQ(1, count_rows(busy, "messages"));
 }
 
-TEST_F(store, reader_sees_commits)
+/*
+ * A reader sees every commit of the store as of its last sync, and keeps
+ * its answers between syncs (one per loop turn in the agent).
+ */
+TEST_F(store, reader_sees_commits_after_sync)
 {
 	struct kc_store_reader *r = NULL;
+
 	ASSERT_EQ(0, kc_store_reader_open(self->st, &r));
+	kc_store_reader_sync(r);
 	EXPECT_EQ(-ENOENT, kc_store_reader_client_live(r, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "alice"));
 	ASSERT_EQ(0, add_client(self->st, "bob"));
+	/* Not synced yet: the answer it had. */
+	EXPECT_EQ(-ENOENT, kc_store_reader_client_live(r, "alice"));
+	kc_store_reader_sync(r);
 	EXPECT_EQ(0, kc_store_reader_client_live(r, "alice"));
 	ASSERT_EQ(0, kc_store_revoke(self->st, "alice"));
+	kc_store_reader_sync(r);
 	EXPECT_EQ(-ENOENT, kc_store_reader_client_live(r, "alice"));
+	EXPECT_EQ(0, kc_store_reader_client_live(r, "bob"));
+	/* Nothing changed: the same answers, from memory. */
+	kc_store_reader_sync(r);
 	EXPECT_EQ(0, kc_store_reader_client_live(r, "bob"));
 	kc_store_reader_close(r);
 	kc_store_reader_close(NULL);

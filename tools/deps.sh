@@ -35,11 +35,13 @@ busybox-static cpio
 "
 
 # The brokers kcourier is measured against, their C client libraries for
-# our drivers (bench/peers/), and openssl s_server for the handshake rate.
+# our drivers (bench/peers/), openssl s_server for the handshake rate, and
+# taskset (util-linux) for the pinned runs.
 BENCH_PACKAGES="
 mosquitto libmosquitto-dev
 nats-server libnats-dev
-openssl
+openssl libssl-dev
+util-linux
 "
 
 case "${1:-}" in

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fault injector for bench/peers/check-ledger.sh, preloaded (LD_PRELOAD)
- * into mosq-load or nats-load running against a real broker. It wraps the
- * delivery callback each driver registers with its client library, so
- * the driver's own code sees a broker that loses or repeats messages:
+ * into mosq-load or nats-load running against a real broker. It wraps
+ * where each driver takes deliveries from its client library (the
+ * message callback of libmosquitto, natsSubscription_NextMsg of libnats),
+ * so the driver's own code sees a broker that loses or repeats messages:
  *
  *   KC_FAULT_DROP=N   every Nth delivery (counted over all subscribers)
  *                     is swallowed
@@ -15,11 +16,15 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mosquitto.h>
 #include <nats/nats.h>
+
+#include "peer_payload.h"
 
 enum fault { PASS, DROP, DUP };
 
@@ -98,66 +103,64 @@ void mosquitto_message_callback_set(struct mosquitto *m, mosq_msg_cb cb)
 	real(m, mosq_wrapper);
 }
 
-/* libnats: each subscription has its own closure, kept beside ours. */
-struct nats_wrap {
-	natsMsgHandler cb;
-	void *closure;
-};
+/*
+ * libnats: the driver empties synchronous subscriptions with
+ * natsSubscription_NextMsg, one subscription at a time until it says
+ * NATS_TIMEOUT, all on one thread. Only our payloads count as deliveries
+ * (PubAcks and the like pass untouched). A repeat hands over the original
+ * first and keeps a copy for the next call on the same subscription.
+ */
+static struct {
+	natsSubscription *sub;
+	natsMsg *msg;
+} held;
 
-/* A repeat is a copy: the callback destroys each message it is given. */
-static void nats_wrapper(natsConnection *nc, natsSubscription *sub,
-			 natsMsg *msg, void *closure)
+static bool is_ours(natsMsg *msg)
 {
-	struct nats_wrap *w = closure;
+	const char *data = natsMsg_GetData(msg);
+
+	return natsMsg_GetDataLength(msg) >= PEER_HDR_LEN &&
+	       !memcmp(data, PEER_MAGIC_BYTES, 4);
+}
+
+/* The copy has no subscription: acking it fails, as a stray repeat would. */
+static natsMsg *copy_of(natsMsg *msg)
+{
 	natsMsg *copy = NULL;
 
-	switch (next_fault()) {
-	case DROP:
-		natsMsg_Destroy(msg);
-		return;
-	case DUP:
-		if (natsMsg_Create(&copy, natsMsg_GetSubject(msg),
-				   natsMsg_GetReply(msg), natsMsg_GetData(msg),
-				   natsMsg_GetDataLength(msg)) == NATS_OK)
-			w->cb(nc, sub, copy, w->closure);
-		break;
-	case PASS:
-		break;
+	if (natsMsg_Create(&copy, natsMsg_GetSubject(msg),
+			   natsMsg_GetReply(msg), natsMsg_GetData(msg),
+			   natsMsg_GetDataLength(msg)) != NATS_OK)
+		return NULL;
+	return copy;
+}
+
+natsStatus natsSubscription_NextMsg(natsMsg **out, natsSubscription *sub,
+				    int64_t timeout)
+{
+	natsStatus (*real)(natsMsg **, natsSubscription *, int64_t) =
+		next_symbol("natsSubscription_NextMsg");
+	natsStatus s;
+
+	if (held.msg && held.sub == sub) {
+		*out = held.msg;
+		held.msg = NULL;
+		return NATS_OK;
 	}
-	w->cb(nc, sub, msg, w->closure);
-}
-
-/* Lives as long as the subscription, i.e. until exit. */
-static struct nats_wrap *wrap(natsMsgHandler cb, void *closure)
-{
-	struct nats_wrap *w = malloc(sizeof(*w));
-
-	if (!w)
-		abort();
-	w->cb = cb;
-	w->closure = closure;
-	return w;
-}
-
-natsStatus natsConnection_Subscribe(natsSubscription **sub, natsConnection *nc,
-				    const char *subject, natsMsgHandler cb,
-				    void *closure)
-{
-	natsStatus (*real)(natsSubscription **, natsConnection *, const char *,
-			   natsMsgHandler, void *) =
-		next_symbol("natsConnection_Subscribe");
-
-	return real(sub, nc, subject, nats_wrapper, wrap(cb, closure));
-}
-
-natsStatus js_Subscribe(natsSubscription **sub, jsCtx *js, const char *subject,
-			natsMsgHandler cb, void *closure, jsOptions *opts,
-			jsSubOptions *subOpts, jsErrCode *errCode)
-{
-	natsStatus (*real)(natsSubscription **, jsCtx *, const char *,
-			   natsMsgHandler, void *, jsOptions *, jsSubOptions *,
-			   jsErrCode *) = next_symbol("js_Subscribe");
-
-	return real(sub, js, subject, nats_wrapper, wrap(cb, closure), opts,
-		    subOpts, errCode);
+	for (;;) {
+		s = real(out, sub, timeout);
+		if (s != NATS_OK || !is_ours(*out))
+			return s;
+		switch (next_fault()) {
+		case DROP:
+			natsMsg_Destroy(*out);
+			continue;
+		case DUP:
+			held.sub = sub;
+			held.msg = copy_of(*out);
+			return s;
+		case PASS:
+			return s;
+		}
+	}
 }

@@ -5,30 +5,47 @@
  *
  * jetstream  Stream KCBENCH (subjects kc.bench.>, file storage, interest
  *            retention: a message lives until its consumer acks it, as in
- *            a relay). Publishers use js_PublishAsync; the PubAck reaches
- *            on_puback with the original message, whose header says which
- *            send it answers. Each subscriber is an ephemeral push consumer
- *            filtered on its pair's subject, delivering only new messages,
- *            acking each one explicitly.
- * core       Plain publish/subscribe, no storage and no ack. The window is
- *            a flush: up to W publishes, then a PING/PONG round trip
- *            (natsConnection_Flush) before the next W. Only delivery
- *            latency exists; the report has no ack figures.
+ *            a relay). A publish carries a reply subject of the
+ *            publisher's own inbox, _INBOX.<id>.<seq>, which is what
+ *            js_PublishAsync puts on the wire too; the server's PubAck
+ *            comes back on it and says which send it answers. Each
+ *            subscriber is an ephemeral push consumer filtered on its
+ *            pair's subject, delivering only new messages, acking each
+ *            one explicitly.
+ * core       Plain publish/subscribe, no storage and no ack. The window
+ *            is closed by delivery: a publisher has at most W messages
+ *            its subscriber has not received yet, since delivery of seq
+ *            k proves the server read 1..k (one connection's messages to
+ *            one subscriber keep their order). At the end one flush
+ *            (PING/PONG) per publisher confirms the rest, so a message
+ *            the server read and never delivered is "lost".
+ *
+ * One thread drives every connection (nats_loop.h). Subscriptions are
+ * synchronous and emptied by that thread after each read, because
+ * asynchronous ones get a delivery thread each (js_PublishAsync's PubAck
+ * subscription too). The calls that wait for a reply (stream and
+ * consumer creation, deletion, flushes) run on a short-lived thread
+ * beside the loop during setup and teardown only.
  *
  * Pair i publishes on kc.bench.i, one publisher and one subscriber
  * connection per pair. Reconnects are off: a dropped connection is an
  * error in the report, not something hidden by a retry.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include <jansson.h>
 #include <nats/nats.h>
 
+#include "nats_loop.h"
 #include "peer_cli.h"
+#include "peer_report.h"
 #include "peer_run.h"
 
 #define TOOL "nats-load"
@@ -36,6 +53,15 @@
 #define STREAM_SUBJECTS "kc.bench.>"
 #define CONNECT_TIMEOUT_MS 10000
 #define FLUSH_TIMEOUT_MS 5000
+/* How long libnats' shutdown may take to run its pending callbacks. */
+#define CLOSE_WAIT_MS 2000
+/* _INBOX. and a NUID (22): the prefix of a publisher's reply subjects. */
+#define INBOX_LEN 64
+/* The prefix, a dot and a 64-bit seq. */
+#define REPLY_LEN (INBOX_LEN + 22)
+/* The library's threads: a timer, asynchronous callbacks, the collector. */
+#define LIB_THREADS_MAX 8
+#define LIB_THREAD_NICE 19
 
 /*
  * What a PubAck promises from nats-server 2.9.10, as strace showed: the
@@ -62,19 +88,25 @@ static const struct peer_tool tool = {
 	.schemes = schemes,
 	.modes = modes,
 	.about = "Load for NATS over mutual TLS 1.3, one publisher and one subscriber\n"
-		 "connection per pair (subject kc.bench.N). jetstream: stream KCBENCH with\n"
-		 "file storage, js_PublishAsync with PubAck, push consumers with explicit\n"
-		 "acks. core: plain publish/subscribe, windows closed by a flush, no ack.\n"
-		 "Every message is checked for loss, duplication and order.",
+		 "connection per pair (subject kc.bench.N), all driven by one thread.\n"
+		 "jetstream: stream KCBENCH with file storage, publishes answered by\n"
+		 "PubAcks, push consumers with explicit acks. core: plain publish and\n"
+		 "subscribe, the window closed by delivery, no ack. Every message is\n"
+		 "checked for loss, duplication and order.",
 };
 
 /* One connection; sender->conn and receiver->conn point at these. */
 struct client {
-	natsConnection *nc;
+	struct nats_loop_conn conn; /* first: the loop hands it back */
+	struct peer_run *run;
+	struct peer_sender *sender;	/* a publisher's pair */
+	struct peer_receiver *receiver; /* a subscriber's pair */
 	jsCtx *js;
+	/* A subscriber's messages, or a JetStream publisher's PubAcks. */
 	natsSubscription *sub;
-	pthread_t thread; /* core publisher */
-	bool thread_running;
+	char inbox[INBOX_LEN]; /* JetStream publisher: the reply prefix */
+	bool serving;	       /* the loop takes what sub holds */
+	uint64_t flushed;      /* core publisher: the final flush confirmed */
 };
 
 static bool jetstream;
@@ -87,6 +119,7 @@ static void print_nats_error(const char *what, unsigned int pair, natsStatus s)
 		text && *text ? text : natsStatus_GetText(s));
 }
 
+/* libnats calls these two on its asynchronous-callback thread. */
 static void on_async_error(natsConnection *nc, natsSubscription *sub,
 			   natsStatus err, void *closure)
 {
@@ -99,6 +132,106 @@ static void on_disconnected(natsConnection *nc, void *closure)
 
 	if (!__atomic_load_n(&run->stopping, __ATOMIC_RELAXED))
 		peer_error(run, PEER_ERR_DISCONNECT);
+}
+
+/* The seq at the end of a PubAck's subject, _INBOX.<id>.<seq>. */
+static uint64_t reply_seq(const char *subject)
+{
+	const char *dot = strrchr(subject, '.');
+
+	return dot ? strtoull(dot + 1, NULL, 10) : 0;
+}
+
+/* {"stream":"KCBENCH","seq":N} or {"error":{...}}, as JetStream answers. */
+static bool puback_ok(natsMsg *msg)
+{
+	json_t *j = json_loadb(natsMsg_GetData(msg),
+			       (size_t)natsMsg_GetDataLength(msg), 0, NULL);
+	bool ok = j && !json_object_get(j, "error") &&
+		  json_is_integer(json_object_get(j, "seq"));
+
+	json_decref(j);
+	return ok;
+}
+
+static void take_puback(struct client *c, natsMsg *msg)
+{
+	uint64_t seq = reply_seq(natsMsg_GetSubject(msg));
+
+	if (puback_ok(msg))
+		peer_sender_acked_seq(c->sender, seq);
+	else
+		peer_sender_fail(c->sender, PEER_ERR_NACK);
+}
+
+static void take_delivery(struct client *c, natsMsg *msg)
+{
+	struct peer_receiver *r = c->receiver;
+	uint64_t seq;
+
+	seq = peer_deliver(r, natsMsg_GetData(msg),
+			   (size_t)natsMsg_GetDataLength(msg));
+	if (jetstream) {
+		if (natsMsg_Ack(msg, NULL) != NATS_OK)
+			peer_error(r->run, PEER_ERR_CONSUMER_ACK);
+	} else if (seq) {
+		peer_sender_confirmed(&r->run->senders[r->pair], seq);
+	}
+}
+
+/*
+ * After each read: everything the library parsed into sub. A 503 (no
+ * stream takes the subject) comes back as NATS_NO_RESPONDERS, not as a
+ * message.
+ */
+static void on_input(struct nats_loop_conn *conn)
+{
+	struct client *c = (struct client *)conn;
+	natsMsg *msg;
+	natsStatus s;
+
+	if (!c->serving)
+		return;
+	for (;;) {
+		s = natsSubscription_NextMsg(&msg, c->sub, 0);
+		if (s == NATS_NO_RESPONDERS && c->sender) {
+			peer_sender_fail(c->sender, PEER_ERR_NACK);
+			continue;
+		}
+		if (s != NATS_OK)
+			return;
+		if (c->sender)
+			take_puback(c, msg);
+		else
+			take_delivery(c, msg);
+		natsMsg_Destroy(msg);
+	}
+}
+
+/* The message's seq is s->next_seq while it is being sent. */
+static int js_send(struct peer_sender *s, const void *buf, size_t len,
+		   uint32_t *key)
+{
+	struct client *c = s->conn;
+	char reply[REPLY_LEN];
+
+	snprintf(reply, sizeof(reply), "%s.%llu", c->inbox,
+		 (unsigned long long)s->next_seq);
+	if (natsConnection_PublishRequest(c->conn.nc, s->subject, reply, buf,
+					  (int)len) != NATS_OK)
+		return -EIO;
+	return 0;
+}
+
+static int core_send(struct peer_sender *s, const void *buf, size_t len,
+		     uint32_t *key)
+{
+	struct client *c = s->conn;
+
+	if (natsConnection_Publish(c->conn.nc, s->subject, buf, (int)len) !=
+	    NATS_OK)
+		return -EIO;
+	return 0;
 }
 
 static void make_url(char *url, size_t n, const struct peer_opts *o)
@@ -137,8 +270,24 @@ static natsStatus set_tls(natsOptions *opts, const struct peer_opts *o)
 	return s;
 }
 
-static natsStatus make_options(natsOptions **out, struct peer_run *run,
-			       const char *name)
+/* The connection being made: its options are everyone's (nats_loop.h). */
+static struct nats_loop_conn *connecting;
+
+/*
+ * The old request style waits on a synchronous subscription of its own;
+ * the new one would start a delivery thread for its reply subscription.
+ */
+static natsStatus set_threading(natsOptions *opts)
+{
+	natsStatus s = nats_loop_options(opts, &connecting);
+
+	if (s == NATS_OK)
+		s = natsOptions_UseOldRequestStyle(opts, true);
+	return s;
+}
+
+/* One set of options, so one TLS context, for every connection. */
+static natsStatus make_options(natsOptions **out, struct peer_run *run)
 {
 	const struct peer_opts *o = run->opts;
 	natsOptions *opts = NULL;
@@ -152,7 +301,7 @@ static natsStatus make_options(natsOptions **out, struct peer_run *run,
 	if (s == NATS_OK)
 		s = set_tls(opts, o);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(opts, name);
+		s = natsOptions_SetName(opts, "kcbench");
 	if (s == NATS_OK)
 		s = natsOptions_SetAllowReconnect(opts, false);
 	if (s == NATS_OK)
@@ -161,25 +310,26 @@ static natsStatus make_options(natsOptions **out, struct peer_run *run,
 		s = natsOptions_SetErrorHandler(opts, on_async_error, run);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(opts, on_disconnected, run);
-	if (s != NATS_OK)
+	if (s == NATS_OK)
+		s = set_threading(opts);
+	if (s != NATS_OK) {
+		print_nats_error("options", 0, s);
 		natsOptions_Destroy(opts);
-	else
+	} else {
 		*out = opts;
+	}
 	return s;
 }
 
-static natsStatus client_connect(struct client *c, struct peer_run *run,
+static natsStatus client_connect(struct client *c, natsOptions *opts,
 				 const char *role, unsigned int pair)
 {
-	natsOptions *opts = NULL;
-	char name[64];
+	natsConnection *nc = NULL;
 	natsStatus s;
 
-	snprintf(name, sizeof(name), "kcbench-%s-%u", role, pair);
-	s = make_options(&opts, run, name);
-	if (s == NATS_OK)
-		s = natsConnection_Connect(&c->nc, opts);
-	natsOptions_Destroy(opts);
+	connecting = &c->conn;
+	s = natsConnection_Connect(&nc, opts);
+	connecting = NULL;
 	if (s != NATS_OK)
 		print_nats_error(role, pair, s);
 	return s;
@@ -213,60 +363,6 @@ static int ensure_stream(jsCtx *js)
 	return -EIO;
 }
 
-static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
-		      void *closure)
-{
-	struct peer_sender *s = closure;
-	uint64_t seq = peer_payload_seq(natsMsg_GetData(msg),
-					(size_t)natsMsg_GetDataLength(msg));
-
-	if (pa)
-		peer_sender_acked_seq(s, seq);
-	else
-		peer_sender_fail(s, PEER_ERR_NACK);
-	natsMsg_Destroy(msg);
-}
-
-static void on_js_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
-		      void *closure)
-{
-	struct peer_receiver *r = closure;
-
-	peer_deliver(r, natsMsg_GetData(msg),
-		     (size_t)natsMsg_GetDataLength(msg));
-	if (natsMsg_Ack(msg, NULL) != NATS_OK)
-		peer_error(r->run, PEER_ERR_CONSUMER_ACK);
-	natsMsg_Destroy(msg);
-}
-
-static void on_core_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
-			void *closure)
-{
-	peer_deliver(closure, natsMsg_GetData(msg),
-		     (size_t)natsMsg_GetDataLength(msg));
-	natsMsg_Destroy(msg);
-}
-
-static int js_send(struct peer_sender *s, const void *buf, size_t len,
-		   uint32_t *key)
-{
-	struct client *c = s->conn;
-	natsStatus st;
-
-	st = js_PublishAsync(c->js, s->subject, buf, (int)len, NULL);
-	return st == NATS_OK ? 0 : -EIO;
-}
-
-static int core_send(struct peer_sender *s, const void *buf, size_t len,
-		     uint32_t *key)
-{
-	struct client *c = s->conn;
-	natsStatus st;
-
-	st = natsConnection_Publish(c->nc, s->subject, buf, (int)len);
-	return st == NATS_OK ? 0 : -EIO;
-}
-
 /* DeliverNew: a consumer made now sees nothing of an earlier run. */
 static natsStatus js_subscribe(struct client *c, struct peer_receiver *r)
 {
@@ -278,38 +374,44 @@ static natsStatus js_subscribe(struct client *c, struct peer_receiver *r)
 	so.ManualAck = true;
 	so.Config.DeliverPolicy = js_DeliverNew;
 	so.Config.AckPolicy = js_AckExplicit;
-	return js_Subscribe(&c->sub, c->js, r->subject, on_js_msg, r, NULL, &so,
-			    &jerr);
+	return js_SubscribeSync(&c->sub, c->js, r->subject, NULL, &so, &jerr);
 }
 
 /*
  * The library's per-subscription queue would drop messages past 65536 as
- * a "slow consumer": unbounded, any loss seen is the server's.
+ * a "slow consumer": unbounded, any loss seen is the server's. The flush
+ * makes sure the server has the SUB before anything is published.
  */
-static int open_subscriber(struct peer_receiver *r, struct peer_run *run)
+static natsStatus lift_limits_and_flush(struct client *c)
 {
-	struct client *c = r->conn;
+	natsStatus s = natsSubscription_SetPendingLimits(c->sub, -1, -1);
+
+	if (s == NATS_OK)
+		s = natsConnection_FlushTimeout(c->conn.nc, FLUSH_TIMEOUT_MS);
+	return s;
+}
+
+static int open_subscriber(struct client *c, natsOptions *opts)
+{
+	struct peer_receiver *r = c->receiver;
+	natsConnection *nc;
 	natsStatus s;
 
-	s = client_connect(c, run, "subscriber", r->pair);
+	s = client_connect(c, opts, "subscriber", r->pair);
 	if (s != NATS_OK)
 		return -EIO;
+	nc = c->conn.nc;
 	if (jetstream) {
-		s = natsConnection_JetStream(&c->js, c->nc, NULL);
+		s = natsConnection_JetStream(&c->js, nc, NULL);
 		if (s == NATS_OK && r->pair == 0 && ensure_stream(c->js))
 			return -EIO;
 		if (s == NATS_OK)
 			s = js_subscribe(c, r);
 	} else {
-		s = natsConnection_Subscribe(&c->sub, c->nc, r->subject,
-					     on_core_msg, r);
-		/* The server has the SUB once its PONG is back. */
-		if (s == NATS_OK)
-			s = natsConnection_FlushTimeout(c->nc,
-							FLUSH_TIMEOUT_MS);
+		s = natsConnection_SubscribeSync(&c->sub, nc, r->subject);
 	}
 	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(c->sub, -1, -1);
+		s = lift_limits_and_flush(c);
 	if (s != NATS_OK) {
 		print_nats_error("subscriber", r->pair, s);
 		return -EIO;
@@ -317,27 +419,28 @@ static int open_subscriber(struct peer_receiver *r, struct peer_run *run)
 	return 0;
 }
 
-/*
- * The library's MaxPending is a backstop only: it drops its count after
- * on_puback returns, and on_puback sends the next message, so it may see
- * window + 1 in flight; at window + 1 it never stalls our own window.
- */
-static int open_publisher(struct peer_sender *sd, struct peer_run *run)
+/* JetStream: the inbox its PubAcks come back on, _INBOX.<id>.<seq>. */
+static int open_publisher(struct client *c, natsOptions *opts)
 {
-	struct client *c = sd->conn;
-	jsOptions jo;
+	struct peer_sender *sd = c->sender;
+	natsInbox *inbox = NULL;
+	char subject[INBOX_LEN + 2];
 	natsStatus s;
 
-	s = client_connect(c, run, "publisher", sd->pair);
+	s = client_connect(c, opts, "publisher", sd->pair);
 	if (s != NATS_OK)
 		return -EIO;
 	if (!jetstream)
 		return 0;
-	jsOptions_Init(&jo);
-	jo.PublishAsync.MaxPending = run->opts->window + 1;
-	jo.PublishAsync.AckHandler = on_puback;
-	jo.PublishAsync.AckHandlerClosure = sd;
-	s = natsConnection_JetStream(&c->js, c->nc, &jo);
+	s = natsInbox_Create(&inbox);
+	if (s == NATS_OK) {
+		snprintf(c->inbox, sizeof(c->inbox), "%s", inbox);
+		snprintf(subject, sizeof(subject), "%s.*", c->inbox);
+		s = natsConnection_SubscribeSync(&c->sub, c->conn.nc, subject);
+	}
+	natsInbox_Destroy(inbox);
+	if (s == NATS_OK)
+		s = lift_limits_and_flush(c);
 	if (s != NATS_OK) {
 		print_nats_error("publisher", sd->pair, s);
 		return -EIO;
@@ -345,98 +448,164 @@ static int open_publisher(struct peer_sender *sd, struct peer_run *run)
 	return 0;
 }
 
-static int open_all(struct peer_run *run, struct client *clients)
+/* Subscribers first: subscriber 0 creates the stream. */
+static int open_all(void *arg)
 {
-	unsigned int i, n = run->opts->pairs;
-	int err;
+	struct client *clients = arg;
+	unsigned int i, n = clients[0].run->opts->pairs;
+	natsOptions *opts = NULL;
+	int err = 0;
 
-	for (i = 0; i < n; i++) {
-		run->receivers[i].conn = &clients[i];
-		err = open_subscriber(&run->receivers[i], run);
-		if (err)
-			return err;
-	}
-	for (i = 0; i < n; i++) {
-		run->senders[i].conn = &clients[n + i];
-		err = open_publisher(&run->senders[i], run);
-		if (err)
-			return err;
+	if (make_options(&opts, clients[0].run) != NATS_OK)
+		return -EIO;
+	for (i = 0; i < n && !err; i++)
+		err = open_subscriber(&clients[i], opts);
+	for (i = n; i < 2 * n && !err; i++)
+		err = open_publisher(&clients[i], opts);
+	natsOptions_Destroy(opts);
+	return err;
+}
+
+/*
+ * Core: one PING/PONG per publisher says the server has read everything
+ * it sent; JetStream: unsubscribing deletes the ephemeral consumer now,
+ * not after its inactivity timeout. Both wait for a reply.
+ */
+static int finish_all(void *arg)
+{
+	struct client *clients = arg;
+	unsigned int i, n = clients[0].run->opts->pairs;
+
+	for (i = 0; i < n && jetstream; i++)
+		if (clients[i].sub)
+			natsSubscription_Unsubscribe(clients[i].sub);
+	for (i = n; i < 2 * n && !jetstream; i++) {
+		uint64_t last = peer_sender_last_sent(clients[i].sender);
+
+		if (clients[i].conn.nc &&
+		    natsConnection_FlushTimeout(clients[i].conn.nc,
+						FLUSH_TIMEOUT_MS) == NATS_OK)
+			clients[i].flushed = last;
 	}
 	return 0;
 }
 
-/* One flush round: what is due, up to the window, then PING/PONG. */
-static bool core_round(struct peer_sender *s, struct client *c)
+/* The thread ids of this process, up to max; returns how many. */
+static unsigned int list_threads(int *tids, unsigned int max)
 {
-	uint64_t last, due;
-	unsigned int n;
-	bool done;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned int n = 0;
 
-	pthread_mutex_lock(&s->lock);
-	done = peer_sender_finished(s);
-	n = done ? 0 : peer_sender_pump(s);
-	last = s->next_seq - 1;
-	due = peer_sender_next_due(s);
-	pthread_mutex_unlock(&s->lock);
-	if (n) {
-		if (natsConnection_FlushTimeout(c->nc, FLUSH_TIMEOUT_MS) !=
-		    NATS_OK) {
-			peer_sender_fail(s, PEER_ERR_PUBLISH);
-			return false;
-		}
-		peer_sender_confirmed(s, last);
-		return true;
+	while (d && (e = readdir(d)) && n < max)
+		if (e->d_name[0] != '.')
+			tids[n++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool listed(int tid, const int *tids, unsigned int n)
+{
+	while (n--)
+		if (tids[n] == tid)
+			return true;
+	return false;
+}
+
+/*
+ * libnats frees every message it hands out on its garbage-collector
+ * thread (natsMsg_Destroy only queues it there). At normal priority each
+ * message woke that thread, which then preempted the loop on their
+ * shared core: tens of thousands of context switches a second. At nice
+ * 19 it frees in batches while the loop waits. The library's two other
+ * threads (timers, asynchronous callbacks) sleep, and go along.
+ */
+static int open_library(void)
+{
+	int before[LIB_THREADS_MAX + 4], after[LIB_THREADS_MAX + 4];
+	unsigned int nb, na, i;
+
+	nb = list_threads(before, LIB_THREADS_MAX + 4);
+	if (nats_Open(-1) != NATS_OK) {
+		print_nats_error("library", 0, NATS_ERR);
+		return -EIO;
 	}
-	if (done)
-		return false;
-	peer_sleep_until(due);
-	return true;
+	na = list_threads(after, LIB_THREADS_MAX + 4);
+	for (i = 0; i < na; i++)
+		if (!listed(after[i], before, nb))
+			setpriority(PRIO_PROCESS, (id_t)after[i],
+				    LIB_THREAD_NICE);
+	return 0;
 }
 
-static void *core_publisher(void *arg)
-{
-	struct peer_sender *s = arg;
-
-	while (core_round(s, s->conn))
-		;
-	return NULL;
-}
-
-static int start_core_publishers(struct peer_run *run)
+static void set_serving(struct client *clients, unsigned int n, bool on)
 {
 	unsigned int i;
-	int err;
 
-	for (i = 0; i < run->opts->pairs; i++) {
-		struct client *c = run->senders[i].conn;
+	for (i = 0; i < n; i++)
+		clients[i].serving = on && clients[i].sub;
+}
 
-		err = pthread_create(&c->thread, NULL, core_publisher,
-				     &run->senders[i]);
-		if (err) {
-			fprintf(stderr, "%s: thread: %s\n", TOOL, strerror(err));
-			return -err;
-		}
-		c->thread_running = true;
+static void drive(struct peer_run *run, struct peer_loop *loop)
+{
+	peer_run_start(run);
+	while (!peer_run_done(run))
+		peer_loop_turn(loop, peer_run_step(run));
+}
+
+static void finish(struct peer_run *run, struct peer_loop *loop,
+		   struct client *clients)
+{
+	unsigned int i, n = run->opts->pairs;
+
+	if (jetstream)
+		set_serving(clients, 2 * n, false);
+	peer_loop_beside(loop, finish_all, clients);
+	for (i = n; i < 2 * n && !jetstream; i++)
+		if (clients[i].flushed)
+			peer_sender_confirmed(clients[i].sender,
+					      clients[i].flushed);
+	/* What the last turns queued, before libnats closes the sockets. */
+	peer_loop_turn(loop, 0);
+}
+
+static void init_clients(struct peer_run *run, struct peer_loop *loop,
+			 struct client *clients)
+{
+	unsigned int i, n = run->opts->pairs;
+
+	for (i = 0; i < 2 * n; i++) {
+		clients[i].run = run;
+		clients[i].conn.loop = loop;
+		clients[i].conn.on_input = on_input;
 	}
+	for (i = 0; i < n; i++) {
+		clients[i].receiver = &run->receivers[i];
+		run->receivers[i].conn = &clients[i];
+		clients[n + i].sender = &run->senders[i];
+		run->senders[i].conn = &clients[n + i];
+	}
+}
+
+static int run_load(struct peer_run *run, struct peer_loop *loop,
+		    struct client *clients)
+{
+	init_clients(run, loop, clients);
+	if (peer_loop_beside(loop, open_all, clients))
+		return -EIO;
+	set_serving(clients, 2 * run->opts->pairs, true);
+	drive(run, loop);
+	finish(run, loop, clients);
 	return 0;
 }
 
-/* Unsubscribing deletes the ephemeral consumer now, not after a timeout. */
-static void client_close(struct client *c)
-{
-	if (c->thread_running)
-		pthread_join(c->thread, NULL);
-	c->thread_running = false;
-	if (c->sub)
-		natsSubscription_Unsubscribe(c->sub);
-	natsSubscription_Destroy(c->sub);
-	c->sub = NULL;
-	jsCtx_Destroy(c->js);
-	c->js = NULL;
-	natsConnection_Destroy(c->nc);
-	c->nc = NULL;
-}
-
+/*
+ * With the loop stopped, libnats closes each socket itself. Connections
+ * go first: a subscription destroyed while its connection is open queues
+ * an UNSUB, and a close with output queued waits 500 ms for a PONG that
+ * no loop reads.
+ */
 static void close_all(struct peer_run *run, struct client *clients)
 {
 	unsigned int i;
@@ -444,32 +613,19 @@ static void close_all(struct peer_run *run, struct client *clients)
 	if (!clients)
 		return;
 	__atomic_store_n(&run->stopping, true, __ATOMIC_RELAXED);
-	for (i = 0; i < 2 * run->opts->pairs; i++)
-		client_close(&clients[i]);
-}
-
-static int run_load(struct peer_run *run, struct client *clients)
-{
-	unsigned int i;
-	int err;
-
-	err = open_all(run, clients);
-	if (!err)
-		err = peer_run_start(run);
-	if (!err && !jetstream)
-		err = start_core_publishers(run);
-	if (err) {
-		/* Publishers already started see their pair failed and end. */
-		for (i = 0; i < run->opts->pairs; i++)
-			peer_sender_fail(&run->senders[i], PEER_ERR_PUBLISH);
-		return err;
+	for (i = 0; i < 2 * run->opts->pairs; i++) {
+		natsConnection_Destroy(clients[i].conn.nc);
+		clients[i].conn.nc = NULL;
+		natsSubscription_Destroy(clients[i].sub);
+		clients[i].sub = NULL;
+		jsCtx_Destroy(clients[i].js);
+		clients[i].js = NULL;
 	}
-	peer_run_wait(run);
-	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	struct peer_loop loop = { .epfd = -1, .wakefd = -1 };
 	struct client *clients = NULL;
 	struct peer_opts o;
 	struct peer_run run;
@@ -480,19 +636,23 @@ int main(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
 	jetstream = !strcmp(o.mode, "jetstream");
+	if (open_library())
+		return 1;
 	err = peer_run_init(&run, &o, jetstream ? js_send : core_send,
 			    "kc.bench.%u");
+	if (!err)
+		err = peer_loop_init(&loop, 2 * o.pairs);
 	clients = calloc(2 * o.pairs, sizeof(*clients));
 	if (err || !clients) {
-		fprintf(stderr, "%s: %s\n", TOOL, strerror(ENOMEM));
+		fprintf(stderr, "%s: %s\n", TOOL,
+			strerror(err ? -err : ENOMEM));
 		goto out;
 	}
-	run.self_paced = !jetstream;
-	/* One libnats reader thread per connection (plus its helpers). */
-	run.threads = 2 * o.pairs;
-	if (run_load(&run, clients))
+	if (run_load(&run, &loop, clients))
 		goto out;
 	close_all(&run, clients);
+	/* Callbacks still queued for the closed connections run first. */
+	nats_CloseAndWait(CLOSE_WAIT_MS);
 	status = peer_run_report(&run, TOOL,
 				 jetstream ? "nats-jetstream" : "nats-core",
 				 jetstream ? durability_js : durability_core,
@@ -500,6 +660,7 @@ int main(int argc, char **argv)
 out:
 	close_all(&run, clients);
 	free(clients);
+	peer_loop_free(&loop);
 	peer_run_free(&run);
 	nats_Close();
 	return status;

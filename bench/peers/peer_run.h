@@ -2,8 +2,9 @@
 /*
  * One load run against a broker, the part every driver shares: per-pair
  * send windows, open-loop pacing, the measured interval, the drain, the
- * correctness ledger and the report. A driver supplies the broker: its
- * connections, a send function and the calls below from its callbacks.
+ * correctness ledger (the report is peer_report.h). A driver supplies the
+ * broker: its connections, a send function and the calls below from its
+ * callbacks.
  *
  * Payload: a header and filler (peer_payload.h). The subscriber of pair
  * i takes latency from the header and hands (pair, seq) to the ledger.
@@ -14,16 +15,14 @@
  * arrive (also during the drain), so every counted message is followed
  * to its end. The ledger checks every message of the run, warm-up too.
  *
- * Locking: each sender's lock covers its window and is held across the
- * driver's send call, so an ack can never be matched before the send
- * that it answers has been recorded. Driver callbacks for one pair's
- * acks come from one thread, and so do its deliveries (the ledger's
- * rule); the receiver side needs no lock.
+ * Threads: none of its own. Everything here runs on the driver's event
+ * loop thread (peer_loop.h): the loop calls peer_run_step() once a turn
+ * and waits no longer than the deadline it returns; acks and deliveries
+ * come from the same thread's callbacks, so nothing needs a lock.
  */
 #ifndef KC_PEER_RUN_H
 #define KC_PEER_RUN_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +48,15 @@ enum peer_error {
 	PEER_ERR_COUNT,
 };
 
+/* The phases of a run, in order; peer_run_step() moves through them. */
+enum peer_phase {
+	PEER_PHASE_SETUP,   /* connections opening; nothing is sent */
+	PEER_PHASE_WARMUP,  /* sending; nothing is counted */
+	PEER_PHASE_MEASURE, /* sending and counting */
+	PEER_PHASE_DRAIN,   /* no new sends; waiting for what is owed */
+	PEER_PHASE_DONE,
+};
+
 struct peer_run;
 
 struct peer_slot {
@@ -58,12 +66,11 @@ struct peer_slot {
 };
 
 struct peer_sender {
-	pthread_mutex_t lock;
 	struct peer_run *run;
 	unsigned int pair;
 	char subject[PEER_SUBJECT_LEN];
 	void *conn; /* the driver's publisher for this pair */
-	/* Under lock: seq base..next_seq-1 are in flight. */
+	/* seq base..next_seq-1 are in flight. */
 	uint64_t next_seq, base;
 	struct peer_slot *ring; /* window slots, indexed by seq % window */
 	unsigned char *buf;
@@ -79,12 +86,13 @@ struct peer_receiver {
 	void *conn;
 	struct kc_hist deliver_hist;
 	uint64_t delivered_measured;
-	uint64_t delivered; /* distinct, whole run; read by the main thread */
+	uint64_t delivered; /* distinct, whole run */
 };
 
 /*
- * Sends one payload on s->conn, called with s->lock held. May set *key
- * (after the send) for peer_sender_acked_key(). Returns 0 or -errno-ish.
+ * Sends one payload on s->conn; s->next_seq is its seq during the call.
+ * May set *key (after the send) for peer_sender_acked_key(). Returns 0 or
+ * -errno-ish.
  */
 typedef int (*peer_send_fn)(struct peer_sender *s, const void *buf, size_t len,
 			    uint32_t *key);
@@ -92,21 +100,20 @@ typedef int (*peer_send_fn)(struct peer_sender *s, const void *buf, size_t len,
 struct peer_run {
 	const struct peer_opts *opts;
 	peer_send_fn send;
-	/* The driver paces its senders itself (peer_sender_pump in its own
-	 * threads); otherwise acks and the open-loop pacer pump them. */
-	bool self_paced;
-	unsigned int threads; /* the driver's threads, for the report */
+	unsigned int threads; /* threads driving connections, for the report */
 	struct kc_ledger *ledger;
 	struct peer_sender *senders;
 	struct peer_receiver *receivers;
+	enum peer_phase phase;
 	/* Fixed by peer_run_start() before any send. */
-	uint64_t t0, m_start, m_end;
+	uint64_t t0, m_start, m_end, drain_end;
 	double period_ns; /* open loop: between two sends of one pair */
-	bool started;
-	pthread_t pacer;
-	bool pacer_running;
-	bool stopping; /* set before teardown: disconnects are ours */
-	uint64_t errors[PEER_ERR_COUNT];
+	/* Progress lines (a terminal only): when, and the totals last shown. */
+	uint64_t next_progress, last_progress, last_counts[3];
+	/* Set before teardown, perhaps from a library's thread: disconnects
+	 * from then on are ours. */
+	bool stopping;
+	uint64_t errors[PEER_ERR_COUNT]; /* atomic: libraries' threads count */
 	double cpu_self[2], cpu_broker[2];
 };
 
@@ -115,28 +122,25 @@ int peer_run_init(struct peer_run *run, const struct peer_opts *o,
 		  peer_send_fn send, const char *subject_fmt);
 void peer_run_free(struct peer_run *run);
 
-/* All connections are up: the clock starts and the first sends go out. */
-int peer_run_start(struct peer_run *run);
-/* Sleeps through warm-up and the interval, samples CPU, then drains. */
-void peer_run_wait(struct peer_run *run);
+/* All connections are up: the clock starts; the first step sends. */
+void peer_run_start(struct peer_run *run);
 /*
- * Prints the report (JSON or summary) once the driver's connections are
- * closed. has_ack: the broker acknowledges publishes. Returns the exit
- * status: 0, or 3 when the ledger found lost/duplicate/bad messages.
+ * Once a loop turn: CPU samples at the interval's edges, the sends that
+ * are due, the end of the drain. Returns when to step again at the
+ * latest (CLOCK_MONOTONIC ns).
  */
-int peer_run_report(struct peer_run *run, const char *tool, const char *target,
-		    const char *durability, bool has_ack);
-
+uint64_t peer_run_step(struct peer_run *run);
+static inline bool peer_run_done(const struct peer_run *run)
+{
+	return run->phase == PEER_PHASE_DONE;
+}
+/* Safe from any thread. */
 void peer_error(struct peer_run *run, enum peer_error e);
 
-/* With s->lock held: sends what the window and the clock allow. */
+/* Sends what the window and the clock allow now. */
 unsigned int peer_sender_pump(struct peer_sender *s);
-/* With s->lock held: no message of s will ever be due again. */
-bool peer_sender_finished(const struct peer_sender *s);
-/* With s->lock held: when the next message is due (0: now). */
-uint64_t peer_sender_next_due(const struct peer_sender *s);
 
-/* Acks, from the driver's callbacks; each takes s->lock. */
+/* Acks, from the driver's callbacks; each sends what the window frees. */
 void peer_sender_acked_key(struct peer_sender *s, uint32_t key);
 void peer_sender_acked_seq(struct peer_sender *s, uint64_t seq);
 /*
@@ -144,14 +148,22 @@ void peer_sender_acked_seq(struct peer_sender *s, uint64_t seq);
  * stays in flight, neither acked, so never "lost", nor resent).
  */
 void peer_sender_fail(struct peer_sender *s, enum peer_error e);
-/* Without a per-message ack (NATS core): 1..seq reached the broker. */
+/*
+ * Without a per-message ack (NATS core): the broker has read 1..seq.
+ * Frees the window like an ack, without an ack latency.
+ */
 void peer_sender_confirmed(struct peer_sender *s, uint64_t seq);
+/* The highest seq sent so far (0: none). */
+static inline uint64_t peer_sender_last_sent(const struct peer_sender *s)
+{
+	return s->next_seq - 1;
+}
 
-/* CLOCK_MONOTONIC deadline in ns, as kc_mono_ns() reads it. */
-void peer_sleep_until(uint64_t t_ns);
-
-/* A delivery to r; malformed or foreign payloads are counted as bad. */
-void peer_deliver(struct peer_receiver *r, const void *data, size_t len);
+/*
+ * A delivery to r; malformed or foreign payloads are counted as bad.
+ * Returns the message's seq, or 0 when it was not one of r's.
+ */
+uint64_t peer_deliver(struct peer_receiver *r, const void *data, size_t len);
 /* The seq in a payload, 0 if it is not one of ours (for ack handlers). */
 uint64_t peer_payload_seq(const void *data, size_t len);
 

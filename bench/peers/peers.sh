@@ -6,8 +6,13 @@
 #
 #   . bench/peers/peers.sh
 #   peers_make_certs DIR           CA, server (127.0.0.1/localhost), client
-#   mosquitto_start DIR PORT       mosquitto 2.0, TLS 1.3, mutual, persistence
-#   nats_start DIR PORT            nats-server 2.9, TLS 1.3, mutual, JetStream
+#   mosquitto_start DIR PORT [WRAP...]
+#                                  mosquitto 2.0, TLS 1.3, mutual, persistence
+#   nats_start DIR PORT [WRAP...]  nats-server 2.9, TLS 1.3, mutual, JetStream
+#
+# WRAP is a command that execs the broker in place, e.g. `taskset -c 0` or
+# `env GOMAXPROCS=1 taskset -c 0`: the broker keeps the PID it started
+# with, so PID files, --broker-pid and peer_stop still name the broker.
 #   peer_stop PIDFILE              stops that one process, nothing else
 #   peers_free_port BASE           prints the first unused port >= BASE
 #
@@ -196,13 +201,15 @@ EOF
 }
 
 mosquitto_start() {
-	local dir=${1:?usage: mosquitto_start DIR PORT} port=${2:?usage: mosquitto_start DIR PORT}
+	local dir=${1:?usage: mosquitto_start DIR PORT [WRAP...]}
+	local port=${2:?usage: mosquitto_start DIR PORT [WRAP...]}
+	shift 2
 
 	dir=$(cd "$dir" && pwd) || return 1
 	_peers_check_port "$port" && _peers_need_certs "$dir" || return 1
 	_mosquitto_conf "$dir" "$port" >"$dir/mosquitto.conf" || return 1
 	_peers_launch "$dir/mosquitto.pid" "$port" "$dir/mosquitto.log" \
-		mosquitto -c "$dir/mosquitto.conf"
+		"$@" mosquitto -c "$dir/mosquitto.conf"
 }
 
 _nats_conf() {
@@ -236,7 +243,9 @@ EOF
 }
 
 nats_start() {
-	local dir=${1:?usage: nats_start DIR PORT} port=${2:?usage: nats_start DIR PORT}
+	local dir=${1:?usage: nats_start DIR PORT [WRAP...]}
+	local port=${2:?usage: nats_start DIR PORT [WRAP...]}
+	shift 2
 
 	dir=$(cd "$dir" && pwd) || return 1
 	_peers_check_port "$port" && _peers_need_certs "$dir" || return 1
@@ -245,7 +254,7 @@ nats_start() {
 	nats-server -c "$dir/nats.conf" -t >"$dir/nats.log" 2>&1 ||
 		{ _peers_err "nats-server rejects $dir/nats.conf:"; cat "$dir/nats.log" >&2; return 1; }
 	_peers_launch "$dir/nats.pid" "$port" "$dir/nats.log" \
-		nats-server -c "$dir/nats.conf"
+		"$@" nats-server -c "$dir/nats.conf"
 }
 
 # A process that has exited but is still our unreaped child is a zombie:
