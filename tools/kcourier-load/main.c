@@ -16,9 +16,9 @@
 #include "target.h"
 
 #define DURABILITY                                                         \
-	"ACK after the message is committed to SQLite (WAL, "             \
-	"synchronous=FULL, fsync per batch); the agent holds every ACK "  \
-	"until its commit"
+	"ACK after the message is in the message log and fdatasync'ed "   \
+	"(one write and sync per round of every worker's messages); the " \
+	"agent holds every ACK until its round is durable"
 
 struct load {
 	struct load_opts o;
