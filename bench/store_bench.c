@@ -44,6 +44,7 @@ struct config {
 	const char *dir;
 	double seconds;
 	unsigned int size;
+	unsigned int restart; /* > 0: time a restart with this many queued */
 	bool json;
 };
 
@@ -91,7 +92,8 @@ struct log_side {
 	size_t nprev;
 };
 
-static int log_round(struct log_side *ls, struct workload *w, unsigned int n)
+/* One round of n new messages (and last round's tombstones), synced. */
+static int fill_round(struct log_side *ls, struct workload *w, unsigned int n)
 {
 	char sender[8], recipient[8];
 	uint8_t msg_id[KC_MSGID_LEN];
@@ -112,8 +114,13 @@ static int log_round(struct log_side *ls, struct workload *w, unsigned int n)
 		if (kc_msglog_judge(ls->log, sender, m.counter) == KC_WINDOW_NEW)
 			ret = kc_msglog_add_msg(ls->log, &ls->b, &m, &lsn);
 	}
-	if (!ret)
-		ret = kc_msglog_write_sync(ls->log, &ls->b);
+	return ret ? ret : kc_msglog_write_sync(ls->log, &ls->b);
+}
+
+static int log_round(struct log_side *ls, struct workload *w, unsigned int n)
+{
+	int ret = fill_round(ls, w, n);
+
 	if (ret)
 		return ret;
 	/* This round's messages are delivered in the next one. */
@@ -346,6 +353,68 @@ static int bench_sql(const struct config *c, unsigned int n, struct result *r)
 	return ret;
 }
 
+/* Empties the page cache (root only): a cold start reads the disk. */
+static bool drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	bool ok;
+
+	sync();
+	ok = fd >= 0 && write(fd, "1", 1) == 1;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * Restart: n messages queued (none delivered), the log closed, then the
+ * time kc_msglog_open takes to read it all back and be ready, twice: the
+ * first after the page cache was emptied (when this runs as root: a boot
+ * after a power cut), the second with the segments cached (a restart
+ * right after a crash).
+ */
+static int bench_restart(const struct config *c)
+{
+	struct log_side ls = { 0 };
+	struct workload w = { .size = c->size };
+	struct kc_msglog_report rep;
+	char dir[512];
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s/restart", c->dir);
+	w.inner = calloc(1, c->size);
+	ls.prev = calloc(512, sizeof(*ls.prev));
+	kc_msglog_batch_init(&ls.b);
+	ret = w.inner && ls.prev ? kc_msglog_open(dir, NULL, &ls.log, NULL)
+				 : -ENOMEM;
+	while (!ret && w.n < c->restart) {
+		unsigned int n = c->restart - w.n < 4096 ? c->restart - w.n
+							   : 4096;
+
+		ls.nprev = 0; /* nothing is delivered: all stays queued */
+		ret = fill_round(&ls, &w, n);
+	}
+	kc_msglog_batch_fini(&ls.b);
+	kc_msglog_close(ls.log);
+	for (int pass = 0; !ret && pass < 2; pass++) {
+		bool cold = !pass && drop_caches();
+
+		ret = kc_msglog_open(dir, NULL, &ls.log, &rep);
+		if (!ret)
+			printf("restart with %llu queued messages of %u bytes: "
+			       "ready in %.3f s (%u segments, %s)\n",
+			       (unsigned long long)rep.queued, c->size,
+			       rep.seconds, rep.segments,
+			       cold ? "page cache emptied first" :
+			       pass ? "page cache warm" : "page cache as it was");
+		kc_msglog_close(ls.log);
+	}
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(ls.prev);
+	free(w.inner);
+	return ret;
+}
+
 static void print_row(const char *store, const struct result *r, bool json)
 {
 	if (json)
@@ -371,6 +440,9 @@ static bool parse(struct config *c, int argc, char **argv, int *rc)
 		{ .name = "size", KC_OPT_UINT(&c->size), .metavar = "BYTES",
 		  .min = 0, .max = 1u << 20, .unit = "bytes",
 		  .help = "inner bytes per message" },
+		{ .name = "restart", KC_OPT_UINT(&c->restart), .metavar = "N",
+		  .min = 0, .max = 100000000,
+		  .help = "instead: time the log's start with N messages queued" },
 		{ .name = "json", KC_OPT_FLAG(&c->json),
 		  .help = "one JSON object per line instead of the table" },
 	};
@@ -397,6 +469,12 @@ int main(int argc, char **argv)
 	if (!c.dir && !(c.dir = mkdtemp(tmp))) {
 		perror("store-bench: mkdtemp");
 		return 1;
+	}
+	if (c.restart) {
+		rc = bench_restart(&c) ? 1 : 0;
+		if (c.dir == tmp)
+			rmdir(tmp);
+		return rc;
 	}
 	if (!c.json) {
 		printf("| store  | batch | rounds/s |   msgs/s | CPU us/msg | wall us/msg |\n");
