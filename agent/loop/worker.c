@@ -3,6 +3,7 @@
  * Worker threads and their loop: see worker.h for the turn's steps.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -206,7 +207,13 @@ static void report_start(struct kc_worker *w, int err)
 static void *worker_main(void *arg)
 {
 	struct kc_worker *w = arg;
-	int ret = worker_init(w);
+	char name[16];
+	int ret;
+
+	/* top -H and perf name the threads: kc-worker0, kc-worker1, ... */
+	snprintf(name, sizeof(name), "kc-worker%u", w->index);
+	pthread_setname_np(pthread_self(), name);
+	ret = worker_init(w);
 
 	report_start(w, ret);
 	if (!ret)

@@ -99,6 +99,7 @@ static void *committer_main(void *arg)
 	struct kc_load_item *loads;
 	bool stopping = false;
 
+	pthread_setname_np(pthread_self(), "kc-committer");
 	if (ring_up(cm))
 		return NULL;
 	while (!stopping || !idle(cm)) {
