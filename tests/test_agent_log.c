@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/agent_client.h"
@@ -232,8 +233,12 @@ AGENT_TEST(counter_zero_and_unknown_flag_are_bad_frame)
 /* A duplicate is answered before routing: OK, not NOT_FOUND. */
 AGENT_TEST(duplicate_is_judged_before_the_recipient)
 {
+	struct timespec settle = { 0, 300 * 1000000 };
+
 	ASSERT_EQ(KC_OK, send_msg(self, 1, 3, 0, NULL));
 	ASSERT_EQ(0, agent_proc_revoke(&self->a, "bob"));
+	/* Workers look for directory changes every 100 ms (live_cache.h). */
+	nanosleep(&settle, NULL);
 	EXPECT_EQ(KC_OK, send_msg(self, 2, 3, 0, NULL));
 	EXPECT_EQ(KC_NOT_FOUND, send_msg(self, 3, 4, 0, NULL));
 	/* A refused counter stays unused: the same SEND is judged afresh. */

@@ -94,6 +94,7 @@ struct kc_proto_worker {
 	uint8_t *scratch; /* SEND plaintext, max_frame bytes, wiped after use */
 	size_t scratch_len;
 	uint64_t next_prune_ms;
+	uint64_t next_sync_ms; /* the reader's next look for changes */
 };
 
 struct kc_peer {

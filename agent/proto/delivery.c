@@ -40,13 +40,10 @@ static int join(struct kc_conn *c, const char *id)
 	struct kc_proto *p = pw->p;
 	int ret;
 
-	if (pw->reader) {
-		ret = kc_store_reader_client_live(pw->reader, id);
-	} else {
-		pthread_mutex_lock(&p->store_lock);
-		ret = kc_store_client_live(p->store, id);
-		pthread_mutex_unlock(&p->store_lock);
-	}
+	/* Exact, not the reader's cache: a revocation counts at once here. */
+	pthread_mutex_lock(&p->store_lock);
+	ret = kc_store_client_live(p->store, id);
+	pthread_mutex_unlock(&p->store_lock);
 	if (ret)
 		return ret == -ENOENT ? -EACCES : ret;
 	ret = kc_router_join(p->router, id, c);

@@ -21,6 +21,8 @@
 #include "store/store.h"
 
 #define PRUNE_EVERY_MS (3600u * 1000)
+/* How old a worker's view of which clients are live may get. */
+#define READER_SYNC_MS 100
 
 /* --- the connection events --- */
 
@@ -135,9 +137,15 @@ static void after_turn(struct kc_worker *w)
 	struct kc_commit *next;
 
 	take_back_groups(pw);
-	/* Next turn's recipient checks see every change made before it. */
-	if (pw->reader)
+	/*
+	 * Recipient checks see every change to the directory at most
+	 * READER_SYNC_MS old: asking SQLite every turn cost more than the
+	 * checks it saves when turns are short.
+	 */
+	if (pw->reader && kc_worker_mono_ms(w) >= pw->next_sync_ms) {
 		kc_store_reader_sync(pw->reader);
+		pw->next_sync_ms = kc_worker_mono_ms(w) + READER_SYNC_MS;
+	}
 	if (kc_commit_empty(pw->batch))
 		return;
 	next = pw->spare ? pw->spare : kc_commit_new(pw);

@@ -4,9 +4,9 @@
  * id -> live or not, kept until the directory changes. Every SEND asks
  * whether its recipient is a live client; answering from memory spares
  * the directory a query (and SQLite two file locks) per message. The
- * reader's owner asks once per loop turn whether the directory changed
+ * reader's owner asks every 100 ms whether the directory changed
  * (kc_store_reader_sync) and the table is emptied if it did, so an answer
- * is never older than the turn.
+ * is never older than that.
  */
 #ifndef KC_LIVE_CACHE_H
 #define KC_LIVE_CACHE_H

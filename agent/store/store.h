@@ -181,7 +181,7 @@ int kc_store_reader_open(struct kc_store *st, struct kc_store_reader **out);
  * since the directory last changed (live_cache.h).
  */
 int kc_store_reader_client_live(struct kc_store_reader *r, const char *id);
-/* Once per loop turn: forgets the answers if the directory changed. */
+/* Forgets the answers if the directory changed (the agent: every 100 ms). */
 void kc_store_reader_sync(struct kc_store_reader *r);
 /* NULL is ok. */
 void kc_store_reader_close(struct kc_store_reader *r);
