@@ -292,7 +292,8 @@ fuzz:
 # loopback; results in $(BUILD)/bench/, the table on standard output.
 # BENCH_RUNS repetitions (medians reported), BENCH_SECONDS per run;
 # BENCH_PIN=both|1|0: servers on CPU 0 and load on CPU 1, unpinned, or
-# both (the default with 2 CPUs or more; bench/run-bench.sh says more).
+# both (the default with 2 CPUs or more; bench/run-bench.sh says more);
+# BENCH_SHIELD=1 runs the pinned processes SCHED_FIFO (shared machines).
 bench:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh bench

@@ -56,6 +56,7 @@
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_WARMUP (2),
 #              BENCH_LAT_RATE (1000), BENCH_PIN (both | 1 | 0),
 #              BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1),
+#              BENCH_SHIELD=1 (pinned processes run SCHED_FIFO),
 #              BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 
@@ -109,6 +110,14 @@ wrap_for() {
 		wrap=(taskset -c "$server_cpu")
 	else
 		wrap=(taskset -c "$load_cpu")
+	fi
+	# BENCH_SHIELD=1: SCHED_FIFO for the pinned processes (and every
+	# thread they start), so the machine's other work cannot take
+	# their CPU between two steps of a message. A diagnostic for shared
+	# machines: the time slices the scheduler hands out otherwise
+	# decide throughput and latency more than the servers do.
+	if [ "${BENCH_SHIELD:-0}" = 1 ]; then
+		wrap+=(chrt -f 10)
 	fi
 }
 
@@ -339,6 +348,16 @@ start_mode() {
 	kc_load "$mode" --pairs 32 --duration 0.5 --warmup 0 >/dev/null
 }
 
+# The settings beyond the defaults, for the command the summary shows.
+bench_env() {
+	local v
+
+	for v in BENCH_PIN BENCH_SHIELD BENCH_WARMUP BENCH_LAT_RATE; do
+		[ -n "${!v:-}" ] && printf ' %s=%s' "$v" "${!v}"
+	done
+	return 0
+}
+
 main() {
 	local run mode
 
@@ -361,7 +380,7 @@ main() {
 		--json >"$out/floor.json"
 	/usr/bin/python3 "$src/bench/summarize.py" "$results" "$out/floor.json" \
 		"$out/summary.md" "$out/summary.json" \
-		"make bench BENCH_RUNS=$runs BENCH_SECONDS=$secs"
+		"make bench BENCH_RUNS=$runs BENCH_SECONDS=$secs$(bench_env)"
 	if grep -q '"lost":[1-9]\|"duplicate":[1-9]' "$results"; then
 		die "a run lost or duplicated messages: see $results"
 	fi
