@@ -234,7 +234,18 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) -lm $(LDLIBS)
 
-tests: $(TESTS) $(TOOLS)
+# make check replays every fuzz corpus through its target, built with the
+# ordinary compiler around tests/fuzz/replay_main.c instead of libFuzzer
+# (tests/test_fuzz_replay.sh): a crash once found stays a regression test.
+REPLAYS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+$(BUILD)/obj/tests/fuzz/%.o: KC_CPPFLAGS += -Iagent
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o \
+		$(if $(AGENT_SRCS),$(AGENT_LIB)) $(LIBS_ALL)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
+
+tests: $(TESTS) $(TOOLS) $(REPLAYS)
 
 # KC_SANITIZE: test_install runs "make install" on this very build.
 check:

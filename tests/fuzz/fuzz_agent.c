@@ -264,6 +264,12 @@ static void make_peer_session(void)
 		die("the peer's session", ret);
 }
 
+/* The state directory goes with the process (libFuzzer ends by exit()). */
+static void remove_world(void)
+{
+	nftw(W.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int ret;
@@ -274,6 +280,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (!mkdtemp(W.dir))
 			die("mkdtemp", errno);
 	}
+	atexit(remove_world);
 	kc_config_defaults(&W.cfg);
 	make_seal_key();
 	open_store();
