@@ -54,7 +54,7 @@ struct sender {
 
 struct receiver {
 	struct test_ident ident;
-	struct kc_client *c; /* NULL: connects at its next read */
+	struct kc_client *c;  /* NULL: connects at its next read */
 	unsigned int conn_no; /* c's number (ledger.conns_made) */
 };
 
@@ -69,7 +69,8 @@ struct ledger {
 	uint16_t dropped[SENDERS][MAX_MSGS];
 	/* Receiver connections, numbered as made; the last one per message. */
 	unsigned int conn_of[SENDERS][MAX_MSGS], conns_made;
-	unsigned int again_after_crash[MAX_LIVES]; /* by the lifetime it came in */
+	/* Delivered again after a crash, by the lifetime it came in. */
+	unsigned int again_after_crash[MAX_LIVES];
 	unsigned int dup_in_lifetime, again_after_drop, unknown, misrouted;
 	unsigned int sender_hangups, receiver_leaves, receiver_drops;
 };

@@ -98,9 +98,9 @@ struct world {
 /* One run: the peer's end of the socket pair and what it read. */
 struct run {
 	int fd;
-	uint64_t seq;	   /* last seq sealed */
-	uint64_t acked;	   /* last ACK seq seen for fuzz_sid */
-	uint8_t *out;	   /* agent output not yet cut into frames */
+	uint64_t seq;	/* last seq sealed */
+	uint64_t acked; /* last ACK seq seen for fuzz_sid */
+	uint8_t *out;	/* agent output not yet cut into frames */
 	size_t out_len;
 	bool eof;
 };
@@ -109,7 +109,8 @@ static struct world W;
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "fuzz_agent: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	fprintf(stderr, "fuzz_agent: %s: %s\n", what,
+		strerror(err < 0 ? -err : err));
 	abort();
 }
 
@@ -135,7 +136,8 @@ static void make_seal_key(void)
 static void register_client(struct kc_store *st, const char *id)
 {
 	char tok[1][KC_TOKEN_TEXT_LEN + 1];
-	static const uint8_t stand_in[] = "a certificate the harness never reads";
+	static const uint8_t stand_in[] =
+		"a certificate the harness never reads";
 	struct kc_client_reg reg = {
 		.id = id,
 		.cert = { stand_in, sizeof(stand_in) },
@@ -146,8 +148,11 @@ static void register_client(struct kc_store *st, const char *id)
 
 	ret = kc_store_tokens_new(st, kc_wall_ms(), 3600, 1, tok);
 	if (!ret)
-		ret = kc_store_register(st, (struct kc_bytes){
-			(const uint8_t *)tok[0], strlen(tok[0]) }, kc_wall_ms(), &reg);
+		ret = kc_store_register(
+			st,
+			(struct kc_bytes){ (const uint8_t *)tok[0],
+					   strlen(tok[0]) },
+			kc_wall_ms(), &reg);
 	if (ret)
 		die("registering a client", ret);
 }
@@ -203,7 +208,8 @@ static void make_proto(void)
 
 	p->cfg = &W.cfg;
 	p->crypto_tier = "user";
-	p->seal_der = (gnutls_datum_t){ W.seal_spki, (unsigned int)W.seal_spki_len };
+	p->seal_der =
+		(gnutls_datum_t){ W.seal_spki, (unsigned int)W.seal_spki_len };
 	p->ca_der = p->seal_der;
 	p->seal_pkcs8 = W.seal_pkcs8;
 	p->seal_pkcs8_len = (size_t)W.seal_pkcs8_len;
@@ -341,7 +347,8 @@ static bool is_answer_type(uint8_t type)
  */
 static bool acks_sealed(const struct kc_frame *f)
 {
-	return f->type == KC_T_ACK && !memcmp(f->u.ack.sid, fuzz_sid, KC_SID_LEN) &&
+	return f->type == KC_T_ACK &&
+	       !memcmp(f->u.ack.sid, fuzz_sid, KC_SID_LEN) &&
 	       f->u.ack.status != KC_BAD_MAC &&
 	       f->u.ack.status != KC_UNKNOWN_SESSION;
 }
@@ -379,8 +386,8 @@ static void cut_answers(struct run *r)
 	size_t at = 0;
 	long n;
 
-	while ((n = kc_frame_peek(r->out + at, r->out_len - at,
-				  OUT_KEEP)) > 0) {
+	while ((n = kc_frame_peek(r->out + at, r->out_len - at, OUT_KEEP)) >
+	       0) {
 		check_answer(r, r->out + at, (size_t)n);
 		at += (size_t)n;
 	}
@@ -454,17 +461,22 @@ static void send_sealed(struct run *r, const uint8_t *pt, size_t pt_len)
 	uint8_t *ct = malloc(ct_len), *frame = NULL;
 	struct kc_frame f = { .type = KC_T_SEND };
 	struct kc_seal_req req = {
-		.session = W.peer_session, .aad = aad, .iv = iv,
-		.pt = pt, .pt_len = pt_len, .ct = ct,
+		.session = W.peer_session,
+		.aad = aad,
+		.iv = iv,
+		.pt = pt,
+		.pt_len = pt_len,
+		.ct = ct,
 	};
 	size_t len;
 
 	if (!ct)
 		return;
 	memset(iv, (int)r->seq, sizeof(iv));
-	f.u.send = (struct kc_send){ .sid = fuzz_sid, .seq = ++r->seq, .iv = iv };
-	req.aad_len = kc_seq_aad(aad, KC_LABEL_SEND, fuzz_sid, f.u.send.seq,
-				 iv, (uint32_t)ct_len);
+	f.u.send =
+		(struct kc_send){ .sid = fuzz_sid, .seq = ++r->seq, .iv = iv };
+	req.aad_len = kc_seq_aad(aad, KC_LABEL_SEND, fuzz_sid, f.u.send.seq, iv,
+				 (uint32_t)ct_len);
 	if (kc_seal_batch(W.peer_crypto, &req, 1) || req.status)
 		die("sealing a SEND", EIO);
 	f.u.send.ct = (struct kc_bytes){ ct, req.ct_len };
