@@ -234,7 +234,18 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) -lm $(LDLIBS)
 
-tests: $(TESTS) $(TOOLS)
+# make check replays every fuzz corpus through its target, built with the
+# ordinary compiler around tests/fuzz/replay_main.c instead of libFuzzer
+# (tests/test_fuzz_replay.sh): a crash once found stays a regression test.
+REPLAYS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+$(BUILD)/obj/tests/fuzz/%.o: KC_CPPFLAGS += -Iagent
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o \
+		$(if $(AGENT_SRCS),$(AGENT_LIB)) $(LIBS_ALL)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
+
+tests: $(TESTS) $(TOOLS) $(REPLAYS)
 
 # KC_SANITIZE: test_install runs "make install" on this very build.
 check:
@@ -281,12 +292,23 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard tests/fuzz/*.h lib/*/*.
 	@mkdir -p $(dir $@)
 	$(Q)clang-14 $(KC_CPPFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(KC_LDLIBS) $(LDLIBS)
 
+# The agent's frame path (fuzz_agent) runs the agent's own layers in the
+# fuzzer's process: every agent source but main.c, built the same way.
+FUZZ_AGENT_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
+build/fuzz/fuzz_agent: tests/fuzz/fuzz_agent.c $(FUZZ_LIB_SRCS) $(FUZZ_AGENT_SRCS) \
+		$(wildcard tests/fuzz/*.h lib/*/*.h agent/*.h agent/*/*.h)
+	$(call say,FUZZCC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)clang-14 $(KC_CPPFLAGS) -Iagent $(CPPFLAGS) $(FUZZ_CFLAGS) \
+		$(shell pkg-config --cflags $(AGENT_PKGS) 2>/dev/null) -o $@ $< \
+		$(FUZZ_AGENT_SRCS) $(FUZZ_LIB_SRCS) $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
+
 fuzzers: $(FUZZERS)
 
 fuzz:
 	$(Q)tools/deps.sh
 	$(Q)$(MAKE) --no-print-directory fuzzers
-	$(Q)tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
+	$(Q)FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 # Benchmarks: kcourier and its peers (mosquitto, NATS) side by side on
 # loopback; results in $(BUILD)/bench/, the table on standard output.

@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kill -9 under load: alice and carol send bob numbered messages, a
- * window at a time, while bob receives and answers DELIVERED; a child
- * kills the agent at a random moment; everyone reconnects to the
- * restarted agent, the senders resend what had no ACK (same msg_id and
- * counter, as PROTOCOL.md asks), and on it goes. At the end bob drains
- * the queue, and:
- *   - every message whose ACK a sender read was delivered;
- *   - none was delivered twice within one agent lifetime (a message can
- *     come again after a crash, when its DELIVERED did not become durable);
+ * kill -9 under load: alice and carol send numbered messages to bob and
+ * dave, a window at a time, while bob and dave receive and answer
+ * DELIVERED; a child kills the agent at a random moment; everyone
+ * reconnects to the restarted agent, the senders resend what had no ACK
+ * (same msg_id and counter, as PROTOCOL.md asks), and on it goes. Within
+ * each agent lifetime the clients also come and go: a sender hangs up in
+ * the middle of a window and resends what had no ACK on a new connection,
+ * and a receiver either leaves cleanly (every DELIVER answered, then a
+ * PING so the agent has read each DELIVERED) or drops its connection with
+ * DELIVERs read and not answered, as a receiver that died would. At the
+ * end the receivers drain their queues, and:
+ *   - every message whose ACK a sender read was delivered, to its
+ *     recipient;
+ *   - none was delivered again in the agent lifetime in which its
+ *     DELIVERED had reached the agent; a message comes again only across
+ *     a crash (its DELIVERED was not committed when the agent died) or
+ *     after its receiver dropped it unanswered;
  *   - nothing was delivered that was never sent.
  * KC_CRASH_CYCLES sets the number of crashes (default 3; the script
  * tests/kill9-loop.sh runs 20).
@@ -26,8 +34,13 @@
 #include "kselftest_harness.h"
 
 #define SENDERS 2
+#define RECEIVERS 2
 #define WINDOW 16
-#define MAX_MSGS 20000
+#define MAX_MSGS 50000
+#define MAX_LIVES 256
+/* One in this many rounds of traffic, a client comes and goes. */
+#define SENDER_HANGUP_ODDS 8
+#define RECEIVER_LEAVE_ODDS 3
 
 /* One sender: its next counter, and what the agent has acknowledged. */
 struct sender {
@@ -39,30 +52,47 @@ struct sender {
 	unsigned int acked; /* messages 0 .. acked - 1 are acknowledged */
 };
 
-/* Per message (sender, number): when it was delivered, by lifetime. */
+struct receiver {
+	struct test_ident ident;
+	struct kc_client *c;  /* NULL: connects at its next read */
+	unsigned int conn_no; /* c's number (ledger.conns_made) */
+};
+
+/*
+ * Per message (sender, number), by agent lifetime (1, 2, ...; 0: never):
+ * the last DELIVER, the DELIVERED answering it, and a drop without one.
+ */
 struct ledger {
 	uint8_t acked[SENDERS][MAX_MSGS];
-	unsigned int delivered[SENDERS][MAX_MSGS]; /* last lifetime + 1 */
-	unsigned int dup_in_lifetime, unknown;
+	uint16_t delivered[SENDERS][MAX_MSGS];
+	uint16_t answered[SENDERS][MAX_MSGS];
+	uint16_t dropped[SENDERS][MAX_MSGS];
+	/* Receiver connections, numbered as made; the last one per message. */
+	unsigned int conn_of[SENDERS][MAX_MSGS], conns_made;
+	/* Delivered again after a crash, by the lifetime it came in. */
+	unsigned int again_after_crash[MAX_LIVES];
+	unsigned int dup_in_lifetime, again_after_drop, unknown, misrouted;
+	unsigned int sender_hangups, receiver_leaves, receiver_drops;
 };
 
 FIXTURE(crash)
 {
 	struct agent_proc a;
 	struct sender snd[SENDERS];
-	struct test_ident bob;
-	struct kc_client *cb;
+	struct receiver rcv[RECEIVERS];
 	struct ledger *lg;
 	unsigned int lifetime;
 };
 
 static const char *const sender_ids[SENDERS] = { "alice", "carol" };
+static const char *const receiver_ids[RECEIVERS] = { "bob", "dave" };
 
 FIXTURE_SETUP(crash)
 {
 	int ret = agent_proc_init(&self->a, 2);
 
-	self->cb = NULL;
+	memset(self->snd, 0, sizeof(self->snd));
+	memset(self->rcv, 0, sizeof(self->rcv));
 	self->lg = calloc(1, sizeof(*self->lg));
 	ASSERT_NE(NULL, self->lg);
 	if (ret == -ENOENT)
@@ -70,12 +100,13 @@ FIXTURE_SETUP(crash)
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	for (int i = 0; i < SENDERS; i++) {
-		memset(&self->snd[i], 0, sizeof(self->snd[i]));
 		ASSERT_EQ(0, ti_make(&self->snd[i].ident, sender_ids[i]));
 		ASSERT_EQ(0, ti_enroll(&self->a, &self->snd[i].ident));
 	}
-	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	for (int r = 0; r < RECEIVERS; r++) {
+		ASSERT_EQ(0, ti_make(&self->rcv[r].ident, receiver_ids[r]));
+		ASSERT_EQ(0, ti_enroll(&self->a, &self->rcv[r].ident));
+	}
 	self->lifetime = 1;
 }
 
@@ -87,16 +118,24 @@ FIXTURE_TEARDOWN(crash)
 		kc_client_close(self->snd[i].c);
 		ti_free(&self->snd[i].ident);
 	}
-	kc_client_close(self->cb);
+	for (int r = 0; r < RECEIVERS; r++) {
+		kc_client_close(self->rcv[r].c);
+		ti_free(&self->rcv[r].ident);
+	}
 	rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
 	if (rc || _metadata->exit_code)
 		agent_proc_dump_log(&self->a);
-	ti_free(&self->bob);
 	free(self->lg);
 	agent_proc_destroy(&self->a);
 }
 
-/* Message number n of sender i: its msg_id carries both. */
+/* Message number n of sender i goes to receiver n % RECEIVERS. */
+static int receiver_of(unsigned int n)
+{
+	return (int)(n % RECEIVERS);
+}
+
+/* Its msg_id carries sender and number. */
 static void msg_id_of(uint8_t id[KC_MSGID_LEN], int i, unsigned int n)
 {
 	memset(id, 0, KC_MSGID_LEN);
@@ -108,9 +147,10 @@ static void msg_id_of(uint8_t id[KC_MSGID_LEN], int i, unsigned int n)
 /* Counter = number + 1: a resend keeps both (PROTOCOL.md section 4). */
 static int send_number(struct sender *sd, int i, unsigned int n)
 {
+	const char *to = receiver_ids[receiver_of(n)];
 	uint8_t id[KC_MSGID_LEN], inner[64];
 	struct kc_send_plain sp = {
-		.to = { (const uint8_t *)"bob", 3 },
+		.to = { (const uint8_t *)to, strlen(to) },
 		.msg_id = id,
 		.counter = n + 1,
 		.inner = { inner, sizeof(inner) },
@@ -136,8 +176,12 @@ static int connect_sender(FIXTURE_DATA(crash) *self, int i)
 	return ts_open(sd->c, &sd->ident, &sd->s, &status);
 }
 
-/* One window from sender i: sends, then reads the ACKs in order. */
-static int sender_window(FIXTURE_DATA(crash) *self, int i)
+/*
+ * One window from sender i: sends, then reads the ACKs in order, at most
+ * read_max of them (fewer: it hangs up with the rest unanswered, -3).
+ */
+static int sender_window(FIXTURE_DATA(crash) *self, int i,
+			 unsigned int read_max)
 {
 	struct sender *sd = &self->snd[i];
 	uint64_t first_seq = sd->seq + 1;
@@ -152,6 +196,8 @@ static int sender_window(FIXTURE_DATA(crash) *self, int i)
 		n++;
 	}
 	for (unsigned int k = 0; k < n; k++) {
+		if (k == read_max)
+			return -3;
 		if (ts_await_ack(sd->c, &sd->s, first_seq + k, &status, ack_id))
 			return -1;
 		if (status != KC_OK) {
@@ -165,7 +211,49 @@ static int sender_window(FIXTURE_DATA(crash) *self, int i)
 	return 0;
 }
 
-static void note_delivery(FIXTURE_DATA(crash) *self, const uint8_t *id)
+/* A sender that hangs up halfway through a window, then comes back. */
+static int sender_hangs_up(FIXTURE_DATA(crash) *self, int i)
+{
+	int ret = sender_window(self, i, (unsigned int)(random() % WINDOW));
+
+	if (ret == -1)
+		return -1;
+	self->lg->sender_hangups++;
+	return connect_sender(self, i);
+}
+
+/* Where a message came twice in one lifetime, for the report. */
+static void report_dup(const struct ledger *lg, int i, unsigned int n,
+		       unsigned int life, unsigned int conn_no)
+{
+	if (lg->dup_in_lifetime < 8)
+		ksft_print_msg("%s's message %u again in agent lifetime %u: "
+			       "receiver connection %u, before on %u%s\n",
+			       sender_ids[i], n, life, conn_no,
+			       lg->conn_of[i][n],
+			       lg->answered[i][n] == life ?
+				       ", its DELIVERED sent" : "");
+}
+
+/* Why message (i, n) came again, if it did (see the top of the file). */
+static void judge_again(struct ledger *lg, int i, unsigned int n,
+			unsigned int life, unsigned int conn_no)
+{
+	if (!lg->delivered[i][n])
+		return;
+	if (lg->answered[i][n] != life && lg->dropped[i][n] == life) {
+		lg->again_after_drop++;
+	} else if (lg->answered[i][n] != life && lg->delivered[i][n] < life) {
+		lg->again_after_crash[life < MAX_LIVES ? life : 0]++;
+	} else {
+		/* Answered in this lifetime, or neither answered nor dropped. */
+		report_dup(lg, i, n, life, conn_no);
+		lg->dup_in_lifetime++;
+	}
+}
+
+/* Returns the message's number, or -1 when it is none of ours. */
+static long note_delivery(FIXTURE_DATA(crash) *self, int r, const uint8_t *id)
 {
 	struct ledger *lg = self->lg;
 	unsigned int n;
@@ -174,33 +262,84 @@ static void note_delivery(FIXTURE_DATA(crash) *self, const uint8_t *id)
 	memcpy(&n, id + 4, sizeof(n));
 	if (id[0] != 0xcc || i >= SENDERS || n >= MAX_MSGS) {
 		lg->unknown++;
-		return;
+		return -1;
 	}
-	if (lg->delivered[i][n] == self->lifetime)
-		lg->dup_in_lifetime++;
+	if (receiver_of(n) != r)
+		lg->misrouted++;
+	judge_again(lg, i, n, self->lifetime, self->rcv[r].conn_no);
 	lg->delivered[i][n] = self->lifetime;
+	lg->dropped[i][n] = 0;
+	lg->conn_of[i][n] = self->rcv[r].conn_no;
+	return (long)n;
 }
 
-/* Bob takes what is there (up to wait_ms of quiet) and answers. */
-static int bob_reads(FIXTURE_DATA(crash) *self, unsigned int wait_ms)
+static int answer(FIXTURE_DATA(crash) *self, struct kc_client *c,
+		  const uint8_t *id, long n)
 {
+	struct kc_frame d = { .type = KC_T_DELIVERED };
+
+	d.u.delivered.msg_id = id;
+	if (kc_client_send(c, &d))
+		return -1;
+	if (n >= 0)
+		self->lg->answered[id[1]][n] = (uint16_t)self->lifetime;
+	return 0;
+}
+
+/*
+ * Receiver r takes what is there (up to wait_ms of quiet) and answers
+ * each DELIVER, or (dropping) only notes it, as a receiver that dies
+ * before answering would.
+ */
+static int receiver_reads(FIXTURE_DATA(crash) *self, int r,
+			  unsigned int wait_ms, bool dropping)
+{
+	struct receiver *rc = &self->rcv[r];
 	struct kc_frame f;
+	long n;
 	int ret;
 
-	if (!self->cb && ti_connect(&self->a, &self->bob, &self->cb))
-		return -1;
-	while (!(ret = kc_client_next_event(self->cb, wait_ms, &f))) {
-		struct kc_frame d = { .type = KC_T_DELIVERED };
-
+	if (!rc->c) {
+		if (ti_connect(&self->a, &rc->ident, &rc->c))
+			return -1;
+		rc->conn_no = ++self->lg->conns_made;
+	}
+	while (!(ret = kc_client_next_event(rc->c, wait_ms, &f))) {
 		if (f.type != KC_T_DELIVER)
 			continue;
-		note_delivery(self, f.u.deliver.msg_id);
-		d.u.delivered.msg_id = f.u.deliver.msg_id;
-		if (kc_client_send(self->cb, &d))
+		n = note_delivery(self, r, f.u.deliver.msg_id);
+		if (dropping && n >= 0)
+			self->lg->dropped[f.u.deliver.msg_id[1]][n] =
+				(uint16_t)self->lifetime;
+		else if (answer(self, rc->c, f.u.deliver.msg_id, n))
 			return -1;
 		wait_ms = wait_ms > 1 ? 1 : wait_ms;
 	}
 	return ret == -ETIMEDOUT ? 0 : -1;
+}
+
+/*
+ * Receiver r leaves and comes back at once: cleanly (a PING after its
+ * last DELIVERED, so the agent has read them all) or dropping what it
+ * reads last unanswered. Coming back at once gives the agent the least
+ * time to commit those DELIVEREDs before the new connection's queue
+ * is read.
+ */
+static int receiver_leaves(FIXTURE_DATA(crash) *self, int r)
+{
+	struct receiver *rc = &self->rcv[r];
+	int ret;
+
+	if (random() % 2) {
+		ret = rc->c ? tc_ping(rc->c, 1) : 0;
+		self->lg->receiver_leaves++;
+	} else {
+		ret = receiver_reads(self, r, 1, true);
+		self->lg->receiver_drops++;
+	}
+	kc_client_close(rc->c);
+	rc->c = NULL;
+	return ret ? -1 : receiver_reads(self, r, 1, false);
 }
 
 /* A child that kills the agent after a random few hundred ms. */
@@ -219,15 +358,32 @@ static pid_t arm_killer(pid_t agent)
 	return pid;
 }
 
-/* Traffic until the agent dies under it. */
+/* Traffic, with clients coming and going, until the agent dies under it. */
 static void run_until_killed(FIXTURE_DATA(crash) *self)
 {
 	bool alive = true;
+	int leaver;
 
 	while (alive) {
-		for (int i = 0; alive && i < SENDERS; i++)
-			alive = sender_window(self, i) != -1;
-		alive = alive && !bob_reads(self, 1);
+		for (int i = 0; alive && i < SENDERS; i++) {
+			if (random() % SENDER_HANGUP_ODDS == 0)
+				alive = sender_hangs_up(self, i) != -1;
+			else
+				alive = sender_window(self, i, WINDOW) != -1;
+		}
+		/*
+		 * A receiver leaves before the reads, while the windows'
+		 * DELIVERs wait, or after them, while the DELIVEREDs it
+		 * just sent are being committed.
+		 */
+		leaver = random() % RECEIVER_LEAVE_ODDS == 0 ?
+				 (int)(random() % (2 * RECEIVERS)) : -1;
+		if (alive && leaver >= 0 && leaver < RECEIVERS)
+			alive = !receiver_leaves(self, leaver);
+		for (int r = 0; alive && r < RECEIVERS; r++)
+			alive = !receiver_reads(self, r, 1, false);
+		if (alive && leaver >= RECEIVERS)
+			alive = !receiver_leaves(self, leaver - RECEIVERS);
 	}
 }
 
@@ -237,17 +393,37 @@ static void restart(struct __test_metadata *_metadata,
 	agent_proc_kill(&self->a); /* reaps the killed one */
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	self->lifetime++;
-	kc_client_close(self->cb);
-	self->cb = NULL;
+	ASSERT_GT(MAX_LIVES, self->lifetime);
+	for (int r = 0; r < RECEIVERS; r++) {
+		kc_client_close(self->rcv[r].c);
+		self->rcv[r].c = NULL;
+	}
 	for (int i = 0; i < SENDERS; i++)
 		ASSERT_EQ(0, connect_sender(self, i));
+}
+
+/* "N messages came again after crash 2: 3, ..." for the report. */
+static void print_again(const struct ledger *lg, unsigned int lives)
+{
+	char line[2048];
+	size_t at = 0;
+
+	line[0] = '\0';
+	for (unsigned int l = 2; l <= lives && at < sizeof(line) - 32; l++)
+		if (lg->again_after_crash[l])
+			at += (size_t)snprintf(line + at, sizeof(line) - at,
+					       "%scrash %u: %u", at ? ", " : "",
+					       l - 1, lg->again_after_crash[l]);
+	ksft_print_msg("delivered again after a crash, by crash: %s\n",
+		       at ? line : "none");
 }
 
 TEST_F_TIMEOUT(crash, acknowledged_survive_kill9, 1800)
 {
 	const char *env = getenv("KC_CRASH_CYCLES");
 	int cycles = env ? atoi(env) : 3;
-	unsigned int lost = 0, acked = 0;
+	unsigned int lost = 0, acked = 0, delivered = 0, again = 0;
+	struct ledger *lg = self->lg;
 	pid_t killer;
 
 	srandom((unsigned int)getpid());
@@ -262,22 +438,34 @@ TEST_F_TIMEOUT(crash, acknowledged_survive_kill9, 1800)
 	}
 	/* The last window: what had no ACK goes once more. */
 	for (int i = 0; i < SENDERS; i++)
-		ASSERT_EQ(0, sender_window(self, i));
-	ASSERT_EQ(0, bob_reads(self, 2000));
+		ASSERT_EQ(0, sender_window(self, i, WINDOW));
+	for (int r = 0; r < RECEIVERS; r++)
+		ASSERT_EQ(0, receiver_reads(self, r, 2000, false));
 	for (int i = 0; i < SENDERS; i++)
-		for (unsigned int n = 0; n < self->snd[i].acked; n++) {
-			acked += self->lg->acked[i][n];
-			lost += self->lg->acked[i][n] &&
-				!self->lg->delivered[i][n];
+		for (unsigned int n = 0; n < self->snd[i].next; n++) {
+			acked += lg->acked[i][n];
+			delivered += lg->delivered[i][n] != 0;
+			lost += lg->acked[i][n] && !lg->delivered[i][n];
 		}
-	ksft_print_msg("%d crashes, %u messages acknowledged, %u lost, "
-		       "%u delivered twice in one agent lifetime, %u unknown\n",
-		       cycles, acked, lost, self->lg->dup_in_lifetime,
-		       self->lg->unknown);
+	for (unsigned int l = 0; l < MAX_LIVES; l++)
+		again += lg->again_after_crash[l];
+	ksft_print_msg("%d crashes: %u messages acknowledged, %u delivered, "
+		       "%u lost; %u delivered again after a crash, %u after "
+		       "a receiver dropped them unanswered, %u delivered "
+		       "twice in one agent lifetime, %u misrouted, %u unknown\n",
+		       cycles, acked, delivered, lost, again,
+		       lg->again_after_drop, lg->dup_in_lifetime, lg->misrouted,
+		       lg->unknown);
+	ksft_print_msg("clients came and went: %u sender hang-ups, %u clean "
+		       "receiver leaves, %u receiver drops\n",
+		       lg->sender_hangups, lg->receiver_leaves,
+		       lg->receiver_drops);
+	print_again(lg, self->lifetime);
 	EXPECT_LT(0, acked);
 	EXPECT_EQ(0, lost);
-	EXPECT_EQ(0, self->lg->dup_in_lifetime);
-	EXPECT_EQ(0, self->lg->unknown);
+	EXPECT_EQ(0, lg->dup_in_lifetime);
+	EXPECT_EQ(0, lg->misrouted);
+	EXPECT_EQ(0, lg->unknown);
 }
 
 TEST_HARNESS_MAIN

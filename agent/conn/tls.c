@@ -38,6 +38,9 @@ struct kc_tls_server {
 	gnutls_priority_t prio;
 	size_t in_max;
 	size_t out_max;
+	/* kc_tls_server_new_plain: connections without TLS, as this peer */
+	bool plain;
+	char plain_peer[KC_TLS_ID_SIZE];
 };
 
 /*
@@ -180,6 +183,25 @@ err_free:
 	return ret;
 }
 
+int kc_tls_server_new_plain(const char *peer_id, struct kc_tls_server **out)
+{
+	struct kc_tls_server *srv;
+
+	*out = NULL;
+	if (peer_id && strlen(peer_id) >= KC_TLS_ID_SIZE)
+		return -EINVAL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->in_max = KC_TLS_IN_MAX_DEFAULT;
+	srv->out_max = KC_TLS_OUT_MAX_DEFAULT;
+	srv->plain = true;
+	if (peer_id)
+		strcpy(srv->plain_peer, peer_id);
+	*out = srv;
+	return 0;
+}
+
 void kc_tls_server_free(struct kc_tls_server *srv)
 {
 	if (!srv)
@@ -312,6 +334,19 @@ static int setup_session(struct kc_tls_conn *c)
 	return 0;
 }
 
+/*
+ * The session stays as gnutls_init left it, never handshaken: its
+ * version is unknown, so kTLS declines it (ktls.h) and the connection
+ * keeps moving plain bytes.
+ */
+static void start_plain(struct kc_tls_conn *c)
+{
+	c->state = CONN_OPEN;
+	c->passthrough = true;
+	memcpy(c->peer_id, c->srv->plain_peer, sizeof(c->peer_id));
+	c->peer_rc = c->peer_id[0] ? 0 : -ENOENT;
+}
+
 int kc_tls_conn_new(struct kc_tls_server *srv, struct kc_tls_conn **out)
 {
 	struct kc_tls_conn *c;
@@ -330,6 +365,11 @@ int kc_tls_conn_new(struct kc_tls_server *srv, struct kc_tls_conn **out)
 	if (ret < 0) {
 		free(c);
 		return ret == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EPROTO;
+	}
+	if (srv->plain) {
+		start_plain(c);
+		*out = c;
+		return 0;
 	}
 	ret = setup_session(c);
 	if (ret) {

@@ -94,6 +94,17 @@ int kc_tls_server_new(const struct kc_tls_server_cfg *cfg,
 		      struct kc_tls_server **out);
 void kc_tls_server_free(struct kc_tls_server *srv);
 
+/*
+ * A server whose connections carry no TLS at all: each one is past its
+ * handshake and in pass-through from the start, and names peer_id as its
+ * client (NULL: no certificate, register-only). What is fed is then the
+ * decrypted record stream itself, which is how tests/fuzz/fuzz_agent.c
+ * drives the agent's frame path from plaintext bytes. The agent never
+ * makes one (cmd_run.c builds its server with kc_tls_server_new).
+ * Returns 0, -EINVAL (id too long) or -ENOMEM.
+ */
+int kc_tls_server_new_plain(const char *peer_id, struct kc_tls_server **out);
+
 /* Returns 0, -ENOMEM or -EPROTO (GnuTLS refused the session setup). */
 int kc_tls_conn_new(struct kc_tls_server *srv, struct kc_tls_conn **out);
 /* Wipes the buffers and frees; accepts NULL. Sends nothing. */

@@ -126,6 +126,7 @@ void kc_round_start(struct kc_committer *cm)
 	int ret;
 
 	/* Everything waiting joins this round; what comes now, the next. */
+	cm->rounds_begun++;
 	cm->round_head = cm->wait_head;
 	cm->wait_head = NULL;
 	cm->wait_tail = &cm->wait_head;

@@ -110,6 +110,7 @@ void kc_round_send_out(struct kc_committer *cm, bool durable)
 		kc_proto_worker_give_back(b, &cm->ring);
 	}
 	cm->round_head = NULL;
+	cm->rounds_out++;
 	if (durable && kc_msglog_reclaim(cm->log) > 0)
 		cm->stats.reclaims++;
 }

@@ -3,9 +3,10 @@
  * The committer thread and what workers hand it: see committer.h.
  *
  * Its loop: wait on its ring (a wake-up from a worker, or the round's
- * write and sync completing), take what was handed in, serve queue loads
- * at once, and start a round when none is in flight. A stop request is
- * honoured only when nothing handed in is left undone.
+ * write and sync completing), take what was handed in, start a round
+ * when none is in flight, and serve the queue loads whose rounds are
+ * out. A stop request is honoured only when nothing handed in is left
+ * undone.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,20 +58,44 @@ static bool take_incoming(struct kc_committer *cm,
 	return stopping;
 }
 
-static void serve_loads(struct kc_committer *cm, struct kc_load_item *l)
+/*
+ * A load must not overtake a DELIVERED handed in before it, or it would
+ * bring back a message the recipient has answered, on its next
+ * connection: each load waits until the round in flight and the groups
+ * waiting now (the next round) are out; with neither, it is served at
+ * once.
+ */
+static void defer_loads(struct kc_committer *cm, struct kc_load_item *l)
 {
+	uint64_t after = cm->rounds_begun + (cm->wait_head ? 1 : 0);
+
 	while (l) {
 		struct kc_load_item *next = l->next;
 
+		l->after_round = after;
+		l->next = NULL;
+		*cm->deferred_tail = l;
+		cm->deferred_tail = &l->next;
+		l = next;
+	}
+}
+
+static void serve_due_loads(struct kc_committer *cm)
+{
+	struct kc_load_item *l;
+
+	while ((l = cm->deferred) && l->after_round <= cm->rounds_out) {
+		cm->deferred = l->next;
+		if (!cm->deferred)
+			cm->deferred_tail = &cm->deferred;
 		kc_queue_load(cm, &l->r);
 		free(l);
-		l = next;
 	}
 }
 
 static bool idle(const struct kc_committer *cm)
 {
-	return !cm->writing && !cm->wait_head;
+	return !cm->writing && !cm->wait_head && !cm->deferred;
 }
 
 /*
@@ -105,9 +130,10 @@ static void *committer_main(void *arg)
 	while (!stopping || !idle(cm)) {
 		kc_ring_turn(&cm->ring, WAIT_S);
 		stopping = take_incoming(cm, &loads);
-		serve_loads(cm, loads);
+		defer_loads(cm, loads);
 		if (!cm->writing && cm->wait_head)
 			kc_round_start(cm);
+		serve_due_loads(cm);
 	}
 	/* Wake-ups to workers that were queued last go out now. */
 	io_uring_submit(&cm->ring.ring);
@@ -128,6 +154,7 @@ int kc_committer_start(struct kc_proto *p, struct kc_loop *loop,
 	cm->in_tail = &cm->in_head;
 	cm->loads_tail = &cm->loads_head;
 	cm->wait_tail = &cm->wait_head;
+	cm->deferred_tail = &cm->deferred;
 	pthread_cond_init(&cm->start_cond, NULL);
 	kc_msglog_batch_init(&cm->lb);
 	ret = -pthread_create(&cm->thread, NULL, committer_main, cm);
@@ -162,6 +189,12 @@ void kc_committer_stop(struct kc_committer *cm)
 	kc_msglog_batch_fini(&cm->lb);
 	pthread_cond_destroy(&cm->start_cond);
 	kc_msglog_close(cm->log);
+	while (cm->deferred) {
+		struct kc_load_item *next = cm->deferred->next;
+
+		free(cm->deferred);
+		cm->deferred = next;
+	}
 	free(cm->dues);
 	free(cm->readbuf);
 	pthread_mutex_destroy(&cm->lock);

@@ -19,6 +19,7 @@
 struct kc_load_item {
 	struct kc_load_item *next;
 	struct kc_load_req r;
+	uint64_t after_round; /* served once rounds_out reaches it */
 };
 
 struct kc_committer {
@@ -36,6 +37,13 @@ struct kc_committer {
 	struct kc_load_item *loads_head, **loads_tail;
 	bool stopping;
 
+	/*
+	 * Loads taken in, each waiting for the rounds of the groups handed
+	 * in before it, so that it never brings back a message whose
+	 * DELIVERED the agent already has: rounds started, rounds sent out.
+	 */
+	struct kc_load_item *deferred, **deferred_tail;
+	uint64_t rounds_begun, rounds_out;
 	/* Groups taken in, waiting for the next round. */
 	struct kc_commit *wait_head, **wait_tail;
 	/* The round in flight: its groups, records and receipts. */

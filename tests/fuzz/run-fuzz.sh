@@ -16,6 +16,10 @@
 #   build/fuzz/work/fuzz_frame/ (log, grown corpus, crash inputs).
 #   FUZZ_MAX_LEN caps input size (default 65536: far above any frame the
 #   seeds start from, small enough to keep executions fast).
+#   FUZZ_RUNS, when set, also stops each fuzzer after that many runs
+#   (the long mode: "make fuzz FUZZ_SECONDS=1800 FUZZ_RUNS=10000000").
+#   Each "ok" line gives the runs, runs per second, and libFuzzer's last
+#   coverage figures (cov: edges, ft: features) with the corpus size.
 set -u
 
 usage="usage: run-fuzz.sh SECONDS FUZZER..."
@@ -62,8 +66,26 @@ report_failure() {
 	tail -n 25 "$work/log" | sed 's/^/#   /'
 }
 
+elapsed() {
+	echo $(($(date +%s) - $1))
+}
+
+rate() {
+	local secs
+
+	secs=$(elapsed "$2")
+	echo $(($1 / (secs > 0 ? secs : 1)))
+}
+
+# libFuzzer's last status line ("#N ... cov: E ft: F corp: ..."): E edges
+# and F features reached, the figures the fuzzing docs quote.
+coverage() {
+	grep -E '^#[0-9]+' "$work/log" | tail -n 1 |
+		sed -nE 's/.*(cov: [0-9]+ ft: [0-9]+).*/\1/p'
+}
+
 run_one() {
-	local bin=$1 name rc runs files
+	local bin=$1 name rc runs files start
 
 	name=$(basename "$bin")
 	if [ ! -x "$bin" ]; then
@@ -71,10 +93,12 @@ run_one() {
 		return 1
 	fi
 	prepare_work "$bin" "$name" || return 1
+	start=$(date +%s)
 	# The outer timeout only guards against a fuzzer that ignores
 	# -max_total_time (e.g. stuck in one input past -timeout).
 	timeout --signal=KILL $((secs + 120)) "$bin" \
-		-max_total_time="$secs" -max_len="$max_len" -timeout=25 \
+		-max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} \
+		-max_len="$max_len" -timeout=25 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$work/" "$work/corpus" >"$work/log" 2>&1
 	rc=$?
@@ -85,7 +109,8 @@ run_one() {
 		return 1
 	fi
 	files=$(find "$work/corpus" -type f | wc -l)
-	echo "ok $name: $runs runs in ${secs}s, corpus $files inputs"
+	echo "ok $name: $runs runs in $(elapsed "$start")s" \
+		"($(rate "$runs" "$start") runs/s), $(coverage), corpus $files inputs"
 }
 
 for bin in "$@"; do
