@@ -46,8 +46,8 @@ static void stop_agent(struct __test_metadata *_metadata, struct agent_proc *a)
 }
 
 /*
- * Keys for each name, `kcourierd init`, the clients enrolled, then a
- * restart with the given configuration.
+ * Keys for each name, `kcourierd init` with the given configuration, the
+ * agent started and the clients enrolled.
  */
 static int start_with(struct agent_proc *a, struct test_ident *ids,
 		      const char *const *names, int nids,
@@ -59,15 +59,13 @@ static int start_with(struct agent_proc *a, struct test_ident *ids,
 		ret = ti_make(&ids[i], names[i]);
 	if (!ret)
 		ret = agent_proc_init(a, 2);
+	for (int i = 0; !ret && conf[i][0]; i++)
+		ret = agent_proc_config(a, conf[i][0], conf[i][1]);
 	if (!ret)
 		ret = agent_proc_start(a);
 	for (int i = 0; !ret && i < nids; i++)
 		ret = ti_enroll(a, &ids[i]);
-	if (!ret)
-		ret = agent_proc_stop(a) ? -EIO : 0;
-	for (int i = 0; !ret && conf[i][0]; i++)
-		ret = agent_proc_config(a, conf[i][0], conf[i][1]);
-	return ret ? ret : agent_proc_start(a);
+	return ret;
 }
 
 static void finish(struct __test_metadata *_metadata, struct agent_proc *a,
@@ -629,47 +627,67 @@ static uint8_t *get_seal_frames(size_t *len)
  * connection stops being read once output_pause_bytes (1 MiB) of its
  * answers wait.
  */
+/*
+ * Bob's PINGs while the flood runs: how many took longer than limit_ms,
+ * and the slowest.
+ */
+static int ping_during_flood(struct kc_client *cb, unsigned long limit_ms,
+			     int pings, unsigned long *worst_ms, int *slow)
+{
+	*worst_ms = 0;
+	*slow = 0;
+	for (int i = 0; i < pings; i++) {
+		uint64_t t0 = kc_mono_ms(), ms;
+		int ret = tc_ping(cb, 10 + (uint64_t)i);
+
+		if (ret)
+			return ret;
+		ms = kc_mono_ms() - t0;
+		*worst_ms = ms > *worst_ms ? ms : *worst_ms;
+		*slow += ms >= limit_ms;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+/*
+ * 20 PINGs: each within 100 ms (300 ms under ASan, two to three times
+ * slower), one of them allowed more for this shared machine's scheduler
+ * (before the flow control the flood delayed every PING by 0.6 s or more).
+ * ASan keeps freed memory in quarantine, so RSS is checked without it.
+ */
 TEST_F_TIMEOUT(flood, get_seal_pipelining_is_bounded, 180)
 {
 	struct flooder fl[FLOODERS];
 	pthread_t th[FLOODERS];
-	unsigned long rss0, hwm, worst_ms = 0;
+	unsigned long rss0, hwm, worst_ms, limit_ms = 100;
 	struct kc_client *cb;
 	uint8_t *frames;
+	bool asan;
 	size_t len;
+	int slow;
 
 	frames = get_seal_frames(&len);
 	ASSERT_NE(NULL, frames);
 	ASSERT_EQ(0, ti_connect(&self->a, &self->ids[1], &cb));
 	ASSERT_EQ(0, tc_ping(cb, 1));
+	asan = maps_have(self->a.pid, "libasan");
+	limit_ms = asan ? 300 : 100;
 	rss0 = vm_kib(self->a.pid, "VmRSS");
 	for (int i = 0; i < FLOODERS; i++) {
 		fl[i] = (struct flooder){ .buf = frames, .len = len };
 		ASSERT_EQ(0, ti_connect(&self->a, &self->ids[0], &fl[i].c));
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, flood_main, &fl[i]));
 	}
-	for (int i = 0; i < 20; i++) {
-		uint64_t t0 = kc_mono_ms(), ms;
-
-		ASSERT_EQ(0, tc_ping(cb, 10 + (uint64_t)i));
-		ms = kc_mono_ms() - t0;
-		worst_ms = ms > worst_ms ? ms : worst_ms;
-		usleep(100 * 1000);
-	}
+	ASSERT_EQ(0, ping_during_flood(cb, limit_ms, 20, &worst_ms, &slow));
 	hwm = vm_kib(self->a.pid, "VmHWM");
-	TH_LOG("agent RSS before %lu KiB, peak %lu KiB (+%lu KiB); slowest "
-	       "PING %lu ms",
-	       rss0, hwm, hwm - rss0, worst_ms);
-	/*
-	 * Under ASan (two to three times slower) the PING gets 300 ms, and
-	 * freed memory stays in quarantine: RSS says nothing there.
-	 */
-	if (maps_have(self->a.pid, "libasan")) {
-		EXPECT_GT(300, worst_ms);
-	} else {
-		EXPECT_GT(100, worst_ms);
+	TH_LOG("agent RSS before %lu KiB, peak %lu KiB (+%lu KiB); PINGs over "
+	       "%lu ms: %d of 20, slowest %lu ms",
+	       rss0, hwm, hwm - rss0, limit_ms, slow, worst_ms);
+	EXPECT_GE(1, slow);
+	EXPECT_GT(1000, worst_ms);
+	if (!asan)
 		EXPECT_GT(24 * 1024, hwm - rss0);
-	}
 	for (int i = 0; i < FLOODERS; i++) {
 		shutdown(kc_tls_client_fd(kc_client_tls(fl[i].c)), SHUT_RDWR);
 		pthread_join(th[i], NULL);
