@@ -146,7 +146,7 @@ static void judge_round(struct kc_committer *cm)
  * is judged again to fit the room left in the active segment, so only
  * the SENDs that do not fit get TRY_LATER, not the whole round.
  */
-static int judge_to_fit(struct kc_committer *cm, struct kc_log_write *w)
+static int judge_to_fit(struct kc_committer *cm)
 {
 	size_t room;
 	int ret;
@@ -161,9 +161,17 @@ static int judge_to_fit(struct kc_committer *cm, struct kc_log_write *w)
 	cm->ndues = 0;
 	cm->lb.limit = room;
 	judge_round(cm);
-	if (kc_msglog_batch_empty(&cm->lb))
-		return -ENOSPC;
-	return kc_msglog_place(cm->log, &cm->lb, w);
+	return 0;
+}
+
+/* A round with nothing to write: its statuses are final as judged. */
+static bool done_if_empty(struct kc_committer *cm)
+{
+	if (!kc_msglog_batch_empty(&cm->lb))
+		return false;
+	kc_msglog_batch_end(cm->log, &cm->lb, 0);
+	kc_round_send_out(cm, true);
+	return true;
 }
 
 /* Both SQEs go in one submission: a link does not span two. */
@@ -205,14 +213,17 @@ void kc_round_start(struct kc_committer *cm)
 		return;
 	}
 	judge_round(cm);
-	if (kc_msglog_batch_empty(&cm->lb)) {
-		kc_msglog_batch_end(cm->log, &cm->lb, 0);
-		kc_round_send_out(cm, true); /* nothing to make durable */
+	if (done_if_empty(cm))
 		return;
-	}
 	ret = kc_msglog_place(cm->log, &cm->lb, &w);
-	if (ret == -ENOSPC)
-		ret = judge_to_fit(cm, &w);
+	if (ret == -ENOSPC) {
+		ret = judge_to_fit(cm);
+		/* Nothing fits: each SEND says TRY_LATER already. */
+		if (!ret && done_if_empty(cm))
+			return;
+		if (!ret)
+			ret = kc_msglog_place(cm->log, &cm->lb, &w);
+	}
 	if (!ret)
 		ret = submit_write(cm, &w);
 	if (ret)
