@@ -260,13 +260,15 @@ check:
 # test_agent_afalg: an agent on it; test_rsa_keyring: the seal key in the
 # kernel keyring (test_unwrap_keys: the tiers' table of such keys);
 # test_wycheproof: AES-CBC and HMAC vectors through AF_ALG as well;
+# test_key_quota: the afalg session cap sized from the key quota, and the
+# fallback to locked memory when the quota is full;
 # test_agent_loop, test_agent_auth, test_kcourierd: the
 # agent suites, which there run over kTLS (test_agent_loop checks that
 # every connection went to the kernel). test_client_e2e stays on the host:
 # its CLI runs PBKDF2 600k at every command, minutes per test under TCG.
 VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
-	    test_agent_auth test_kcourierd
+	    test_agent_auth test_kcourierd test_key_quota
 
 check-vm:
 	$(Q)tools/deps.sh

@@ -14,13 +14,16 @@
 #include <unistd.h>
 
 #include "kcourierd_cmd.h"
+#include "conn/addr_limits.h"
 #include "conn/tls_ktls.h"
 #include "crypto/crypto_ops.h"
 #include "daemon.h"
+#include "crypto/key_quota.h"
 #include "crypto/keyring.h"
 #include "loop/listener.h"
 #include "loop/worker.h"
 #include "pki.h"
+#include "proto/client_limits.h"
 #include "proto/committer.h"
 #include "proto/proto.h"
 #include "proto/router.h"
@@ -162,8 +165,14 @@ static void log_recovery(const char *dir, const struct kc_msglog_report *rep)
 
 static int open_log(struct run *r)
 {
+	const struct kc_agent_config *cfg = &r->d.cfg;
 	struct kc_msglog_opts opts = {
-		.segment_bytes = r->d.cfg.log_segment_bytes,
+		.segment_bytes = cfg->log_segment_bytes,
+		.lim = {
+			.max_bytes = kc_store_cap_log(cfg->max_store_mb),
+			.queue_max_msgs = cfg->queue_max_messages,
+			.queue_max_bytes = cfg->queue_max_bytes,
+		},
 	};
 	struct kc_msglog_report rep;
 	char dir[PATH_MAX];
@@ -180,10 +189,21 @@ static int open_log(struct run *r)
 	return 0;
 }
 
+/* max_store_mb: the directory's share (kc_store_cap_dir), then the log. */
+static int cap_directory(struct run *r)
+{
+	uint64_t cap = kc_store_cap_dir(r->d.cfg.max_store_mb);
+	int ret = cap ? kc_store_set_max_bytes(r->d.proto.store, cap) : 0;
+
+	if (ret)
+		kcd_err("run: max_store_mb: %s", strerror(-ret));
+	return ret;
+}
+
 static int open_store(struct run *r)
 {
 	return kcd_open_store("run", r->st.dir, &r->d.proto.store) ||
-	       open_log(r);
+	       cap_directory(r) || open_log(r);
 }
 
 /* The committer takes the log: from here on it is the only user. */
@@ -241,12 +261,47 @@ static int make_shared(struct run *r)
 	ret = kc_sid_set_create(&r->d.proto.sids);
 	if (!ret)
 		ret = kc_router_create(&r->d.proto.router);
+	if (!ret)
+		ret = kc_addr_limits_create(&r->d.cfg, &r->d.loop.conns.addrs);
 	if (!ret) {
 		r->d.loop.workers =
 			calloc(r->nworkers, sizeof(*r->d.loop.workers));
 		if (!r->d.loop.workers)
 			ret = -ENOMEM;
 	}
+	if (ret)
+		kcd_err("run: %s", strerror(-ret));
+	return ret;
+}
+
+/*
+ * Under afalg every session is two keys in the keyring, and the user's
+ * key quota (200 keys for a non-root user by default) is shared by every
+ * client: each client's session cap is held to a quarter of what is left
+ * at start, so one client cannot take the quota from the others.
+ */
+#define AFALG_KEYS_PER_SESSION 2
+#define QUOTA_SHARES 4
+
+static uint32_t session_cap(struct run *r)
+{
+	uint32_t cap = r->d.cfg.max_sessions_per_client;
+	struct kc_key_quota q;
+
+	if (strcmp(r->d.crypto_tier, "afalg") || kc_key_quota_self(&q))
+		return cap;
+	cap = kc_key_quota_session_cap(&q, AFALG_KEYS_PER_SESSION,
+				       QUOTA_SHARES, cap);
+	kc_log("key quota: %u of %u keys in use: at most %u sessions per client",
+	       q.used, q.max, cap);
+	return cap;
+}
+
+static int make_client_limits(struct run *r)
+{
+	int ret = kc_client_limits_create(&r->d.cfg, session_cap(r),
+					  &r->d.proto.client_limits);
+
 	if (ret)
 		kcd_err("run: %s", strerror(-ret));
 	return ret;
@@ -387,6 +442,8 @@ static void cleanup(struct run *r)
 	free(r->d.loop.workers);
 	kc_router_destroy(r->d.proto.router);
 	kc_sid_set_destroy(r->d.proto.sids);
+	kc_addr_limits_destroy(r->d.loop.conns.addrs);
+	kc_client_limits_destroy(r->d.proto.client_limits);
 	kc_tls_server_free(r->d.loop.conns.tls);
 	kc_store_close(r->d.proto.store);
 	kc_agent_state_free(&r->st);
@@ -433,6 +490,10 @@ static void log_stats(struct run *r)
 	       (unsigned long long)cs.bytes,
 	       (unsigned long long)cs.duplicates,
 	       (unsigned long long)cs.replays);
+	kc_log("stats: SENDs refused: rate %llu, queue quota %llu, no room %llu",
+	       (unsigned long long)cs.rate_limited,
+	       (unsigned long long)cs.over_quota,
+	       (unsigned long long)cs.no_room);
 }
 
 static int run_agent(const struct run_opts *o, struct run *r)
@@ -445,7 +506,7 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	    make_shared(r))
 		return 1;
 	purge_keyring(r);
-	if (choose_tier(r))
+	if (choose_tier(r) || make_client_limits(r))
 		return 1;
 	block_signals(&set);
 	if (start_committer(r) || start_workers(r))

@@ -172,6 +172,12 @@ start_agent() {
 	"$build/kcourierd" init --dir "$dir" --listen "127.0.0.1:$port" \
 		>"$dir.pin" 2>"$dir.init.log" ||
 		die "kcourierd init: $(cat "$dir.init.log")"
+	# The benchmark measures the agent's speed, not its limits: the
+	# connection storm comes from one address and a latency run may
+	# send faster than send_rate (docs/OPERATIONS.md "Limits and hardening").
+	sed -i -E -e 's/^(send_rate|handshakes_per_addr) = .*/\1 = 0/' \
+		-e 's/^max_conns_per_addr = .*/max_conns_per_addr = 1000000/' \
+		"$dir/kcourierd.conf"
 	_peers_launch "$dir.pid" "$port" "$dir.log" \
 		"${wrap[@]}" "$build/kcourierd" run --dir "$dir" "${extra[@]}" ||
 		die "the $mode agent did not start: $(tail -5 "$dir.log")"

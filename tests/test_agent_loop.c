@@ -987,15 +987,15 @@ TUNED_TEST(handshake_timeout_part_of_a_frame)
 #define IDLE_TIMEOUT_S 3
 
 /*
- * idle_timeout counts bytes received, not frames: a PING sent a byte a
- * second keeps the connection open well past it, silence then ends it.
+ * idle_timeout counts whole frames, not bytes (a slowloris peer is cut):
+ * a PING each second keeps the connection open well past it, a PING
+ * sent a byte a second does not.
  */
 TUNED_TEST(idle_timeout)
 {
 	static const uint8_t ping[] = {
 		0, 0, 0, 9, KC_T_PING, 0, 0, 0, 0, 0, 0, 0, 7,
 	};
-	struct kc_frame ans;
 	struct kc_client *c;
 	char secs[16];
 
@@ -1005,14 +1005,15 @@ TUNED_TEST(idle_timeout)
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
 	ASSERT_EQ(0, tc_ping(c, 1)); /* the first frame */
+	for (int i = 0; i < IDLE_TIMEOUT_S + 1; i++) {
+		sleep(1);
+		ASSERT_EQ(0, tc_ping(c, 2 + (uint64_t)i));
+	}
+	/* Once cut, a write may fail: what counts is the close. */
 	for (size_t i = 0; i < IDLE_TIMEOUT_S + 2; i++) {
 		sleep(1);
-		ASSERT_EQ(0, tc_send_raw(c, &ping[i], 1));
+		tc_send_raw(c, &ping[i], 1);
 	}
-	ASSERT_EQ(0, tc_send_raw(c, &ping[IDLE_TIMEOUT_S + 2],
-				 sizeof(ping) - IDLE_TIMEOUT_S - 2));
-	ASSERT_EQ(0, kc_client_await(c, KC_T_PONG, TEST_WAIT_MS, &ans));
-	EXPECT_EQ(7, ans.u.ping.nonce);
 	EXPECT_TRUE(tc_closed(c));
 	kc_client_close(c);
 	EXPECT_TRUE(agent_proc_log_has(&self->a, "idle timeout"));

@@ -326,6 +326,100 @@ TEST_F(log, duplicate_in_one_batch_and_failed_batch_undone)
 	kc_msglog_batch_fini(&b);
 }
 
+/* A log in a fresh directory with limits (docs/OPERATIONS.md). */
+static int open_limited(char dir[64], const struct kc_msglog_limits *lim,
+			struct kc_msglog **log)
+{
+	struct kc_msglog_opts o = { .segment_bytes = SMALL_SEG, .lim = *lim };
+	struct kc_msglog_report rep;
+
+	strcpy(dir, "/tmp/kc-log-XXXXXX");
+	if (!mkdtemp(dir))
+		return -errno;
+	return kc_msglog_open(dir, &o, log, &rep);
+}
+
+/*
+ * A recipient's quota counts its queue and what the batch being built
+ * adds for it: the 4th message for r0 is -EDQUOT in the batch and after
+ * it; r1 is not affected. Bytes count the same way.
+ */
+TEST(queue_quota_counts_the_batch)
+{
+	struct kc_msglog_limits lim = { .queue_max_msgs = 3,
+					.queue_max_bytes = 1000 };
+	struct kc_msglog *log;
+	struct kc_log_batch b;
+	struct msg_maker mk;
+	char dir[64];
+	uint64_t lsn;
+
+	ASSERT_EQ(0, open_limited(dir, &lim, &log));
+	kc_msglog_batch_init(&b);
+	ASSERT_EQ(0, kc_msglog_batch_begin(log, &b));
+	for (unsigned int n = 0; n < 9; n += 3) { /* r0 */
+		make_msg(&mk, n, 4, n + 1, 10);
+		ASSERT_EQ(0, kc_msglog_add_msg(log, &b, &mk.m, &lsn));
+	}
+	make_msg(&mk, 9, 4, 10, 10);
+	EXPECT_EQ(-EDQUOT, kc_msglog_add_msg(log, &b, &mk.m, &lsn));
+	/* Refused, its counter is still free. */
+	EXPECT_EQ(KC_WINDOW_NEW, kc_msglog_judge(log, mk.sender, 10));
+	make_msg(&mk, 1, 4, 2, 500); /* r1: 500 bytes */
+	ASSERT_EQ(0, kc_msglog_add_msg(log, &b, &mk.m, &lsn));
+	make_msg(&mk, 4, 4, 5, 501); /* r1: 1001 bytes in all */
+	EXPECT_EQ(-EDQUOT, kc_msglog_add_msg(log, &b, &mk.m, &lsn));
+	ASSERT_EQ(0, kc_msglog_write_sync(log, &b));
+	ASSERT_EQ(0, kc_msglog_batch_begin(log, &b));
+	make_msg(&mk, 12, 4, 13, 10); /* r0 again: its queue is full */
+	EXPECT_EQ(-EDQUOT, kc_msglog_add_msg(log, &b, &mk.m, &lsn));
+	kc_msglog_batch_end(log, &b, 0);
+	kc_msglog_batch_fini(&b);
+	EXPECT_EQ(3, queue_of(log, 0, NULL, 0));
+	kc_msglog_close(log);
+	rm_tree(dir);
+}
+
+/*
+ * max_bytes holds one 64 KiB segment: a batch that needs a second one is
+ * -ENOSPC, and built again with the room left as its limit, the
+ * messages that fit go and the rest are refused one by one.
+ */
+TEST(store_cap_and_room)
+{
+	struct kc_msglog_limits lim = { .max_bytes = SMALL_SEG };
+	struct kc_msglog *log;
+	struct kc_log_batch b;
+	struct msg_maker mk;
+	unsigned int fitted = 0;
+	char dir[64];
+	uint64_t lsn;
+	size_t room;
+	int ret = 0;
+
+	ASSERT_EQ(0, open_limited(dir, &lim, &log));
+	ASSERT_EQ(0, append_range(log, 0, 0, 100)); /* makes the segment */
+	EXPECT_EQ(-ENOSPC, append_range(log, 1, 200, 512));
+	room = kc_msglog_room(log);
+	EXPECT_LT(60000, room);
+	kc_msglog_batch_init(&b);
+	ASSERT_EQ(0, kc_msglog_batch_begin(log, &b));
+	b.limit = room;
+	for (unsigned int n = 1; n <= 200 && !ret; n++) {
+		make_msg(&mk, n, 4, n + 1, 512);
+		ret = kc_msglog_add_msg(log, &b, &mk.m, &lsn);
+		fitted += !ret;
+	}
+	EXPECT_EQ(-ENOSPC, ret);
+	ASSERT_EQ(0, kc_msglog_write_sync(log, &b));
+	kc_msglog_batch_fini(&b);
+	EXPECT_LT(90, fitted); /* about 64 KiB of 600-byte records */
+	EXPECT_GT(SMALL_SEG / 512, fitted);
+	EXPECT_GT(600, kc_msglog_room(log));
+	kc_msglog_close(log);
+	rm_tree(dir);
+}
+
 /* The oldest or the newest segment file of dir, as a path. */
 static int pick_segment(const char *dir, bool newest, char *path, size_t cap)
 {

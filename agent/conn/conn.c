@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn/addr_limits.h"
 #include "conn/conn.h"
+#include "conn/conn_flow.h"
 #include "ring/ratelog.h"
 
 /* Time a closing connection gets to deliver its last frames. */
@@ -145,9 +147,36 @@ static bool admit(struct kc_conn_shared *sh)
 	return false;
 }
 
+/* Its source address's caps (addr_limits.h): closed before any TLS. */
+static int admit_addr(struct kc_conn_table *t, int fd,
+		      struct kc_addr_entry **slot)
+{
+	struct kc_conn_shared *sh = t->s.shared;
+	int ret;
+
+	*slot = NULL;
+	if (!sh->addrs)
+		return 0;
+	ret = kc_addr_admit(sh->addrs, fd, t->s.ring->mono_ms, slot);
+	if (ret == -EMFILE)
+		kc_log_peer("connection refused: max_conns_per_addr (%u) reached",
+			    sh->cfg->max_conns_per_addr);
+	else if (ret == -EAGAIN)
+		kc_log_peer("connection refused: handshakes_per_addr (%u/s) passed",
+			    sh->cfg->handshakes_per_addr);
+	return ret;
+}
+
+static void release_addr(struct kc_conn_table *t, struct kc_addr_entry *slot)
+{
+	if (slot)
+		kc_addr_release(t->s.shared->addrs, slot);
+}
+
 int kc_conn_accept(struct kc_conn_table *t, int fd)
 {
 	struct kc_conn_shared *sh = t->s.shared;
+	struct kc_addr_entry *addr;
 	struct kc_conn *c;
 	int ret;
 
@@ -155,6 +184,11 @@ int kc_conn_accept(struct kc_conn_table *t, int fd)
 		kc_log_peer("connection refused: max_connections (%u) reached",
 			    sh->cfg->max_connections);
 		close(fd);
+		return -EBUSY;
+	}
+	if (admit_addr(t, fd, &addr)) {
+		close(fd);
+		atomic_fetch_sub(&sh->nconns, 1);
 		return -EBUSY;
 	}
 	c = slot_alloc(t);
@@ -168,10 +202,12 @@ int kc_conn_accept(struct kc_conn_table *t, int fd)
 		goto err_close;
 	}
 	conn_setup(c, t, fd);
+	c->addr_slot = addr;
 	kc_conn_arm_recv(c);
 	return 0;
 err_close:
 	close(fd);
+	release_addr(t, addr);
 	atomic_fetch_sub(&sh->nconns, 1);
 	kc_log_peer("connection dropped: %s", strerror(-ret));
 	return ret;
@@ -212,6 +248,20 @@ void kc_conn_arm_recv(struct kc_conn *c)
 	sqe->buf_group = c->t->s.bufs->bgid;
 	io_uring_sqe_set_data64(sqe, kc_udata(KC_OP_RECV, c->gen, c->slot));
 	c->recv_armed = true;
+}
+
+void kc_conn_rearm_recv(struct kc_conn *c)
+{
+	if (!c->recv_armed && !c->rx_eof && !c->in_paused &&
+	    c->state != KC_CONN_CLOSING && c->state != KC_CONN_FREE)
+		kc_conn_arm_recv(c);
+}
+
+void kc_conn_stop_recv(struct kc_conn *c)
+{
+	if (c->recv_armed)
+		kc_ring_cancel(c->t->s.ring,
+			       kc_udata(KC_OP_RECV, c->gen, c->slot));
 }
 
 /*
@@ -309,11 +359,14 @@ void kc_conn_maybe_free(struct kc_conn *c)
 	    c->on_dirty || c->on_flush)
 		return;
 	close(c->fd);
+	kc_conn_flow_fini(c);
 	kc_tls_conn_free(c->tls);
 	kc_bytebuf_free(&c->in);
 	kc_bytebuf_free(&c->out);
 	free(c->holds);
 	kc_bytebuf_free(&c->wire);
+	release_addr(c->t, c->addr_slot);
+	c->addr_slot = NULL;
 	atomic_fetch_sub(&c->t->s.shared->nconns, 1);
 	slot_free(c->t, c);
 }

@@ -88,12 +88,19 @@ struct kc_conn_events {
 	void (*on_close)(struct kc_conn *c);
 };
 
-/* What the connections of every worker share; only nconns changes. */
+struct kc_addr_limits;
+struct kc_addr_entry;
+
+/* What the connections of every worker share; the atomics change. */
 struct kc_conn_shared {
-	/* max_connections, handshake and idle timeouts */
+	/* max_connections, timeouts, the flow limits of conn_flow.h */
 	const struct kc_agent_config *cfg;
 	struct kc_tls_server *tls;
 	atomic_uint nconns;
+	/* Unsent output of every connection (output_memory_mb). */
+	atomic_size_t out_bytes;
+	/* Per source address caps (addr_limits.h); NULL: none. */
+	struct kc_addr_limits *addrs;
 };
 
 struct kc_conn_table;
@@ -128,6 +135,17 @@ struct kc_conn {
 	bool rx_eof;	/* the socket's read side ended: no recv to wait for */
 
 	uint64_t accepted_ms, last_rx_ms, linger_until_ms;
+
+	/* Flow control (conn_flow.h). */
+	bool in_paused;		 /* recv stopped until output drains */
+	bool out_blocked;	 /* frames wait for output to drain */
+	bool more_input;	 /* the turn's frame budget ran out */
+	struct kc_bytebuf stash; /* received after the pause began */
+	uint64_t turn_no;	 /* the ring turn turn_frames counts in */
+	uint32_t turn_frames;
+	size_t counted; /* this connection's part of shared->out_bytes */
+	/* Its source address's entry in shared->addrs (addr_limits.h). */
+	struct kc_addr_entry *addr_slot;
 
 	bool on_dirty, on_flush;
 	struct kc_conn *next_dirty, *next_flush;
@@ -220,6 +238,10 @@ static inline bool kc_conn_live(const struct kc_conn *c)
 
 /* The multishot recv into the worker's provided buffers. */
 void kc_conn_arm_recv(struct kc_conn *c);
+/* Arms it unless it is armed, or input is over or paused. */
+void kc_conn_rearm_recv(struct kc_conn *c);
+/* Stops it, for the flow control of conn_flow.h. */
+void kc_conn_stop_recv(struct kc_conn *c);
 /* Queues c for the turn's input step (2) or flush step (5). */
 void kc_conn_mark_dirty(struct kc_conn *c);
 void kc_conn_mark_flush(struct kc_conn *c);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conn/conn.h"
+#include "conn/conn_flow.h"
 #include "conn/conn_in.h"
 #include "conn/conn_ktls.h"
 #include "conn/conn_out.h"
@@ -26,24 +27,30 @@
 /*
  * Received bytes (ciphertext, or plaintext once kTLS has the record
  * layer) into the TLS engine for step 2; at once when they would pass
- * the engine's cap.
+ * the engine's cap; into the stash when frames wait (conn_flow.h).
  */
 static void feed(struct kc_conn *c, const uint8_t *p, size_t len)
 {
 	int ret;
 
-	c->last_rx_ms = kc_conn_now_ms(c);
 	/* DRAINING and LINGER read only to see the peer's EOF. */
 	if (!kc_conn_live(c))
 		return;
-	ret = kc_tls_feed(c->tls, p, len);
+	/* Behind a stash, bytes queue behind it: order is the stream's. */
+	if (kc_bytebuf_size(&c->stash))
+		ret = -ENOBUFS;
+	else
+		ret = kc_tls_feed(c->tls, p, len);
 	/* Over the engine's cap: handle what it holds, then retry. */
-	if (ret == -ENOBUFS) {
+	if (ret == -ENOBUFS && !kc_bytebuf_size(&c->stash)) {
 		kc_conn_process(c);
 		if (!kc_conn_live(c))
 			return;
 		ret = kc_tls_feed(c->tls, p, len);
 	}
+	/* Still full: frames wait for output or the next turn (conn_flow.h). */
+	if (ret == -ENOBUFS)
+		ret = kc_conn_flow_stash(c, p, len);
 	if (ret) {
 		kc_conn_fail(c, "too much unread input");
 		return;
@@ -79,11 +86,13 @@ void kc_conn_on_recv(struct kc_conn *c, int res, uint32_t flags)
 			feed(c, kc_bufring_data(bufs, bid), (size_t)res);
 		kc_bufring_put(bufs, bid);
 	}
-	/* Out of buffers is flow control: the turn returns them, re-arm. */
-	if (res > 0 || res == -ENOBUFS || res == -EAGAIN || res == -EINTR) {
-		if (!c->recv_armed && !c->rx_eof &&
-		    c->state != KC_CONN_CLOSING && c->state != KC_CONN_FREE)
-			kc_conn_arm_recv(c);
+	/*
+	 * Out of buffers is flow control: the turn returns them, re-arm. A
+	 * recv cancelled for a pause that is over already is armed again.
+	 */
+	if (res > 0 || res == -ENOBUFS || res == -EAGAIN || res == -EINTR ||
+	    (res == -ECANCELED && kc_conn_live(c))) {
+		kc_conn_rearm_recv(c);
 	} else {
 		on_recv_end(c, res);
 	}
@@ -202,8 +211,14 @@ static const char *frame_error_text(long err)
 				    : "frame length 0";
 }
 
-/* Every whole frame in `in` to on_frame, while the connection is open. */
-static void cut_frames(struct kc_conn *c)
+/*
+ * Every whole frame in `in` to on_frame, while the connection is open and
+ * flow control lets it (conn_flow.h). Returns true when flow control
+ * stopped it with frames perhaps left: the connection comes back later.
+ * A frame is what keeps a connection from being idle: a peer trickling
+ * bytes that never make one is cut at idle_timeout.
+ */
+static bool cut_frames(struct kc_conn *c)
 {
 	while (c->state == KC_CONN_OPEN) {
 		long n = kc_frame_peek(kc_bytebuf_data(&c->in),
@@ -211,6 +226,8 @@ static void cut_frames(struct kc_conn *c)
 
 		if (n == 0)
 			break;
+		if (n > 0 && !kc_conn_flow_may_take(c))
+			return true;
 		if (n < 0) {
 			/* Framing is lost: answer, then close (section 3). */
 			kc_conn_error(c, status_of(n), frame_error_text(n));
@@ -218,25 +235,33 @@ static void cut_frames(struct kc_conn *c)
 			break;
 		}
 		c->got_frame = true;
+		c->last_rx_ms = kc_conn_now_ms(c);
 		kc_conn_ev(c)->on_frame(c, kc_bytebuf_data(&c->in), (size_t)n);
 		kc_bytebuf_consume(&c->in, (size_t)n);
 	}
+	return false;
 }
 
 void kc_conn_process(struct kc_conn *c)
 {
-	bool full;
+	bool full, held = false;
 
 	if (!kc_conn_live(c))
 		return;
+	kc_conn_flow_unstash(c);
 	/* A full `in` always holds a frame to cut or refuse: progress. */
 	do {
 		full = pump_tls(c);
-		cut_frames(c);
-	} while (full && c->state == KC_CONN_OPEN);
+		held = cut_frames(c);
+	} while (full && !held && c->state == KC_CONN_OPEN);
+	/* A stash the engine could not take yet: again next turn. */
+	if (kc_bytebuf_size(&c->stash) && !c->out_blocked)
+		c->more_input = true;
+	held = held || kc_bytebuf_size(&c->stash);
+	kc_conn_flow_account(c);
 	/* Every whole frame before the peer's end is handled: now close. */
 	if (c->peer_done && c->state == KC_CONN_HANDSHAKE)
 		kc_conn_fail(c, NULL);
-	else if (c->peer_done)
+	else if (c->peer_done && !held)
 		kc_conn_finish(c);
 }

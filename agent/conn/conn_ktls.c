@@ -130,9 +130,7 @@ static void read_control(struct kc_conn *c, kc_conn_feed_fn *feed)
 		on_control(c, type, buf, n, feed);
 		explicit_bzero(buf, (size_t)n);
 	}
-	if (!c->recv_armed && !c->rx_eof && c->state != KC_CONN_CLOSING &&
-	    c->state != KC_CONN_FREE)
-		kc_conn_arm_recv(c);
+	kc_conn_rearm_recv(c);
 }
 
 bool kc_conn_ktls_recv_end(struct kc_conn *c, int res, kc_conn_feed_fn *feed)

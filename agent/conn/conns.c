@@ -2,6 +2,7 @@
 /*
  * A worker's connections as a whole: see conns.h.
  */
+#include "conn/addr_limits.h"
 #include "conn/conn_in.h"
 #include "conn/conn_out.h"
 #include "conn/conns.h"
@@ -47,19 +48,32 @@ void kc_conns_init(struct kc_conn_table *t, const struct kc_conn_setup *setup)
 	kc_ring_on(setup->ring, KC_OP_SEND, on_send_cqe, t);
 }
 
+/*
+ * Connections whose frame budget ran out stay dirty for the next turn
+ * (conn_flow.h), after every other one had its turn.
+ */
 void kc_conns_process(struct kc_conn_table *t)
 {
+	struct kc_conn *later = NULL;
+
 	while (t->dirty) {
 		struct kc_conn *c = t->dirty, *next;
 
 		t->dirty = NULL;
 		for (; c; c = next) {
 			next = c->next_dirty;
+			c->more_input = false;
 			kc_conn_process(c);
+			if (c->more_input && kc_conn_live(c)) {
+				c->next_dirty = later;
+				later = c;
+				continue;
+			}
 			c->on_dirty = false;
 			kc_conn_maybe_free(c);
 		}
 	}
+	t->dirty = later;
 }
 
 void kc_conns_flush(struct kc_conn_table *t)
@@ -79,6 +93,8 @@ void kc_conns_flush(struct kc_conn_table *t)
 
 void kc_conns_tick(struct kc_conn_table *t, uint64_t now_ms)
 {
+	if (t->s.shared->addrs)
+		kc_addr_limits_prune(t->s.shared->addrs, now_ms);
 	for (uint32_t i = 0; i < t->used; i++) {
 		struct kc_conn *c = t->v[i];
 
@@ -97,6 +113,11 @@ void kc_conns_stop(struct kc_conn_table *t)
 		else
 			kc_conn_finish(c);
 	}
+}
+
+bool kc_conns_pending(const struct kc_conn_table *t)
+{
+	return t->dirty != NULL;
 }
 
 bool kc_conns_idle(const struct kc_conn_table *t)

@@ -21,6 +21,8 @@ void kc_conns_flush(struct kc_conn_table *t);
 void kc_conns_tick(struct kc_conn_table *t, uint64_t now_ms);
 /* Stop: handshakes are cut, open connections send what is queued. */
 void kc_conns_stop(struct kc_conn_table *t);
+/* Connections wait for the next turn's step 2: do not block for input. */
+bool kc_conns_pending(const struct kc_conn_table *t);
 /* No connection left in any slot. */
 bool kc_conns_idle(const struct kc_conn_table *t);
 /* Shuts every connection; then the ring goes, then kc_conns_fini. */

@@ -125,8 +125,9 @@ static bool loop_done(const struct kc_worker *w)
 static void turn(struct kc_worker *w)
 {
 	const struct kc_worker_ops *ops = w->loop->ops;
+	bool busy = ops->pending(w) || kc_conns_pending(&w->conns);
 
-	kc_ring_turn(&w->ring, ops->pending(w) ? 0 : TICK_MS / 1000);
+	kc_ring_turn(&w->ring, busy ? 0 : TICK_MS / 1000);
 	if (!w->stopping && atomic_load(&w->stop))
 		begin_stop(w);
 	kc_conns_process(&w->conns);

@@ -69,6 +69,7 @@ int kc_commit_add_msg(struct kc_commit *b, const struct kc_commit_msg *m,
 	*slot = *m;
 	slot->inner = copy;
 	slot->status = KC_TRY_LATER;
+	slot->paid = false;
 	slot->fresh = false;
 	return 0;
 }

@@ -44,6 +44,7 @@ struct kc_commit_msg {
 	struct kc_msg_times t;
 	/* Results, from the committer. */
 	uint16_t status; /* the ACK's */
+	bool paid;	 /* took its send_rate token (judged once a round) */
 	bool fresh;	 /* stored now: the committer routed it */
 	uint64_t seq;	 /* its queue position, when fresh */
 };

@@ -10,7 +10,45 @@
 
 #include "base/clock.h"
 #include "proto/committer_int.h"
+#include "proto/context.h"
 #include "ring/ratelog.h"
+
+/*
+ * Step 7's RATE_LIMITED: one send_rate token per message stored, taken
+ * once a round even when a full disk makes the round judge it again.
+ */
+static bool pay_rate(struct kc_committer *cm, struct kc_commit_msg *m)
+{
+	const struct kc_agent_config *cfg = cm->p->cfg;
+	struct kc_bucket_rate rate = { cfg->send_rate, cfg->send_burst };
+	struct kc_log_client *s;
+
+	if (m->paid || !rate.rate)
+		return true;
+	s = kc_msglog_client(cm->log, m->sender);
+	if (s && !kc_bucket_take(&s->send_bucket, &rate, kc_mono_ms()))
+		return false;
+	m->paid = true;
+	return true;
+}
+
+/* Step 7 after the worker's verdict: the rate, then quota and room. */
+static uint16_t judge_room(struct kc_committer *cm, struct kc_commit_msg *m,
+			   const struct kc_rec_msg *rec, uint64_t *lsn)
+{
+	int ret;
+
+	if (!pay_rate(cm, m)) {
+		cm->stats.rate_limited++;
+		return KC_RATE_LIMITED;
+	}
+	ret = kc_msglog_add_msg(cm->log, &cm->lb, rec, lsn);
+	if (ret == -EDQUOT)
+		cm->stats.over_quota++;
+	else if (ret == -ENOSPC)
+		cm->stats.no_room++;
+	return ret ? KC_TRY_LATER : KC_OK;
+}
 
 /* Step 6, then step 7's verdict from the worker, then the append. */
 static void judge_msg(struct kc_committer *cm, struct kc_commit_msg *m)
@@ -18,6 +56,7 @@ static void judge_msg(struct kc_committer *cm, struct kc_commit_msg *m)
 	struct kc_rec_msg rec;
 	uint64_t lsn;
 
+	m->fresh = false; /* judged again when the round must fit */
 	switch (kc_msglog_judge(cm->log, m->sender, m->counter)) {
 	case KC_WINDOW_DUP:
 		m->status = KC_OK; /* durable already: its first copy */
@@ -44,11 +83,9 @@ static void judge_msg(struct kc_committer *cm, struct kc_commit_msg *m)
 			       strlen(m->recipient) },
 		.inner = { m->inner, m->inner_len },
 	};
-	if (kc_msglog_add_msg(cm->log, &cm->lb, &rec, &lsn)) {
-		m->status = KC_TRY_LATER;
+	m->status = judge_room(cm, m, &rec, &lsn);
+	if (m->status != KC_OK)
 		return;
-	}
-	m->status = KC_OK;
 	m->fresh = true;
 	m->seq = lsn;
 }
@@ -90,12 +127,51 @@ static void judge_delivered(struct kc_committer *cm,
 		owe_receipt(cm, e);
 }
 
-static void judge_group(struct kc_committer *cm, struct kc_commit *b)
+/*
+ * Every group of the round. DELIVEREDs go first: when the round must fit
+ * the room left (a full disk), deleting messages comes before adding.
+ */
+static void judge_round(struct kc_committer *cm)
 {
-	for (size_t i = 0; i < b->nmsgs; i++)
-		judge_msg(cm, &b->msgs[i]);
-	for (size_t i = 0; i < b->ndels; i++)
-		judge_delivered(cm, &b->dels[i]);
+	for (struct kc_commit *b = cm->round_head; b; b = b->next)
+		for (size_t i = 0; i < b->ndels; i++)
+			judge_delivered(cm, &b->dels[i]);
+	for (struct kc_commit *b = cm->round_head; b; b = b->next)
+		for (size_t i = 0; i < b->nmsgs; i++)
+			judge_msg(cm, &b->msgs[i]);
+}
+
+/*
+ * No new segment could be made (a full disk, or max_store_mb): the round
+ * is judged again to fit the room left in the active segment, so only
+ * the SENDs that do not fit get TRY_LATER, not the whole round.
+ */
+static int judge_to_fit(struct kc_committer *cm)
+{
+	size_t room;
+	int ret;
+
+	kc_log_peer("message log: no room for a new segment (disk full or "
+		    "max_store_mb): the SENDs that do not fit get TRY_LATER");
+	kc_msglog_batch_end(cm->log, &cm->lb, -ENOSPC);
+	room = kc_msglog_room(cm->log);
+	ret = kc_msglog_batch_begin(cm->log, &cm->lb);
+	if (ret)
+		return ret;
+	cm->ndues = 0;
+	cm->lb.limit = room;
+	judge_round(cm);
+	return 0;
+}
+
+/* A round with nothing to write: its statuses are final as judged. */
+static bool done_if_empty(struct kc_committer *cm)
+{
+	if (!kc_msglog_batch_empty(&cm->lb))
+		return false;
+	kc_msglog_batch_end(cm->log, &cm->lb, 0);
+	kc_round_send_out(cm, true);
+	return true;
 }
 
 /* Both SQEs go in one submission: a link does not span two. */
@@ -137,14 +213,18 @@ void kc_round_start(struct kc_committer *cm)
 		kc_round_send_out(cm, false); /* the log failed before */
 		return;
 	}
-	for (struct kc_commit *b = cm->round_head; b; b = b->next)
-		judge_group(cm, b);
-	if (kc_msglog_batch_empty(&cm->lb)) {
-		kc_msglog_batch_end(cm->log, &cm->lb, 0);
-		kc_round_send_out(cm, true); /* nothing to make durable */
+	judge_round(cm);
+	if (done_if_empty(cm))
 		return;
-	}
 	ret = kc_msglog_place(cm->log, &cm->lb, &w);
+	if (ret == -ENOSPC) {
+		ret = judge_to_fit(cm);
+		/* Nothing fits: each SEND says TRY_LATER already. */
+		if (!ret && done_if_empty(cm))
+			return;
+		if (!ret)
+			ret = kc_msglog_place(cm->log, &cm->lb, &w);
+	}
 	if (!ret)
 		ret = submit_write(cm, &w);
 	if (ret)

@@ -72,6 +72,7 @@ int kc_committer_load(struct kc_committer *cm, const struct kc_load_req *r,
 struct kc_committer_stats {
 	uint64_t rounds, records, bytes, failed_rounds;
 	uint64_t duplicates, replays;
+	uint64_t rate_limited, over_quota, no_room; /* SENDs refused */
 	uint64_t reclaims; /* rounds after which segments were deleted */
 };
 void kc_committer_stats(const struct kc_committer *cm,

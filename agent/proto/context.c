@@ -76,8 +76,15 @@ static int crypto_init(struct kc_proto_worker *pw)
 					       p->seal_pkcs8_len, &key);
 	if (ret)
 		return ret;
-	pw->sctx = (struct kc_session_ctx){ p->sids, pw->crypto, key,
-					    &p->bad_keys };
+	pw->sctx = (struct kc_session_ctx){
+		.sids = p->sids,
+		.crypto = pw->crypto,
+		.unwrap_key = key,
+		.bad_keys = &p->bad_keys,
+		.limits = p->client_limits,
+		.conn_rate = { p->cfg->open_rate_conn,
+			       4 * p->cfg->open_rate_conn },
+	};
 	log_unwrap_path(pw, key);
 	return 0;
 }

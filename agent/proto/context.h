@@ -66,6 +66,8 @@ struct kc_proto {
 	struct kc_committer *committer; /* owns the message log */
 
 	struct kc_sid_set *sids;
+	/* OPEN_SESSION budgets and session caps per client. */
+	struct kc_client_limits *client_limits;
 	struct kc_router *router;
 	/* OPEN_SESSION keys that did not unwrap (sessions.h), for stats. */
 	atomic_ulong bad_keys;

@@ -57,6 +57,8 @@ static const char *open_error_text(enum kc_status status)
 		return "session id in use";
 	case KC_TRY_LATER:
 		return "no room for another session";
+	case KC_RATE_LIMITED:
+		return "too many sessions opened lately";
 	default:
 		return "internal error";
 	}
@@ -69,8 +71,8 @@ static void handle_open(struct kc_conn *c, const struct kc_open_session *o)
 	struct kc_frame f = { .type = KC_T_SESSION };
 	int ret;
 
-	ret = kc_conn_session_open(&kc_peer(c)->sessions, &pw->sctx, o->sid,
-				   o->wrapped,
+	ret = kc_conn_session_open(&kc_peer(c)->sessions, &pw->sctx, c->id,
+				   o->sid, o->wrapped, kc_conn_now_ms(c),
 				   kc_conn_now_ms(c) + ttl * 1000ull);
 	if (ret) {
 		enum kc_status status = (enum kc_status)(-ret);

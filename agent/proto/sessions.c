@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/client_limits.h"
 #include "proto/sessions.h"
 
 struct kc_sid_set {
@@ -119,22 +120,41 @@ static int install_status(int err)
  * value at or above the modulus fails earlier inside the tier; that is
  * public (the modulus is) and still ends here as -EBADMSG.
  */
-int kc_conn_session_open(struct kc_conn_sessions *l,
-			 const struct kc_session_ctx *ctx,
-			 const uint8_t sid[KC_SID_LEN],
-			 const uint8_t wrapped[KC_RSA_LEN], uint64_t expires_ms)
+/*
+ * The RSA work budgets, before any: the connection's bucket, then the
+ * client's bucket and session cap. On 0 the client counts one more live
+ * session, which session_end or a failure after this gives back.
+ */
+static int budget(struct kc_conn_sessions *l, const struct kc_session_ctx *ctx,
+		  const char *client, uint64_t now_ms)
 {
-	struct kc_conn_session *s;
-	kc_handle_t h = KC_HANDLE_NONE;
+	if (!l->owner)
+		l->owner = client;
+	if (!kc_bucket_take(&l->opens, &ctx->conn_rate, now_ms))
+		return -KC_RATE_LIMITED;
+	return ctx->limits ? kc_client_session_begin(ctx->limits, client,
+						     now_ms)
+			   : 0;
+}
+
+static void unbudget(const struct kc_conn_sessions *l,
+		     const struct kc_session_ctx *ctx)
+{
+	if (ctx->limits)
+		kc_client_session_end(ctx->limits, l->owner);
+}
+
+/* The sid, then K: 0 or a negated status as kc_conn_session_open says. */
+static int claim_and_unwrap(const struct kc_session_ctx *ctx,
+			    const uint8_t sid[KC_SID_LEN],
+			    const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *h)
+{
 	int ret, bad;
 
-	ret = list_reserve(l);
-	if (ret)
-		return ret;
 	ret = kc_sid_claim(ctx->sids, sid);
 	if (ret)
 		return ret == -EEXIST ? -KC_EXISTS : -KC_INTERNAL;
-	ret = kc_session_unwrap(ctx->crypto, ctx->unwrap_key, sid, wrapped, &h);
+	ret = kc_session_unwrap(ctx->crypto, ctx->unwrap_key, sid, wrapped, h);
 	bad = ret == -EBADMSG;
 	atomic_fetch_add_explicit(ctx->bad_keys, (unsigned long)bad,
 				  memory_order_relaxed);
@@ -142,6 +162,29 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 	if (ret) {
 		kc_sid_release(ctx->sids, sid);
 		return install_status(ret);
+	}
+	return 0;
+}
+
+int kc_conn_session_open(struct kc_conn_sessions *l,
+			 const struct kc_session_ctx *ctx, const char *client,
+			 const uint8_t sid[KC_SID_LEN],
+			 const uint8_t wrapped[KC_RSA_LEN], uint64_t now_ms,
+			 uint64_t expires_ms)
+{
+	struct kc_conn_session *s;
+	kc_handle_t h = KC_HANDLE_NONE;
+	int ret;
+
+	ret = budget(l, ctx, client, now_ms);
+	if (ret)
+		return ret;
+	ret = list_reserve(l);
+	if (!ret)
+		ret = claim_and_unwrap(ctx, sid, wrapped, &h);
+	if (ret) {
+		unbudget(l, ctx);
+		return ret;
 	}
 	s = &l->v[l->n++];
 	memcpy(s->sid, sid, KC_SID_LEN);
@@ -163,11 +206,13 @@ struct kc_conn_session *kc_conn_session_find(struct kc_conn_sessions *l,
 	return NULL;
 }
 
-static void session_end(struct kc_conn_session *s,
+static void session_end(const struct kc_conn_sessions *l,
+			struct kc_conn_session *s,
 			const struct kc_session_ctx *ctx)
 {
 	kc_session_drop(ctx->crypto, s->handle);
 	kc_sid_release(ctx->sids, s->sid);
+	unbudget(l, ctx);
 }
 
 unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,
@@ -182,7 +227,7 @@ unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,
 			i++;
 			continue;
 		}
-		session_end(&l->v[i], ctx);
+		session_end(l, &l->v[i], ctx);
 		l->v[i] = l->v[--l->n];
 		ended++;
 	}
@@ -193,7 +238,7 @@ void kc_conn_sessions_drop_all(struct kc_conn_sessions *l,
 			       const struct kc_session_ctx *ctx)
 {
 	for (uint32_t i = 0; i < l->n; i++)
-		session_end(&l->v[i], ctx);
+		session_end(l, &l->v[i], ctx);
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }

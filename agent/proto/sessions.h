@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "base/token_bucket.h"
 #include "crypto/crypto_ops.h"
 
 struct kc_sid_set;
@@ -42,7 +43,11 @@ struct kc_conn_session {
 struct kc_conn_sessions {
 	struct kc_conn_session *v;
 	uint32_t n, cap;
+	const char *owner;	/* the connection's client id, at first open */
+	struct kc_bucket opens; /* open_rate_conn */
 };
+
+struct kc_client_limits;
 
 /* Everything needed to create or end a session on one worker. */
 struct kc_session_ctx {
@@ -51,21 +56,28 @@ struct kc_session_ctx {
 	kc_handle_t unwrap_key; /* the seal key */
 	/* Wrapped keys that did not unwrap, all workers together (stats). */
 	atomic_ulong *bad_keys;
+	/* RSA work budgets (client_limits.h): per client, per connection. */
+	struct kc_client_limits *limits;
+	struct kc_bucket_rate conn_rate;
 };
 
 /*
- * Claims the sid and unwraps K under the seal key. Returns 0 or a negated
- * protocol status, each decided whatever `wrapped` holds: -KC_EXISTS (sid
- * live somewhere), -KC_TRY_LATER (too many sessions on this connection,
- * or the tier's key store is full), -KC_INTERNAL. A `wrapped` without a
+ * Takes a token from the connection's and the client's OPEN_SESSION
+ * buckets (whatever comes of it: a failed unwrap costs the same RSA
+ * work), claims the sid and unwraps K under the seal key. Returns 0 or a
+ * negated protocol status, each decided whatever `wrapped` holds:
+ * -KC_RATE_LIMITED (no token), -KC_EXISTS (sid live somewhere),
+ * -KC_TRY_LATER (too many sessions on this connection or of this client,
+ * or the tier's key store is full), -KC_INTERNAL. `client` is the
+ * connection's id, the same on every call for one list. A `wrapped` without a
  * 32-byte key in it is not an error (PROTOCOL.md section 4): the session
  * is made with a random K, so each of its SENDs fails the MAC, and only
  * *bad_keys tells.
  */
 int kc_conn_session_open(struct kc_conn_sessions *l,
-			 const struct kc_session_ctx *ctx,
+			 const struct kc_session_ctx *ctx, const char *client,
 			 const uint8_t sid[KC_SID_LEN],
-			 const uint8_t wrapped[KC_RSA_LEN],
+			 const uint8_t wrapped[KC_RSA_LEN], uint64_t now_ms,
 			 uint64_t expires_ms);
 /* The live session with this sid, or NULL (also when it has expired). */
 struct kc_conn_session *kc_conn_session_find(struct kc_conn_sessions *l,

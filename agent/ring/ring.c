@@ -83,6 +83,7 @@ void kc_ring_turn(struct kc_ring *r, unsigned int wait_s)
 	io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, &ts, NULL);
 	r->mono_ms = kc_mono_ms();
 	r->wall_ms = kc_wall_ms();
+	r->turns++;
 	reap(r);
 }
 

@@ -37,6 +37,7 @@ struct kc_ring {
 	struct kc_ring_handler on[KC_OP_COUNT];
 	uint64_t mono_ms; /* this turn's clock, for deadlines */
 	int64_t wall_ms;  /* this turn's wall clock, for the protocol */
+	uint64_t turns;	  /* turns so far: per-turn budgets reset on it */
 };
 
 /* SINGLE_ISSUER|DEFER_TASKRUN where the kernel has them (6.1+). */

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/token_bucket.h"
 #include "store/counter_window.h"
 #include "store/log_segment.h"
 #include "wire/wire.h"
@@ -27,7 +28,14 @@ struct kc_log_client {
 	struct kc_counter_window win;
 	struct kc_log_entry *head, *tail; /* queue as recipient, lsn order */
 	uint64_t queued, queued_bytes;
+	/* Messages for it in the batch being built (queue quotas). */
+	uint64_t pending, pending_bytes, pending_gen;
 	uint64_t batch_gen; /* the batch that saved its window last */
+	/*
+	 * As a sender, its send_rate bucket: the log's owner judges the
+	 * rate (PROTOCOL.md step 7), and this is its one record per sender.
+	 */
+	struct kc_bucket send_bucket;
 	struct kc_log_client *hnext;
 };
 

@@ -25,6 +25,8 @@ int kc_msglog_open(const char *dir, const struct kc_msglog_opts *o,
 		return -ENOMEM;
 	log->seg_bytes = o && o->segment_bytes ? o->segment_bytes
 					       : KC_MSGLOG_SEGMENT_DEFAULT;
+	if (o)
+		log->lim = o->lim;
 	log->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (log->dir_fd < 0) {
 		ret = -errno;
@@ -94,6 +96,7 @@ int kc_msglog_batch_begin(struct kc_msglog *log, struct kc_log_batch *b)
 	b->ntombs = 0;
 	b->nundo = 0;
 	b->placed = false;
+	b->limit = 0;
 	b->first_lsn = log->next_lsn;
 	log->batch_gen++;
 	return 0;
@@ -147,6 +150,11 @@ enum kc_window_verdict kc_msglog_judge(struct kc_msglog *log,
 			    : KC_WINDOW_NEW;
 }
 
+struct kc_log_client *kc_msglog_client(struct kc_msglog *log, const char *id)
+{
+	return kc_index_client(&log->ix, id, strlen(id));
+}
+
 /* The window as it was before this batch, for batch_end to put back. */
 static int save_window(struct kc_msglog *log, struct kc_log_batch *b,
 		       struct kc_log_client *c)
@@ -188,14 +196,62 @@ static struct kc_log_entry *new_entry(struct kc_msglog *log,
 	return e;
 }
 
+static size_t tomb_size(size_t ntombs)
+{
+	return ntombs ? kc_rec_size(8 + 8 * ntombs) : 0;
+}
+
+/* Within the batch's limit, with room kept for its TOMB record. */
+static bool batch_fits(const struct kc_log_batch *b, size_t size)
+{
+	return !b->limit || b->len + size + tomb_size(b->ntombs) <= b->limit;
+}
+
+/* The recipient's queue quota, counting what this batch adds. */
+static bool under_quota(struct kc_msglog *log, struct kc_log_client *r,
+			size_t inner_len)
+{
+	const struct kc_msglog_limits *lim = &log->lim;
+
+	if (r->pending_gen != log->batch_gen) {
+		r->pending_gen = log->batch_gen;
+		r->pending = 0;
+		r->pending_bytes = 0;
+	}
+	if (lim->queue_max_msgs && r->queued + r->pending >= lim->queue_max_msgs)
+		return false;
+	return !lim->queue_max_bytes ||
+	       r->queued_bytes + r->pending_bytes + inner_len <=
+		       lim->queue_max_bytes;
+}
+
+/* Refusals that leave the batch as it was: quota and room. */
+static int may_add(struct kc_msglog *log, const struct kc_log_batch *b,
+		   const struct kc_rec_msg *m, size_t size)
+{
+	struct kc_log_client *r = kc_index_client(&log->ix,
+						  (const char *)m->recipient.p,
+						  m->recipient.len);
+
+	if (!r)
+		return -ENOMEM;
+	if (!under_quota(log, r, m->inner.len))
+		return -EDQUOT;
+	return batch_fits(b, size) ? 0 : -ENOSPC;
+}
+
 int kc_msglog_add_msg(struct kc_msglog *log, struct kc_log_batch *b,
 		      const struct kc_rec_msg *m, uint64_t *lsn)
 {
 	size_t size = kc_rec_size(kc_rec_msg_payload_len(m));
 	struct kc_log_entry *e;
+	int ret;
 
 	if (!m->counter || m->inner.len > KC_REC_INNER_MAX)
 		return -EINVAL;
+	ret = may_add(log, b, m, size);
+	if (ret)
+		return ret;
 	if (buf_room(b, size) ||
 	    grow((void **)&b->msgs, &b->msgs_cap, b->nmsgs, sizeof(e)))
 		return -ENOMEM;
@@ -214,6 +270,8 @@ int kc_msglog_add_msg(struct kc_msglog *log, struct kc_log_batch *b,
 	e->rec_len = (uint32_t)size;
 	b->len += size;
 	b->msgs[b->nmsgs++] = e;
+	e->recipient->pending++;
+	e->recipient->pending_bytes += e->inner_len;
 	e->sender->sent = true;
 	kc_window_accept(&e->sender->win, m->counter);
 	*lsn = log->next_lsn++;
@@ -236,6 +294,8 @@ int kc_msglog_add_tomb(struct kc_msglog *log, struct kc_log_batch *b,
 {
 	if (e->dying || b->ntombs >= KC_REC_TOMB_MAX)
 		return -EINVAL;
+	if (b->limit && b->len + tomb_size(b->ntombs + 1) > b->limit)
+		return -ENOSPC;
 	if (grow((void **)&b->tombs, &b->tombs_cap, b->ntombs, sizeof(e)))
 		return -ENOMEM;
 	e->dying = true;
@@ -246,7 +306,7 @@ int kc_msglog_add_tomb(struct kc_msglog *log, struct kc_log_batch *b,
 /* The batch's one TOMB record, after its messages. */
 static int seal_tombs(struct kc_msglog *log, struct kc_log_batch *b)
 {
-	size_t size = kc_rec_size(8 + 8 * b->ntombs);
+	size_t size = tomb_size(b->ntombs);
 
 	if (!b->ntombs)
 		return 0;
@@ -263,12 +323,28 @@ static int seal_tombs(struct kc_msglog *log, struct kc_log_batch *b)
 	return 0;
 }
 
-/* A fresh segment for a batch that does not fit the active one. */
+static uint64_t disk_bytes(const struct kc_msglog *log)
+{
+	uint64_t sum = 0;
+
+	for (const struct kc_log_seg *seg = log->oldest; seg; seg = seg->next)
+		sum += seg->size;
+	return sum;
+}
+
+/*
+ * A fresh segment for a batch that does not fit the active one; under
+ * max_bytes a segment that would pass the cap is a full disk too.
+ */
 static int roll(struct kc_msglog *log, uint64_t base, size_t need)
 {
 	uint64_t size = log->seg_bytes > need ? log->seg_bytes : need;
 	struct kc_log_seg *seg;
-	int ret = kc_seg_create(log->dir_fd, base, size, &seg);
+	int ret;
+
+	if (log->lim.max_bytes && disk_bytes(log) + size > log->lim.max_bytes)
+		return -ENOSPC;
+	ret = kc_seg_create(log->dir_fd, base, size, &seg);
 
 	if (ret)
 		return ret;
@@ -283,6 +359,14 @@ static int roll(struct kc_msglog *log, uint64_t base, size_t need)
 static bool fits(const struct kc_log_seg *seg, uint64_t base, size_t len)
 {
 	return seg && seg->next_lsn == base && seg->used + len <= seg->size;
+}
+
+size_t kc_msglog_room(const struct kc_msglog *log)
+{
+	const struct kc_log_seg *seg = log->active;
+
+	return seg && seg->next_lsn == log->next_lsn ? seg->size - seg->used
+						      : 0;
 }
 
 int kc_msglog_place(struct kc_msglog *log, struct kc_log_batch *b,
@@ -475,10 +559,9 @@ int kc_msglog_read(struct kc_msglog *log, const struct kc_log_entry *e,
 void kc_msglog_stats(const struct kc_msglog *log, struct kc_msglog_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	for (const struct kc_log_seg *seg = log->oldest; seg; seg = seg->next) {
+	for (const struct kc_log_seg *seg = log->oldest; seg; seg = seg->next)
 		s->segments++;
-		s->disk_bytes += seg->size;
-	}
+	s->disk_bytes = disk_bytes(log);
 	s->queued = log->ix.nentries;
 	s->next_lsn = log->next_lsn;
 	s->failed = log->failed;

@@ -49,8 +49,18 @@
 
 struct kc_msglog;
 
+/*
+ * Limits (docs/OPERATIONS.md "Limits and hardening"), each 0 for none:
+ * the segments' allocated bytes together, and each recipient's queue.
+ */
+struct kc_msglog_limits {
+	uint64_t max_bytes;
+	uint64_t queue_max_msgs, queue_max_bytes;
+};
+
 struct kc_msglog_opts {
 	uint64_t segment_bytes; /* 0: KC_MSGLOG_SEGMENT_DEFAULT */
+	struct kc_msglog_limits lim;
 };
 
 /* What recovery found (and how long it took). */
@@ -85,6 +95,13 @@ struct kc_log_batch {
 	struct kc_log_seg *seg; /* where it was placed */
 	uint64_t off;
 	bool placed;
+	/*
+	 * Not 0: the batch must fit in this many bytes (its TOMB record
+	 * included), the room left in the active segment when no new one
+	 * can be made (kc_msglog_room): a message that does not fit is
+	 * refused on its own (-ENOSPC from kc_msglog_add_msg).
+	 */
+	size_t limit;
 };
 
 /* Where and what to write: len bytes of buf at off of fd. */
@@ -103,9 +120,13 @@ int kc_msglog_batch_begin(struct kc_msglog *log, struct kc_log_batch *b);
 /* Step 6 of SEND: the verdict on sender's counter, this batch included. */
 enum kc_window_verdict kc_msglog_judge(struct kc_msglog *log,
 				       const char *sender, uint64_t counter);
+/* The log's record of client id, made on first use; NULL: no memory. */
+struct kc_log_client *kc_msglog_client(struct kc_msglog *log, const char *id);
 /*
  * Appends a message whose counter was judged new and accepts the counter.
- * *lsn is its queue position. 0, -ENOMEM, -EINVAL (bad field).
+ * *lsn is its queue position. 0, -ENOMEM, -EINVAL (bad field), -EDQUOT
+ * (its recipient's queue is at its quota, this batch included), -ENOSPC
+ * (it does not fit the batch's limit). On an error nothing changed.
  */
 int kc_msglog_add_msg(struct kc_msglog *log, struct kc_log_batch *b,
 		      const struct kc_rec_msg *m, uint64_t *lsn);
@@ -122,6 +143,12 @@ int kc_msglog_add_tomb(struct kc_msglog *log, struct kc_log_batch *b,
 		       struct kc_log_entry *e);
 
 bool kc_msglog_batch_empty(const struct kc_log_batch *b);
+/*
+ * Room in the active segment for a batch (0 without one): the limit a
+ * batch gets after kc_msglog_place said -ENOSPC, so that what fits still
+ * goes (the caller ends the failed batch and builds it again).
+ */
+size_t kc_msglog_room(const struct kc_msglog *log);
 /*
  * Seals the batch and says where it goes, making a new segment (fallocate
  * and directory fsync) when the active one has no room: 0, -ENOSPC (no

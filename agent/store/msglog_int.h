@@ -17,6 +17,7 @@ struct kc_window_undo {
 struct kc_msglog {
 	int dir_fd;
 	uint64_t seg_bytes;
+	struct kc_msglog_limits lim;
 	struct kc_log_seg *oldest, *active; /* oldest ... active, by ->next */
 	uint64_t next_lsn;
 	uint64_t ckpt_lsn; /* lsn_upto of the durable checkpoint */

@@ -57,6 +57,21 @@ void kc_store_close(struct kc_store *st);
  */
 int kc_store_set_max_bytes(struct kc_store *st, uint64_t max_bytes);
 
+/*
+ * max_store_mb (kcourierd.conf) split between the two stores: an eighth
+ * for the directory (clients, tokens, receipts: small rows), the rest for
+ * the message log's segments. 0: no cap.
+ */
+static inline uint64_t kc_store_cap_dir(uint32_t max_store_mb)
+{
+	return ((uint64_t)max_store_mb << 20) / 8;
+}
+
+static inline uint64_t kc_store_cap_log(uint32_t max_store_mb)
+{
+	return ((uint64_t)max_store_mb << 20) - kc_store_cap_dir(max_store_mb);
+}
+
 /* --- directory: tokens and clients --- */
 
 /*

@@ -197,10 +197,54 @@ static const struct config_key keys[] = {
 	{ "handshake_timeout", "10", 1, 3600, &uint_key,
 	  FIELD(handshake_timeout), "Seconds from accept to the first frame." },
 	{ "idle_timeout", "300", 1, 86400, &uint_key, FIELD(idle_timeout),
-	  "Seconds without traffic before a connection is closed." },
+	  "Seconds without a whole frame before a connection is closed." },
 	{ "log_segment_bytes", "67108864", 65536, 1u << 30, &uint_key,
 	  FIELD(log_segment_bytes),
 	  "Size of each message log segment, allocated whole when made." },
+	/* Limits and hardening (docs/OPERATIONS.md). */
+	{ "max_store_mb", "0", 0, 1u << 24, &uint_key, FIELD(max_store_mb),
+	  "Cap on the store (message log segments and directory), MiB;\n"
+	  "# 0: only the disk's size. SENDs beyond it get TRY_LATER." },
+	{ "queue_max_messages", "100000", 1, 1u << 30, &uint_key,
+	  FIELD(queue_max_messages),
+	  "Messages one recipient may have queued; more get TRY_LATER." },
+	{ "queue_max_bytes", "268435456", 65536, UINT32_MAX, &uint_key,
+	  FIELD(queue_max_bytes),
+	  "Bytes of messages one recipient may have queued; more get\n"
+	  "# TRY_LATER." },
+	{ "send_rate", "1000", 0, 1000000, &uint_key, FIELD(send_rate),
+	  "Messages a second one sender may store (0: no limit); faster\n"
+	  "# SENDs get RATE_LIMITED." },
+	{ "send_burst", "2000", 1, 1000000, &uint_key, FIELD(send_burst),
+	  "Messages a sender may store at once above send_rate." },
+	{ "output_pause_bytes", "1048576", 65536, 1u << 30, &uint_key,
+	  FIELD(output_pause_bytes),
+	  "A connection's unsent answers above which its requests wait." },
+	{ "output_memory_mb", "256", 1, 1u << 20, &uint_key,
+	  FIELD(output_memory_mb),
+	  "Unsent answers of all connections together, MiB, above which\n"
+	  "# every connection with more than 64 KiB unsent waits." },
+	{ "frames_per_turn", "64", 1, 1u << 20, &uint_key,
+	  FIELD(frames_per_turn),
+	  "Frames of one connection handled per loop turn." },
+	{ "max_conns_per_addr", "256", 1, 1000000, &uint_key,
+	  FIELD(max_conns_per_addr),
+	  "Open connections from one source address." },
+	{ "handshakes_per_addr", "64", 0, 1000000, &uint_key,
+	  FIELD(handshakes_per_addr),
+	  "New connections a second from one source address (burst: twice\n"
+	  "# that; 0: no limit)." },
+	{ "open_rate_conn", "8", 0, 1000000, &uint_key, FIELD(open_rate_conn),
+	  "OPEN_SESSIONs (RSA operations) a second per connection (burst:\n"
+	  "# four times that; 0: no limit); more get RATE_LIMITED." },
+	{ "open_rate_client", "32", 0, 1000000, &uint_key,
+	  FIELD(open_rate_client),
+	  "OPEN_SESSIONs a second per client, all its connections together\n"
+	  "# (burst: four times that; 0: no limit)." },
+	{ "max_sessions_per_client", "256", 1, 1000000, &uint_key,
+	  FIELD(max_sessions_per_client),
+	  "Live agent sessions per client; under the afalg tier also held\n"
+	  "# below the keyring quota's share. More get TRY_LATER." },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -18,9 +18,11 @@
  *                                        together
  *   handshake_timeout  10                seconds from accept to the first
  *                                        frame
- *   idle_timeout       300               seconds without receiving a byte
+ *   idle_timeout       300               seconds without a whole frame
  *                                        before closing
  *   log_segment_bytes  67108864          size of each message log segment
+ *   (the limits of docs/OPERATIONS.md "Limits and hardening" follow in
+ *   the table of agentconf.c, each with its default and meaning)
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id
@@ -53,6 +55,18 @@ struct kc_agent_config {
 	uint32_t handshake_timeout;
 	uint32_t idle_timeout;
 	uint32_t log_segment_bytes;
+	/* Limits and hardening (docs/OPERATIONS.md): 0 turns a rate off. */
+	uint32_t max_store_mb;
+	uint32_t queue_max_messages;
+	uint32_t queue_max_bytes;
+	uint32_t send_rate, send_burst;
+	uint32_t output_pause_bytes;
+	uint32_t output_memory_mb;
+	uint32_t frames_per_turn;
+	uint32_t max_conns_per_addr;
+	uint32_t handshakes_per_addr;
+	uint32_t open_rate_conn, open_rate_client;
+	uint32_t max_sessions_per_client;
 };
 
 /* The defaults above. */

@@ -72,14 +72,15 @@ void kc_alg_close(struct kc_alg *a)
 	a->tfm = -1;
 }
 
-int kc_alg_key_serial(struct kc_alg *a, key_serial_t serial, uint64_t key_id)
+/* setsockopt(optname, key, len) on the tfm socket, then a fresh op one. */
+static int key_pair(struct kc_alg *a, int optname, const void *key,
+		    socklen_t len, uint64_t key_id)
 {
 	int fd;
 
 	/* An op socket accepted after keying pins the key (EBUSY). */
 	close_op(a);
-	if (setsockopt(a->tfm, SOL_ALG, ALG_SET_KEY_BY_KEY_SERIAL, &serial,
-		       sizeof(serial)))
+	if (setsockopt(a->tfm, SOL_ALG, optname, key, len))
 		return -errno;
 	fd = accept4(a->tfm, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -87,6 +88,18 @@ int kc_alg_key_serial(struct kc_alg *a, key_serial_t serial, uint64_t key_id)
 	a->op = fd;
 	a->key_id = key_id;
 	return 0;
+}
+
+int kc_alg_key_serial(struct kc_alg *a, key_serial_t serial, uint64_t key_id)
+{
+	return key_pair(a, ALG_SET_KEY_BY_KEY_SERIAL, &serial, sizeof(serial),
+			key_id);
+}
+
+int kc_alg_key_raw(struct kc_alg *a, const uint8_t *key, size_t len,
+		   uint64_t key_id)
+{
+	return key_pair(a, ALG_SET_KEY, key, (socklen_t)len, key_id);
 }
 
 static int send_all(int fd, struct msghdr *msg, size_t len, int flags)

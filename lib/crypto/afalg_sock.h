@@ -58,6 +58,9 @@ void kc_alg_close(struct kc_alg *a);
  * the pair holds no usable key (key_id 0, no op socket).
  */
 int kc_alg_key_serial(struct kc_alg *a, key_serial_t serial, uint64_t key_id);
+/* The same from key bytes in this process (a key the keyring refused). */
+int kc_alg_key_raw(struct kc_alg *a, const uint8_t *key, size_t len,
+		   uint64_t key_id);
 
 /*
  * Operations on a keyed pair. A failure closes the op socket (a half-done

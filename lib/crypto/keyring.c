@@ -47,9 +47,8 @@ static void note_quota_miss(struct kc_keyring *kr)
 	kr->quota_logged = true;
 	fprintf(stderr,
 		"kcourier: key quota full (EDQUOT): new sessions' keys are "
-		"kept in locked memory only (crypto tier user) or the "
-		"sessions refused (afalg); raise kernel.keys.maxkeys/maxbytes "
-		"(docs/OPERATIONS.md)\n");
+		"kept in locked memory only; raise "
+		"kernel.keys.maxkeys/maxbytes (docs/OPERATIONS.md)\n");
 }
 
 int kc_keyring_add(struct kc_keyring *kr, const char *type,

@@ -40,8 +40,8 @@ int kc_keyring_open(struct kc_keyring *kr);
 /*
  * Adds kcourier:<sid-hex>:<role> of `type` with a timeout of ttl_s seconds.
  * Returns 0 with *serial set, -EDQUOT when the user's key quota is full
- * (counted, and logged once per struct kc_keyring: the user tier then
- * keeps the session in locked memory only, the afalg tier refuses it),
+ * (counted, and logged once per struct kc_keyring: both tiers then keep
+ * the session's keys in locked memory only),
  * or another -errno.
  */
 int kc_keyring_add(struct kc_keyring *kr, const char *type,
