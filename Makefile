@@ -234,7 +234,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPER_OBJS) $(if $(AGENT_SRCS),
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) -lm $(LDLIBS)
 
-tests: $(TESTS) $(TOOLS)
+# lw-replay: the dm-log-writes replay tool of the VM lab's power-loss test.
+VM_TOOLS  := $(BUILD)/tests/vm/lw-replay
+
+tests: $(TESTS) $(TOOLS) $(VM_TOOLS)
 
 # KC_SANITIZE: test_install runs "make install" on this very build.
 check:
@@ -253,9 +256,11 @@ check:
 # agent suites, which there run over kTLS (test_agent_loop checks that
 # every connection went to the kernel). test_client_e2e stays on the host:
 # its CLI runs PBKDF2 600k at every command, minutes per test under TCG.
+# test_powercut and test_flakey: power loss replayed from dm-log-writes,
+# and a disk that drops or fails writes (dm-flakey), on loop devices.
 VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
-	    test_agent_auth test_kcourierd
+	    test_agent_auth test_kcourierd test_powercut test_flakey
 
 check-vm:
 	$(Q)tools/deps.sh
