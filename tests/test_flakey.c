@@ -45,7 +45,7 @@ FIXTURE(flakey)
 	struct traffic t;
 	struct bs_rig r;
 	char state0[128];
-	char data_img[96], dm_dev[96];
+	char data_img[96], dm_dev[64];
 };
 
 FIXTURE_VARIANT(flakey)
@@ -103,13 +103,11 @@ FIXTURE_SETUP(flakey)
 		 self->r.work);
 	snprintf(self->r.mnt, sizeof(self->r.mnt), "%s/mnt", self->r.work);
 	snprintf(self->r.dm_name, sizeof(self->r.dm_name), "kc-fl-%d", getpid());
-	snprintf(self->dm_dev, sizeof(self->dm_dev), "/dev/mapper/%s",
-		 self->r.dm_name);
 	ASSERT_EQ(0, mkdir(self->r.mnt, 0700));
 	ASSERT_EQ(0, bs_image(self->data_img, ext4.mib));
 	ASSERT_EQ(0, bs_loop_attach(self->data_img, self->r.data_dev));
 	table(self, NULL, tb, sizeof(tb));
-	ASSERT_EQ(0, bs_dm_create(self->r.dm_name, tb));
+	ASSERT_EQ(0, bs_dm_create(self->r.dm_name, tb, self->dm_dev));
 	self->r.dm_up = true;
 	ASSERT_EQ(0, bs_fs_with_state(&ext4, self->dm_dev, self->r.mnt,
 				      self->state0));

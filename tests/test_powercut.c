@@ -55,7 +55,7 @@ FIXTURE(powercut)
 	struct bs_rig r;
 	char state0[128]; /* agent_proc's own state; restored for destroy */
 	char data_img[96], log_img[96], base_img[96], replay_img[96];
-	char check_img[96], cmnt[96], dm_dev[96];
+	char check_img[96], cmnt[96], dm_dev[64];
 	int ctl;
 };
 
@@ -106,8 +106,6 @@ static void paths(FIXTURE_DATA(powercut) *self)
 	snprintf(self->r.mnt, sizeof(self->r.mnt), "%s/mnt", self->r.work);
 	snprintf(self->cmnt, sizeof(self->cmnt), "%s/check", self->r.work);
 	snprintf(self->r.dm_name, sizeof(self->r.dm_name), "kc-lw-%d", getpid());
-	snprintf(self->dm_dev, sizeof(self->dm_dev), "/dev/mapper/%s",
-		 self->r.dm_name);
 }
 
 /* What the host lacks, or NULL when the test can run here. */
@@ -131,7 +129,7 @@ static int log_writes_up(FIXTURE_DATA(powercut) *self, const struct bs_fs *fs)
 
 	snprintf(table, sizeof(table), "0 %llu log-writes %s %s",
 		 bs_sectors(self->r.data_dev), self->r.data_dev, self->r.log_dev);
-	if (bs_dm_create(self->r.dm_name, table))
+	if (bs_dm_create(self->r.dm_name, table, self->dm_dev))
 		return -EIO;
 	self->r.dm_up = true;
 	if (bs_mount(fs, self->dm_dev, self->r.mnt))

@@ -178,10 +178,24 @@ int bs_umount(const char *dir)
 	return bs_tool(NULL, 0, "/bin/umount", dir, NULL);
 }
 
-int bs_dm_create(const char *name, const char *table)
+/*
+ * Without udev (the VM lab's guest has none) dmsetup makes no
+ * /dev/mapper/NAME; the kernel's own /dev/dm-N is always there.
+ */
+int bs_dm_create(const char *name, const char *table, char dev[64])
 {
-	return bs_tool(NULL, 0, "/sbin/dmsetup", "create", name, "--table",
-		       table, NULL);
+	char blk[32];
+	int ret = bs_tool(NULL, 0, "/sbin/dmsetup", "create", name, "--table",
+			  table, NULL);
+
+	if (!ret)
+		ret = bs_tool(blk, sizeof(blk), "/sbin/dmsetup", "info", "-c",
+			      "--noheadings", "-o", "blkdevname", name, NULL);
+	if (!ret && strncmp(blk, "dm-", 3))
+		ret = -EPROTO;
+	if (!ret)
+		snprintf(dev, 64, "/dev/%s", blk);
+	return ret;
 }
 
 int bs_dm_remove(const char *name)

@@ -53,8 +53,9 @@ int bs_fsck(const struct bs_fs *fs, const char *dev);
 /* mount with the file system's options; loop when dev is a file. */
 int bs_mount(const struct bs_fs *fs, const char *dev, const char *dir);
 int bs_umount(const char *dir);
-/* dmsetup create name with a one-line table; dmsetup remove. */
-int bs_dm_create(const char *name, const char *table);
+/* dmsetup create name with a one-line table, its /dev/dm-N in dev. */
+int bs_dm_create(const char *name, const char *table, char dev[64]);
+/* dmsetup remove. */
 int bs_dm_remove(const char *name);
 /* dmsetup suspend, reload with table, resume. */
 int bs_dm_swap(const char *name, const char *table);
