@@ -22,9 +22,11 @@
  * sent or garbled arrives, and resends of ACKed messages are suppressed.
  *
  * Variants: ext4 data=ordered, ext4 data=writeback, xfs.
- *   KC_POWERCUT_MESSAGES  messages to ACK in the run (default 600)
- *   KC_POWERCUT_CHECKS    marks to check: a number (default 40, always
+ *   KC_POWERCUT_MESSAGES  messages to ACK in the run (default 240)
+ *   KC_POWERCUT_CHECKS    marks to check: a number (default 30, always
  *                         the last 20 among them) or "all"
+ *   KC_POWERCUT_FS        one variant only (ext4_ordered, ext4_writeback,
+ *                         xfs); the others SKIP
  * Needs root, loop devices and the dm-log-writes module: the host SKIPs,
  * the VM lab runs it (make check-vm VM_TESTS=test_powercut).
  */
@@ -61,21 +63,25 @@ FIXTURE(powercut)
 
 FIXTURE_VARIANT(powercut)
 {
+	const char *name;
 	struct bs_fs fs;
 };
 
 FIXTURE_VARIANT_ADD(powercut, ext4_ordered)
 {
+	.name = "ext4_ordered",
 	.fs = { "ext4", "data=ordered", 64 },
 };
 
 FIXTURE_VARIANT_ADD(powercut, ext4_writeback)
 {
+	.name = "ext4_writeback",
 	.fs = { "ext4", "data=writeback", 64 },
 };
 
 FIXTURE_VARIANT_ADD(powercut, xfs)
 {
+	.name = "xfs",
 	.fs = { "xfs", "", 320 },
 };
 
@@ -142,11 +148,14 @@ static int log_writes_up(FIXTURE_DATA(powercut) *self, const struct bs_fs *fs)
 FIXTURE_SETUP(powercut)
 {
 	const struct bs_fs *fs = &variant->fs;
+	const char *lack, *only;
 	char why[96];
-	const char *lack;
 	int ret;
 
 	self->ctl = -1;
+	only = getenv("KC_POWERCUT_FS");
+	if (only && *only && strcmp(only, variant->name))
+		SKIP(return, "KC_POWERCUT_FS=%s", only);
 	lack = missing(fs, why, sizeof(why));
 	if (lack)
 		SKIP(return, "%s: runs in the VM lab", lack);
@@ -322,10 +331,10 @@ static int replay_and_check(FIXTURE_DATA(powercut) *self,
 
 TEST_F_TIMEOUT(powercut, every_ack_survives_a_cut, 7200)
 {
-	unsigned int messages = env_uint("KC_POWERCUT_MESSAGES", 600);
+	unsigned int messages = env_uint("KC_POWERCUT_MESSAGES", 240);
 	const char *all = getenv("KC_POWERCUT_CHECKS");
 	unsigned int checks = all && !strcmp(all, "all") ?
-				      0 : env_uint("KC_POWERCUT_CHECKS", 40);
+				      0 : env_uint("KC_POWERCUT_CHECKS", 30);
 	struct replay_walk w = { 0 };
 	struct cut_sums s = { 0 };
 	unsigned int wanted = 0;

@@ -98,6 +98,11 @@ void tr_disconnect(struct traffic *t);
  * (the numbers go again), -errno when a connection failed.
  */
 int tr_round(struct traffic *t);
+/*
+ * A point of the caller's own, after everything so far (a disk going bad,
+ * say): its number, 0 on error.
+ */
+uint32_t tr_point(struct traffic *t, const char *what);
 /* (Re)connects client id; a sender also opens an agent session. */
 int tr_open(struct traffic *t, int id);
 /* Message n of sender i, as sent; garbled changes its bytes. */
