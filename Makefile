@@ -245,7 +245,10 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(AGENT_LIBS) $(LDLIBS)
 
-tests: $(TESTS) $(TOOLS) $(REPLAYS)
+# lw-replay: the dm-log-writes replay tool of the VM lab's power-loss test.
+VM_TOOLS  := $(BUILD)/tests/vm/lw-replay
+
+tests: $(TESTS) $(TOOLS) $(REPLAYS) $(VM_TOOLS)
 
 # KC_SANITIZE: test_install runs "make install" on this very build.
 check:
@@ -266,9 +269,12 @@ check:
 # agent suites, which there run over kTLS (test_agent_loop checks that
 # every connection went to the kernel). test_client_e2e stays on the host:
 # its CLI runs PBKDF2 600k at every command, minutes per test under TCG.
+# test_powercut and test_flakey: power loss replayed from dm-log-writes,
+# and a disk that drops or fails writes (dm-flakey), on loop devices.
 VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
-	    test_agent_auth test_kcourierd test_key_quota
+	    test_agent_auth test_kcourierd test_key_quota test_powercut \
+	    test_flakey
 
 check-vm:
 	$(Q)tools/deps.sh

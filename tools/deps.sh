@@ -28,10 +28,13 @@ groff-base
 # The VM lab boots Debian's own 6.12 kernel over the host's root, so the
 # guest finds these modules in /lib/modules; busybox-static makes its
 # initramfs. No initramfs of its own: INITRD=No below skips building one.
+# dmsetup, e2fsprogs and xfsprogs: the power-loss tests' disks
+# (dm-log-writes, dm-flakey, ext4 and xfs in the guest).
 VM_PACKAGES="
 linux-image-6.12-amd64
 qemu-system-x86
 busybox-static cpio
+dmsetup e2fsprogs xfsprogs
 "
 
 # The brokers kcourier is measured against, their C client libraries for

@@ -14,6 +14,7 @@
 #   tests; its exit status is the verdict.
 #   KC_VM_TIMEOUT  seconds the whole boot may take (default 1800)
 #   KC_VM_TCG_THREAD  single (default) or multi, for TCG
+#   KC_POWERCUT_*, KC_FLAKEY_*  passed to the guest (test_powercut, test_flakey)
 #   KC_VM_MODS     modules to load (default: tls,af_alg,algif_skcipher,
 #                  algif_hash,pkcs8_key_parser)
 #
@@ -86,6 +87,16 @@ snapshot_build() {
 	[ ! -d "$build/bench" ] || cp -pr "$build/bench" "$snap/bench"
 }
 
+# The power-loss tests' knobs (KC_POWERCUT_*, KC_FLAKEY_*) go through to
+# the guest, whose environment is otherwise empty.
+pass_env() {
+	local v
+
+	for v in $(compgen -e | grep -E '^KC_(POWERCUT|FLAKEY)_'); do
+		echo "export $v=$(printf '%q' "${!v}")"
+	done
+}
+
 # run-tests.sh on the given tests (or, after --run, one program of the
 # build), from the source tree, in the guest.
 write_job() {
@@ -104,6 +115,7 @@ write_job() {
 	cat >"$vm/job.sh" <<JOB
 cd $(printf '%q' "$src") || exit 125
 export KC_TEST_TIMEOUT=$(printf '%q' "${KC_TEST_TIMEOUT:-1800}")
+$(pass_env)
 echo "kc-vm: \$(uname -r), \$(nproc) cpus; modules: \$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 $run$args
 JOB
