@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn/conn.h"
+#include "ring/counters.h"
 #include "ring/ratelog.h"
 
 /* Time a closing connection gets to deliver its last frames. */
@@ -169,6 +170,7 @@ int kc_conn_accept(struct kc_conn_table *t, int fd)
 	}
 	conn_setup(c, t, fd);
 	kc_conn_arm_recv(c);
+	kc_count(KC_CTR_CONN_ACCEPTED, 1);
 	return 0;
 err_close:
 	close(fd);
@@ -315,5 +317,6 @@ void kc_conn_maybe_free(struct kc_conn *c)
 	free(c->holds);
 	kc_bytebuf_free(&c->wire);
 	atomic_fetch_sub(&c->t->s.shared->nconns, 1);
+	kc_count(KC_CTR_CONN_CLOSED, 1);
 	slot_free(c->t, c);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "proto/committer_int.h"
+#include "ring/counters.h"
 #include "ring/ratelog.h"
 
 #define RING_ENTRIES 256
@@ -100,6 +101,7 @@ static void *committer_main(void *arg)
 	bool stopping = false;
 
 	pthread_setname_np(pthread_self(), "kc-committer");
+	kc_counters_attach(); /* without: uncounted, as a worker */
 	if (ring_up(cm))
 		return NULL;
 	while (!stopping || !idle(cm)) {

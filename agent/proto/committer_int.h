@@ -43,6 +43,8 @@ struct kc_committer {
 	struct kc_log_batch lb;
 	bool writing;
 	int write_err;
+	uint64_t write_ns; /* the round's write went out (0: none) */
+	size_t round_msgs; /* messages the round stores */
 	int64_t round_wall_ms;
 	struct kc_store_receipt_in *dues; /* receipts the round owes */
 	size_t ndues, dues_cap;

@@ -77,7 +77,8 @@ static int crypto_init(struct kc_proto_worker *pw)
 	if (ret)
 		return ret;
 	pw->sctx = (struct kc_session_ctx){ p->sids, pw->crypto, key,
-					    &p->bad_keys };
+					    &p->bad_keys,
+					    p->keyring ? &pw->keyring : NULL };
 	log_unwrap_path(pw, key);
 	return 0;
 }

@@ -21,6 +21,8 @@
 
 #include "crypto/crypto_ops.h"
 
+struct kc_keyring;
+
 struct kc_sid_set;
 
 int kc_sid_set_create(struct kc_sid_set **out);
@@ -51,6 +53,8 @@ struct kc_session_ctx {
 	kc_handle_t unwrap_key; /* the seal key */
 	/* Wrapped keys that did not unwrap, all workers together (stats). */
 	atomic_ulong *bad_keys;
+	/* The worker's keyring (its quota counter), or NULL. */
+	const struct kc_keyring *keyring;
 };
 
 /*
