@@ -100,6 +100,40 @@ ifneq ($(LOAD_SRCS),)
 TOOLS     += $(BUILD)/kcourier-load
 endif
 
+# kcourier-lat and its CO-RE BPF object (bpf/): vmlinux.h from this
+# kernel's BTF and the skeleton are generated into $(BUILD)/bpf, never
+# committed. Built where the kernel has BTF (tools/deps.sh installs
+# clang, bpftool and libbpf-dev).
+BPF_OUT   := $(BUILD)/bpf
+BPF_ARCH  := $(subst x86_64,x86,$(subst aarch64,arm64,$(shell uname -m)))
+LAT_SRCS  := $(wildcard tools/kcourier-lat/*.c)
+LAT_OBJS  := $(LAT_SRCS:%.c=$(BUILD)/obj/%.o)
+ifneq ($(and $(LAT_SRCS),$(wildcard /sys/kernel/btf/vmlinux)),)
+TOOLS     += $(BUILD)/kcourier-lat
+endif
+
+$(BPF_OUT)/vmlinux.h:
+	$(call say,BTF,$@)
+	@mkdir -p $(dir $@)
+	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
+
+# The BPF target has no multiarch include path: asm/ comes from the host's.
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(BPF_OUT)/vmlinux.h
+	$(call say,BPF,$<)
+	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-I$(BPF_OUT) -Ibpf -I/usr/include/$(shell gcc -dumpmachine) \
+		-Wall -Werror -c -o $@ $<
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	$(call say,SKEL,$@)
+	$(Q)bpftool gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
+
+$(LAT_OBJS): KC_CPPFLAGS += -I$(BPF_OUT) -Ibpf
+$(LAT_OBJS): $(BPF_OUT)/kcourier_lat.skel.h
+$(BUILD)/kcourier-lat: $(LAT_OBJS) $(call lib_a,base)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -ljansson $(LDLIBS)
+
 # Drivers for the brokers kcourier is compared with (make bench only).
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
 PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
