@@ -9,6 +9,7 @@
 #define KC_COMMITTER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "proto/commit.h"
 #include "proto/committer.h"
@@ -51,6 +52,11 @@ struct kc_committer {
 	uint8_t *readbuf; /* a record read back for a queue load */
 	size_t readbuf_cap;
 	struct kc_committer_stats stats;
+	/* The log's size as last published for other threads (metrics). */
+	struct {
+		_Atomic uint64_t segments, disk_bytes, queued, queued_bytes;
+	} pub;
+	uint64_t next_publish_ns;
 };
 
 /* commit_round.c: judges the groups taken and starts their write. */

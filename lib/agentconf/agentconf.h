@@ -21,6 +21,7 @@
  *   idle_timeout       300               seconds without receiving a byte
  *                                        before closing
  *   log_segment_bytes  67108864          size of each message log segment
+ *   metrics_listen     off               Prometheus endpoint's address
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id
@@ -53,6 +54,9 @@ struct kc_agent_config {
 	uint32_t handshake_timeout;
 	uint32_t idle_timeout;
 	uint32_t log_segment_bytes;
+	char metrics_listen[KC_LISTEN_TEXT_MAX]; /* "off" or an address */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addr_len; /* 0: off */
 };
 
 /* The defaults above. */
