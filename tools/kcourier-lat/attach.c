@@ -94,12 +94,17 @@ static int check_binary(const char *binary, char *why, size_t why_len)
 	return 0;
 }
 
-int lat_check(const char *binary, char *why, size_t why_len)
+int lat_check_root(char *why, size_t why_len)
 {
 	if (geteuid() != 0)
 		return say(why, why_len, -EPERM,
 			   "needs root: it loads BPF programs and attaches "
 			   "uprobes (CAP_BPF, CAP_PERFMON)");
+	return 0;
+}
+
+int lat_check(const char *binary, char *why, size_t why_len)
+{
 	if (access(BTF_PATH, R_OK))
 		return say(why, why_len, -ENOTSUP,
 			   "the kernel has no BTF (" BTF_PATH "): its CO-RE "

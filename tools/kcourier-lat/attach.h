@@ -20,10 +20,12 @@ struct lat_bpf {
 	int hists_fd;
 };
 
+/* Not root: -EPERM and why, in words. */
+int lat_check_root(char *why, size_t why_len);
 /*
- * What stands in the way, in words, into why: 0 when nothing does, else
- * -EPERM (not root), -ENOTSUP (no BTF), -ENOENT (no such binary) or
- * -ENODATA (no kcourier probes in it).
+ * What else stands in the way, in words, into why: 0 when nothing does,
+ * else -ENOTSUP (no BTF), -ENOENT (no such binary) or -ENODATA (no
+ * kcourier probes in it).
  */
 int lat_check(const char *binary, char *why, size_t why_len);
 

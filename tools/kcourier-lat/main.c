@@ -241,10 +241,15 @@ static int trace(struct lat_opts *o)
 int main(int argc, char **argv)
 {
 	struct lat_opts o = { 0 };
+	char why[256];
 	int rc;
 
 	if (parse(argc, argv, &o, &rc))
 		return rc;
+	if (lat_check_root(why, sizeof(why))) {
+		kc_cmd_err(PROG, "%s", why);
+		return 1;
+	}
 	if (resolve_binary(&o))
 		return 1;
 	return trace(&o);
