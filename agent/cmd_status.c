@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "agentconf/statedir.h"
 #include "kcourierd_cmd.h"
+#include "metrics/metrics.h"
 #include "state.h"
 
 #define PREFIX "kcourier_"
@@ -43,12 +43,11 @@ static bool parse_status(int argc, char **argv, const char **dir, bool *json,
 
 static int connect_unix(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct sockaddr_un sa;
+	int fd = kc_metrics_sockaddr(path, &sa);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	if (fd)
+		return fd;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

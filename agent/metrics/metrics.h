@@ -12,6 +12,7 @@
 #define KC_METRICS_H
 
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "metrics/snapshot.h"
 
@@ -24,6 +25,9 @@ struct kc_metrics_cfg {
 	socklen_t http_addr_len;
 	struct kc_stats_src src;
 };
+
+/* The socket's address for path: 0, or -ENAMETOOLONG (sun_path is small). */
+int kc_metrics_sockaddr(const char *path, struct sockaddr_un *sa);
 
 /* Binds, listens and starts the thread. 0 or -errno. */
 int kc_metrics_start(const struct kc_metrics_cfg *cfg, struct kc_metrics **out);
