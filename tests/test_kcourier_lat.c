@@ -114,12 +114,17 @@ static int tracer_start(FIXTURE_DATA(lat) *self, const char *sample,
 	return -ETIMEDOUT;
 }
 
-/* SIGINT, then its last line: the totals since attach. */
+/*
+ * SIGINT, then its last line: the totals since attach. The receivers'
+ * last DELIVEREDs may still be on their way when the load tool is done:
+ * a moment for them first.
+ */
 static json_t *tracer_stop(struct tracer *t, int *status)
 {
 	char *text, *last;
 	json_t *doc = NULL;
 
+	usleep(500 * 1000);
 	kill(t->pid, SIGINT);
 	waitpid(t->pid, status, 0);
 	*status = exit_code(*status);
