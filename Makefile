@@ -105,6 +105,8 @@ endif
 # committed. Built where the kernel has BTF (tools/deps.sh installs
 # clang, bpftool and libbpf-dev).
 BPF_OUT   := $(BUILD)/bpf
+# Debian puts bpftool in /usr/sbin, which a user's PATH may lack.
+BPFTOOL   ?= $(firstword $(wildcard /usr/sbin/bpftool) bpftool)
 BPF_ARCH  := $(subst x86_64,x86,$(subst aarch64,arm64,$(shell uname -m)))
 LAT_SRCS  := $(wildcard tools/kcourier-lat/*.c)
 LAT_OBJS  := $(LAT_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -170,7 +172,7 @@ $(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(LIBS_ALL)
 $(BPF_OUT)/vmlinux.h:
 	$(call say,BTF,$@)
 	@mkdir -p $(dir $@)
-	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
 
 # The BPF target has no multiarch include path: asm/ comes from the host's.
 $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(BPF_OUT)/vmlinux.h
@@ -181,7 +183,7 @@ $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(BPF_OUT)/vmlinux.h
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	$(call say,SKEL,$@)
-	$(Q)bpftool gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
 
 $(LAT_OBJS): KC_CPPFLAGS += -I$(BPF_OUT) -Ibpf
 $(LAT_OBJS): $(BPF_OUT)/kcourier_lat.skel.h
