@@ -65,13 +65,14 @@ json_t *load_run_wait(struct load_run *l)
 	int status;
 	char *text;
 	json_t *doc = NULL;
+	size_t len;
 
 	if (waitpid(l->pid, &status, 0) < 0 || exit_code(status)) {
 		close(l->out);
 		return NULL;
 	}
 	lseek(l->out, 0, SEEK_SET);
-	text = read_fd_all(l->out, NULL);
+	text = read_fd_all(l->out, &len);
 	close(l->out);
 	if (text)
 		doc = json_loads(text, 0, NULL);
