@@ -174,7 +174,7 @@ static void count_round(struct kc_committer *cm, int err)
 	if (!err)
 		kc_count(KC_CTR_COMMIT_BYTES, cm->lb.len);
 	kc_count_fsync(sync_ns / 1000);
-	if (KC_PROBE_ON(commit_done))
+	if (KC_PROBE_ON(commit_done) && kc_probe_pick(cm->stats.rounds))
 		KC_PROBE4(commit_done, cm->round_msgs, cm->lb.len, sync_ns, err);
 }
 

@@ -57,10 +57,11 @@ KC_PROBE_SEMAPHORE(keyring_quota);
  * process_vm_writev; bpftrace can read it as a symbol): 1 is every
  * message, 0 (the default) is automatic: every message while the agent
  * acknowledges fewer than KC_PROBE_AUTO_RATE a second, else a stride
- * that keeps the traced hits near that rate.
+ * that keeps the traced hits near that rate per probe. commit_done is
+ * sampled the same way by round: rounds come often under load.
  */
 extern volatile uint32_t kc_probe_sample;
-#define KC_PROBE_AUTO_RATE 2000u
+#define KC_PROBE_AUTO_RATE 500u
 
 /* The stride in force: kc_probe_sample, or the automatic one. */
 uint32_t kc_probe_every(void);
