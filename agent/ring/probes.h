@@ -61,7 +61,7 @@ KC_PROBE_SEMAPHORE(keyring_quota);
  * sampled the same way by round: rounds come often under load.
  */
 extern volatile uint32_t kc_probe_sample;
-#define KC_PROBE_AUTO_RATE 500u
+#define KC_PROBE_AUTO_RATE 100u
 
 /* The stride in force: kc_probe_sample, or the automatic one. */
 uint32_t kc_probe_every(void);
