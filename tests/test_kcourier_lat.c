@@ -303,8 +303,10 @@ TEST_F(lat, sample_n_reports_one_in_n_and_is_set_back)
 	struct tracer t;
 	int status;
 
+	EXPECT_EQ(0, status_num(self, "probe_sample_setting"));
 	EXPECT_EQ(1, status_num(self, "probe_sample_every"));
 	ASSERT_EQ(0, tracer_start(self, "4", &t));
+	EXPECT_EQ(4, status_num(self, "probe_sample_setting"));
 	EXPECT_EQ(4, status_num(self, "probe_sample_every"));
 	load = run_load(_metadata, self);
 	lat = tracer_stop(&t, &status);
@@ -314,7 +316,8 @@ TEST_F(lat, sample_n_reports_one_in_n_and_is_set_back)
 	EXPECT_EQ(0, json_path_int(load, "errors_total"));
 	EXPECT_EQ((long long)status_num(self, "acks_total{status=\"OK\"}") / 4,
 		  stage_count(lat, "ack"));
-	EXPECT_EQ(1, status_num(self, "probe_sample_every"));
+	/* Back to automatic (whose stride follows the rate just seen). */
+	EXPECT_EQ(0, status_num(self, "probe_sample_setting"));
 	json_decref(load);
 	json_decref(lat);
 }

@@ -114,6 +114,10 @@ static void put_misc(FILE *f, const struct kc_stats *s)
 	     "the per-message probes fire for one message in this many",
 	     "gauge");
 	fprintf(f, PREFIX "probe_sample_every %u\n", s->probe_every);
+	head(f, "probe_sample_setting",
+	     "the sampling knob kcourier-lat --sample sets (0: automatic)",
+	     "gauge");
+	fprintf(f, PREFIX "probe_sample_setting %u\n", s->probe_setting);
 	head(f, "uptime_seconds", "since the agent started", "gauge");
 	fprintf(f, PREFIX "uptime_seconds %.3f\n", s->uptime_s);
 }

@@ -37,6 +37,7 @@ void kc_stats_take(const struct kc_stats_src *src, struct kc_stats *s)
 		kc_committer_log_stats(src->committer, &s->log);
 	s->keyring_keys = keyring_keys(src->keyring);
 	s->probe_every = kc_probe_every();
+	s->probe_setting = kc_probe_sample;
 	s->uptime_s = (double)(kc_mono_ms() - src->start_ms) / 1e3;
 	s->crypto_tier = src->crypto_tier ? src->crypto_tier : "";
 	s->workers = src->workers;

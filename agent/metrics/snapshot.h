@@ -37,7 +37,7 @@ struct kc_stats {
 	unsigned long bad_keys;
 	struct kc_committer_log log;
 	int64_t keyring_keys; /* -1: no keyring or unreadable */
-	uint32_t probe_every;
+	uint32_t probe_every, probe_setting; /* in force; the knob (0: auto) */
 	double uptime_s;
 	const char *crypto_tier;
 	unsigned int workers;
