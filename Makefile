@@ -100,6 +100,20 @@ ifneq ($(LOAD_SRCS),)
 TOOLS     += $(BUILD)/kcourier-load
 endif
 
+# kcourier-lat and its CO-RE BPF object (bpf/): vmlinux.h from this
+# kernel's BTF and the skeleton are generated into $(BUILD)/bpf, never
+# committed. Built where the kernel has BTF (tools/deps.sh installs
+# clang, bpftool and libbpf-dev).
+BPF_OUT   := $(BUILD)/bpf
+# Debian puts bpftool in /usr/sbin, which a user's PATH may lack.
+BPFTOOL   ?= $(firstword $(wildcard /usr/sbin/bpftool) bpftool)
+BPF_ARCH  := $(subst x86_64,x86,$(subst aarch64,arm64,$(shell uname -m)))
+LAT_SRCS  := $(wildcard tools/kcourier-lat/*.c)
+LAT_OBJS  := $(LAT_SRCS:%.c=$(BUILD)/obj/%.o)
+ifneq ($(and $(LAT_SRCS),$(wildcard /sys/kernel/btf/vmlinux)),)
+TOOLS     += $(BUILD)/kcourier-lat
+endif
+
 # Drivers for the brokers kcourier is compared with (make bench only).
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
 PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
@@ -108,11 +122,11 @@ PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
 # store beside them; the commands, state and PKI stay at the top of
 # agent/. Agent code
 # names its headers with the folder: #include "conn/conn.h".
-AGENT_DIRS := ring conn loop proto store
+AGENT_DIRS := ring conn loop proto store metrics
 AGENT_SRCS := $(wildcard agent/*.c) $(foreach d,$(AGENT_DIRS),$(wildcard agent/$(d)/*.c))
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
-AGENT_PKGS := gnutls sqlite3 liburing libisal
+AGENT_PKGS := gnutls sqlite3 liburing libisal libmicrohttpd
 AGENT_LIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null) -lkeyutils -lpthread
 ifneq ($(AGENT_SRCS),)
 TOOLS     += $(BUILD)/kcourierd
@@ -154,6 +168,28 @@ $(BUILD)/obj/tools/kcourier-load/%.o: KC_CPPFLAGS += -Itools/loadkit
 $(BUILD)/kcourier-load: $(LOAD_OBJS) $(LOADKIT_LIB) $(LIBS_ALL)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -lpthread -lm $(LDLIBS)
+
+$(BPF_OUT)/vmlinux.h:
+	$(call say,BTF,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
+
+# The BPF target has no multiarch include path: asm/ comes from the host's.
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h $(BPF_OUT)/vmlinux.h
+	$(call say,BPF,$<)
+	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-I$(BPF_OUT) -Ibpf -I/usr/include/$(shell gcc -dumpmachine) \
+		-Wall -Werror -c -o $@ $<
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	$(call say,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
+
+$(LAT_OBJS): KC_CPPFLAGS += -I$(BPF_OUT) -Ibpf
+$(LAT_OBJS): $(BPF_OUT)/kcourier_lat.skel.h
+$(BUILD)/kcourier-lat: $(LAT_OBJS) $(call lib_a,base)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -ljansson $(LDLIBS)
 
 $(BUILD)/obj/bench/peers/%.o: KC_CPPFLAGS += -Itools/loadkit
 # What both drivers share: the command line, the event loop, the payload,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "kcourierd_cmd.h"
 #include "conn/addr_limits.h"
 #include "conn/tls_ktls.h"
@@ -22,6 +23,7 @@
 #include "crypto/keyring.h"
 #include "loop/listener.h"
 #include "loop/worker.h"
+#include "metrics/metrics.h"
 #include "pki.h"
 #include "proto/client_limits.h"
 #include "proto/committer.h"
@@ -77,6 +79,7 @@ struct run {
 	struct kc_agent_state st;
 	struct kc_keyring kr;
 	struct kc_msglog *log; /* until the committer takes it */
+	struct kc_metrics *metrics;
 	unsigned int nworkers;
 	unsigned int started;
 };
@@ -431,8 +434,41 @@ static int wait_for_signal(const sigset_t *set)
 	return sig;
 }
 
+/*
+ * DIR/metrics.sock and, if set, the Prometheus endpoint (metrics.h). An
+ * agent that cannot serve them still serves messages: logged, not fatal.
+ */
+static void start_metrics(struct run *r)
+{
+	char path[PATH_MAX];
+	struct kc_metrics_cfg cfg = {
+		.sock_path = path,
+		.http_addr = (struct sockaddr *)&r->d.cfg.metrics_addr,
+		.http_addr_len = r->d.cfg.metrics_addr_len,
+		.src = {
+			.nconns = &r->d.loop.conns.nconns,
+			.bad_keys = &r->d.proto.bad_keys,
+			.committer = r->d.proto.committer,
+			.crypto_tier = kc_proto_tier_name(r->d.loop.workers[0]),
+			.keyring = r->d.keyring ? r->kr.ring : 0,
+			.workers = r->nworkers,
+			.start_ms = kc_mono_ms(),
+		},
+	};
+	int ret;
+
+	ret = kc_state_path(r->st.dir, KC_STATE_METRICS_SOCK, path);
+	if (!ret)
+		ret = kc_metrics_start(&cfg, &r->metrics);
+	if (ret)
+		kc_log("metrics: %s (metrics_listen %s): %s", path,
+		       r->d.cfg.metrics_listen, strerror(-ret));
+}
+
 static void cleanup(struct run *r)
 {
+	kc_metrics_stop(r->metrics);
+	r->metrics = NULL;
 	stop_workers(r);
 	kc_committer_stop(r->d.proto.committer);
 	r->d.proto.committer = NULL;
@@ -512,6 +548,7 @@ static int run_agent(const struct run_opts *o, struct run *r)
 	if (start_committer(r) || start_workers(r))
 		return 1;
 	log_listening(r);
+	start_metrics(r);
 	while ((sig = wait_for_signal(&set)) == SIGUSR1)
 		log_stats(r);
 	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");

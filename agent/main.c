@@ -10,6 +10,7 @@ static const struct kc_cmd commands[] = {
 	{ "token", cmd_token, "print one-time enrollment tokens" },
 	{ "revoke", cmd_revoke, "revoke a registered client" },
 	{ "run", cmd_run, "run the agent until SIGTERM or SIGINT" },
+	{ "status", cmd_status, "print a running agent's counters" },
 };
 
 static const struct kc_cmdtab table = {

@@ -40,6 +40,10 @@
 #        storm-kc     new mutual-TLS connections per second to the agent
 #        storm-ossl   the same client against `openssl s_server` serving the
 #                     agent's own certificate and CA: the handshake baseline
+#        kc-512-ref, kc-512-traced  kc-512 twice in a row, the second
+#                     with kcourier-lat attached at the default sampling
+#                     (as root; skipped otherwise): the probes' cost
+#                     (BENCH_ONLY=probes runs only these two)
 #      (in `both`, the unpinned mode runs the four peer-shape cases only);
 #   3. the crypto floor per message (build/bench/crypto-floor);
 #   4. bench/summarize.py: medians, ratios from the same repetition, the
@@ -57,7 +61,8 @@
 #              BENCH_LAT_RATE (1000), BENCH_PIN (both | 1 | 0),
 #              BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1),
 #              BENCH_SHIELD=1 (pinned processes run SCHED_FIFO),
-#              BENCH_KEEP=1 keeps the work directory.
+#              BENCH_KEEP=1 keeps the work directory,
+#              BENCH_ONLY=probes the probes' pair alone.
 set -euo pipefail
 
 build=$(cd "${1:?usage: run-bench.sh BUILD}" && pwd)
@@ -321,9 +326,36 @@ storm_cases() {
 		2>>"$work/load.log" || [ $? -eq 3 ])"
 }
 
+# kc-512 with kcourier-lat attached: started, given a moment to attach,
+# stopped with SIGINT after the load (it then detaches everything).
+traced_case() {
+	local mode=$1 run=$2 lat=$build/kcourier-lat pid json
+
+	[ -x "$lat" ] && [ "$(id -u)" = 0 ] || return 0
+	say "$mode run $run: kc-512-ref"
+	record "$mode" kc-512-ref "$run" "$(kc_load "$mode" "${peer_shape[@]}")"
+	say "$mode run $run: kc-512-traced"
+	"$lat" --pid "${agent_pid[$mode]}" --interval 3600 --json \
+		>"$work/lat-$run.json" 2>>"$work/lat.log" &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -q attached "$work/lat.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	json=$(kc_load "$mode" "${peer_shape[@]}")
+	kill -INT "$pid"
+	wait "$pid" || say "kcourier-lat: $(tail -1 "$work/lat.log")"
+	: >"$work/lat.log"
+	record "$mode" kc-512-traced "$run" "$json"
+}
+
 one_round() {
 	local mode=$1 run=$2 size rate
 
+	if [ "${BENCH_ONLY:-}" = probes ]; then
+		traced_case "$mode" "$run"
+		return
+	fi
 	for size in 256 1024 16384; do
 		say "$mode run $run: lat-$size"
 		record "$mode" "lat-$size" "$run" "$(kc_load "$mode" --pairs 1 \
@@ -341,6 +373,7 @@ one_round() {
 			"${peer_shape[@]}" --window 64 --rate "$rate")"
 	fi
 	storm_cases "$mode" "$run"
+	traced_case "$mode" "$run"
 }
 
 start_mode() {
@@ -358,7 +391,7 @@ start_mode() {
 bench_env() {
 	local v
 
-	for v in BENCH_PIN BENCH_SHIELD BENCH_WARMUP BENCH_LAT_RATE; do
+	for v in BENCH_PIN BENCH_SHIELD BENCH_ONLY BENCH_WARMUP BENCH_LAT_RATE; do
 		[ -n "${!v:-}" ] && printf ' %s=%s' "$v" "${!v}"
 	done
 	return 0
@@ -373,12 +406,12 @@ main() {
 	say "modes: ${modes[*]}; pinned: servers on CPU $server_cpu," \
 		"load on CPU $load_cpu"
 	start_mode "${modes[0]}" full
-	if [ "${#modes[@]}" -gt 1 ]; then
+	if [ "${#modes[@]}" -gt 1 ] && [ -z "${BENCH_ONLY:-}" ]; then
 		start_mode "${modes[1]}" peers
 	fi
 	for run in $(seq "$runs"); do
 		one_round "${modes[0]}" "$run"
-		if [ "${#modes[@]}" -gt 1 ]; then
+		if [ "${#modes[@]}" -gt 1 ] && [ -z "${BENCH_ONLY:-}" ]; then
 			peer_cases "${modes[1]}" "$run"
 		fi
 	done

@@ -269,15 +269,34 @@ def projected_limits(by_mode):
     return over
 
 
+def probes(cases, out, summary):
+    """kcourier-lat attached against not, same shape, same repetition."""
+    thr = res("msgs_per_s")
+    per = lambda r: cpu(r, "agent_us_per_msg")
+    rt = ratio_median(cases, "kc-512-traced", "kc-512-ref", thr)
+    rc = ratio_median(cases, "kc-512-traced", "kc-512-ref", per)
+    summary.update(throughput_ratio=rt, cpu_per_msg_ratio=rc)
+    out.append("| kc-512 | msgs/s | server us/msg | ack p99 |")
+    out.append("|---|---|---|---|")
+    for case in ("kc-512-ref", "kc-512-traced"):
+        out.append(f"| {case} | {fmt(med(cases, case, thr))} | "
+                   f"{fmt(med(cases, case, per), '', 1)} | "
+                   f"{fmt(med(cases, case, lambda r: lat(r, 'ack', 'p99')), 'us')} |")
+    out += ["", f"Traced over not traced, median of the runs' ratios: "
+            f"throughput {fmt(rt, 'x', 3)}, agent CPU per message "
+            f"{fmt(rc, 'x', 3)}"]
+
+
 def mode_section(mode, cases, floor, out, summary):
     out += [f"### {MODE_TITLES.get(mode, mode)}", ""]
     if any(c in cases for c in MATRIX_CASES if c != "kc-512"):
         out += ["#### Matrix", ""]
         matrix(cases, out)
         out.append("")
-    out += ["#### Side by side: 32 pairs, 512 B, window 16, mutual TLS 1.3",
-            ""]
-    peers(cases, out, summary.setdefault("peers", {}))
+    if "kc-512" in cases:
+        out += ["#### Side by side: 32 pairs, 512 B, window 16, "
+                "mutual TLS 1.3", ""]
+        peers(cases, out, summary.setdefault("peers", {}))
     if "half-512" in cases:
         half = med(cases, "half-512", lambda r: lat(r, "ack", "p99"))
         summary["half_rate_ack_p99_us"] = half
@@ -289,6 +308,9 @@ def mode_section(mode, cases, floor, out, summary):
     if "storm-kc" in cases:
         out += ["", "#### New mutual-TLS connections", ""]
         storm(cases, out, summary.setdefault("storm", {}))
+    if "kc-512-traced" in cases:
+        out += ["", "#### The probes' cost: kcourier-lat attached", ""]
+        probes(cases, out, summary.setdefault("probes", {}))
     out.append("")
 
 

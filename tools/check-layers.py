@@ -61,8 +61,10 @@ LAYERS.update({
     "agent/store": (["agent/store*"], LIB),
     "agent/proto": ([], LIB + ["agent/ring", "agent/conn", "agent/loop",
                                "agent/store"]),
+    "agent/metrics": ([], LIB + ["agent/ring", "agent/conn", "agent/loop",
+                                 "agent/proto", "agent/store"]),
     "agent": ([], LIB + ["agent/ring", "agent/conn", "agent/loop",
-                         "agent/proto", "agent/store"]),
+                         "agent/proto", "agent/store", "agent/metrics"]),
 })
 # Everything else above lib may use all of lib; tools/ may refine this
 # with its own entries, longest prefix first.

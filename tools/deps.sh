@@ -11,6 +11,9 @@
 set -eu
 
 # groff-base: test_manpages renders the man pages with groff.
+# clang (the BPF target), libbpf-dev, libelf-dev and bpftool: bpf/ and
+# kcourier-lat; systemtap-sdt-dev: the agent's USDT probes (sys/sdt.h);
+# libmicrohttpd-dev: the Prometheus endpoint.
 PACKAGES="
 build-essential pkg-config xz-utils ca-certificates
 libssl-dev openssl
@@ -20,6 +23,7 @@ liburing-dev libsqlite3-dev sqlite3 libisal-dev python3-crc32c
 libkeyutils-dev keyutils
 libkcapi-dev
 clang-14 libclang-rt-14-dev
+clang libbpf-dev libelf-dev bpftool systemtap-sdt-dev libmicrohttpd-dev
 python3 python3-cryptography
 linux-source-6.12
 groff-base

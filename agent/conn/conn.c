@@ -13,6 +13,7 @@
 #include "conn/addr_limits.h"
 #include "conn/conn.h"
 #include "conn/conn_flow.h"
+#include "ring/counters.h"
 #include "ring/ratelog.h"
 
 /* Time a closing connection gets to deliver its last frames. */
@@ -204,6 +205,7 @@ int kc_conn_accept(struct kc_conn_table *t, int fd)
 	conn_setup(c, t, fd);
 	c->addr_slot = addr;
 	kc_conn_arm_recv(c);
+	kc_count(KC_CTR_CONN_ACCEPTED, 1);
 	return 0;
 err_close:
 	close(fd);
@@ -368,5 +370,6 @@ void kc_conn_maybe_free(struct kc_conn *c)
 	release_addr(c->t, c->addr_slot);
 	c->addr_slot = NULL;
 	atomic_fetch_sub(&c->t->s.shared->nconns, 1);
+	kc_count(KC_CTR_CONN_CLOSED, 1);
 	slot_free(c->t, c);
 }

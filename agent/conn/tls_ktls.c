@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "conn/tls_ktls.h"
+#include "ring/probes.h"
 #include "tls/ktls.h"
 
 static atomic_ulong nr_on, nr_off;
@@ -31,6 +32,9 @@ int kc_tls_start_ktls(struct kc_tls_conn *t, int fd)
 
 void kc_ktls_count(enum kc_ktls_mode mode)
 {
+	/* 1: kernel TLS, 0: GnuTLS keeps the record layer. */
+	if (KC_PROBE_ON(tls_mode) && mode != KC_KTLS_UNDECIDED)
+		KC_PROBE1(tls_mode, mode == KC_KTLS_ON);
 	if (mode == KC_KTLS_ON)
 		atomic_fetch_add(&nr_on, 1);
 	else if (mode == KC_KTLS_OFF)

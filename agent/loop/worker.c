@@ -11,6 +11,7 @@
 
 #include "conn/conns.h"
 #include "loop/worker.h"
+#include "ring/counters.h"
 #include "ring/ratelog.h"
 
 #define RING_ENTRIES 4096
@@ -214,6 +215,8 @@ static void *worker_main(void *arg)
 	/* top -H and perf name the threads: kc-worker0, kc-worker1, ... */
 	snprintf(name, sizeof(name), "kc-worker%u", w->index);
 	pthread_setname_np(pthread_self(), name);
+	/* Without memory for its counters it only goes uncounted. */
+	kc_counters_attach();
 	ret = worker_init(w);
 
 	report_start(w, ret);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "proto/commit.h"
 
 struct kc_commit *kc_commit_new(struct kc_proto_worker *owner)
@@ -85,6 +86,7 @@ int kc_commit_add_delivered(struct kc_commit *b, const char *recipient,
 	memset(d, 0, sizeof(*d));
 	strcpy(d->recipient, recipient);
 	memcpy(d->msg_id, msg_id, KC_MSGID_LEN);
+	d->received_ns = kc_mono_ns();
 	return 0;
 }
 

@@ -23,8 +23,10 @@
 /*
  * Stage times of one message, monotonic ns, collected as it passes:
  * received (send.c, when its SEND is handled), opened (when it joins the
- * group, its checks passed), stored (the committer, when the round's
- * fdatasync completed), acked (the worker, when the status is patched).
+ * group, its checks passed), handed to the committer (the group's
+ * submitted_ns), stored (the committer, when the round's fdatasync
+ * completed), acked (the worker, when the status is patched). The probe
+ * kcourier:msg_done reports them (ring/probes.h).
  */
 struct kc_msg_times {
 	uint64_t received_ns, opened_ns, stored_ns, acked_ns;
@@ -52,6 +54,7 @@ struct kc_commit_msg {
 struct kc_commit_delivered {
 	char recipient[KC_TLS_ID_SIZE]; /* the client that got the message */
 	uint8_t msg_id[KC_MSGID_LEN];
+	uint64_t received_ns; /* when its worker read it */
 };
 
 /* A connection holding output for this group (released when it returns). */
@@ -64,6 +67,7 @@ struct kc_proto_worker;
 struct kc_commit {
 	struct kc_proto_worker *owner; /* the worker whose group it is */
 	uint64_t gen; /* which of its worker's groups (held_gen: context.h) */
+	uint64_t submitted_ns; /* handed to the committer */
 	struct kc_commit *next; /* in the committer's queue, or a free list */
 	struct kc_commit_msg *msgs;
 	size_t nmsgs, msgs_cap;

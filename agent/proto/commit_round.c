@@ -11,6 +11,8 @@
 #include "base/clock.h"
 #include "proto/committer_int.h"
 #include "proto/context.h"
+#include "ring/counters.h"
+#include "ring/probes.h"
 #include "ring/ratelog.h"
 
 /*
@@ -61,10 +63,15 @@ static void judge_msg(struct kc_committer *cm, struct kc_commit_msg *m)
 	case KC_WINDOW_DUP:
 		m->status = KC_OK; /* durable already: its first copy */
 		cm->stats.duplicates++;
+		kc_count(KC_CTR_DUPLICATES, 1);
+		if (KC_PROBE_ON(duplicate))
+			KC_PROBE2(duplicate, m->sender, m->counter);
 		return;
 	case KC_WINDOW_REPLAY:
 		m->status = KC_REPLAY;
 		cm->stats.replays++;
+		if (KC_PROBE_ON(replay))
+			KC_PROBE3(replay, m->sender, m->counter, 1);
 		return;
 	case KC_WINDOW_NEW:
 		break;
@@ -88,6 +95,7 @@ static void judge_msg(struct kc_committer *cm, struct kc_commit_msg *m)
 		return;
 	m->fresh = true;
 	m->seq = lsn;
+	cm->round_msgs++;
 }
 
 static int owe_receipt(struct kc_committer *cm, const struct kc_log_entry *e)
@@ -123,6 +131,9 @@ static void judge_delivered(struct kc_committer *cm,
 
 	if (!e || kc_msglog_add_tomb(cm->log, &cm->lb, e))
 		return;
+	/* Its DELIVER's probe picked it by the same queue position. */
+	if (KC_PROBE_ON(msg_delivered) && kc_probe_pick(e->lsn))
+		KC_PROBE2(msg_delivered, e->lsn, d->received_ns);
 	if (!(e->flags & KC_SEND_NO_RECEIPT))
 		owe_receipt(cm, e);
 }
@@ -193,6 +204,7 @@ static int submit_write(struct kc_committer *cm, const struct kc_log_write *w)
 	io_uring_sqe_set_data64(sqe, kc_udata(KC_OP_LOG_SYNC, 0, 0));
 	cm->writing = true;
 	cm->write_err = 0;
+	cm->write_ns = kc_mono_ns();
 	return 0;
 }
 
@@ -208,6 +220,7 @@ void kc_round_start(struct kc_committer *cm)
 	cm->wait_tail = &cm->wait_head;
 	cm->round_wall_ms = kc_wall_ms();
 	cm->ndues = 0;
+	cm->round_msgs = 0;
 	ret = kc_msglog_batch_begin(cm->log, &cm->lb);
 	if (ret) {
 		kc_round_send_out(cm, false); /* the log failed before */
@@ -231,10 +244,28 @@ void kc_round_start(struct kc_committer *cm)
 		kc_round_finish(cm, ret);
 }
 
+/* For the metrics (fsync histogram) and the probe kcourier:commit_done. */
+static void count_round(struct kc_committer *cm, int err)
+{
+	uint64_t sync_ns = kc_mono_ns() - cm->write_ns;
+
+	kc_count(KC_CTR_COMMIT_ROUNDS, 1);
+	kc_count(err ? KC_CTR_COMMIT_FAILED : KC_CTR_COMMIT_MSGS,
+		 err ? 1 : cm->round_msgs);
+	if (!err)
+		kc_count(KC_CTR_COMMIT_BYTES, cm->lb.len);
+	kc_count_fsync(sync_ns / 1000);
+	if (KC_PROBE_ON(commit_done) && kc_probe_pick(cm->stats.rounds))
+		KC_PROBE4(commit_done, cm->round_msgs, cm->lb.len, sync_ns, err);
+}
+
 void kc_round_finish(struct kc_committer *cm, int err)
 {
 	cm->writing = false;
 	cm->stats.rounds++;
+	if (cm->write_ns)
+		count_round(cm, err);
+	cm->write_ns = 0;
 	if (err) {
 		cm->stats.failed_rounds++;
 		kc_log_peer("message log: a round failed (%s): its SENDs get TRY_LATER",

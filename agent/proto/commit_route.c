@@ -30,6 +30,7 @@ static void route_msg(struct kc_committer *cm, const struct kc_commit_msg *m)
 	p = kc_note_payload(&f, m->seq, KC_NOTE_LIVE);
 	if (!p)
 		return; /* stays queued: loaded on the next connect */
+	p->stamp_ns = m->t.stored_ns;
 	kc_router_post(cm->p->router, &cm->ring, m->recipient, p, true);
 	kc_payload_put(p);
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "proto/committer_int.h"
+#include "ring/counters.h"
 #include "ring/ratelog.h"
 
 #define RING_ENTRIES 256
@@ -118,6 +120,40 @@ static int ring_up(struct kc_committer *cm)
 	return ret;
 }
 
+#define PUBLISH_EVERY_NS (250 * 1000 * 1000ull)
+
+/* Walks every client of the log: not after every round. */
+static void publish_log(struct kc_committer *cm)
+{
+	struct kc_msglog_stats s;
+	uint64_t now = kc_mono_ns();
+
+	if (now < cm->next_publish_ns)
+		return;
+	cm->next_publish_ns = now + PUBLISH_EVERY_NS;
+	kc_msglog_stats(cm->log, &s);
+	atomic_store_explicit(&cm->pub.segments, s.segments,
+			      memory_order_relaxed);
+	atomic_store_explicit(&cm->pub.disk_bytes, s.disk_bytes,
+			      memory_order_relaxed);
+	atomic_store_explicit(&cm->pub.queued, s.queued, memory_order_relaxed);
+	atomic_store_explicit(&cm->pub.queued_bytes, s.queued_bytes,
+			      memory_order_relaxed);
+}
+
+void kc_committer_log_stats(struct kc_committer *cm,
+			    struct kc_committer_log *s)
+{
+	s->segments = atomic_load_explicit(&cm->pub.segments,
+					   memory_order_relaxed);
+	s->disk_bytes = atomic_load_explicit(&cm->pub.disk_bytes,
+					     memory_order_relaxed);
+	s->queued = atomic_load_explicit(&cm->pub.queued,
+					 memory_order_relaxed);
+	s->queued_bytes = atomic_load_explicit(&cm->pub.queued_bytes,
+					       memory_order_relaxed);
+}
+
 static void *committer_main(void *arg)
 {
 	struct kc_committer *cm = arg;
@@ -125,6 +161,7 @@ static void *committer_main(void *arg)
 	bool stopping = false;
 
 	pthread_setname_np(pthread_self(), "kc-committer");
+	kc_counters_attach(); /* without: uncounted, as a worker */
 	if (ring_up(cm))
 		return NULL;
 	while (!stopping || !idle(cm)) {
@@ -134,6 +171,7 @@ static void *committer_main(void *arg)
 		if (!cm->writing && cm->wait_head)
 			kc_round_start(cm);
 		serve_due_loads(cm);
+		publish_log(cm);
 	}
 	/* Wake-ups to workers that were queued last go out now. */
 	io_uring_submit(&cm->ring.ring);

@@ -78,4 +78,15 @@ struct kc_committer_stats {
 void kc_committer_stats(const struct kc_committer *cm,
 			struct kc_committer_stats *s);
 
+/*
+ * The log's segments, disk use and queue as the committer last published
+ * them (a few times a second at most, and at least once a second): any
+ * thread may ask.
+ */
+struct kc_committer_log {
+	uint64_t segments, disk_bytes, queued, queued_bytes;
+};
+void kc_committer_log_stats(struct kc_committer *cm,
+			    struct kc_committer_log *s);
+
 #endif

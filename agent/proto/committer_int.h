@@ -9,6 +9,7 @@
 #define KC_COMMITTER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "proto/commit.h"
 #include "proto/committer.h"
@@ -51,12 +52,19 @@ struct kc_committer {
 	struct kc_log_batch lb;
 	bool writing;
 	int write_err;
+	uint64_t write_ns; /* the round's write went out (0: none) */
+	size_t round_msgs; /* messages the round stores */
 	int64_t round_wall_ms;
 	struct kc_store_receipt_in *dues; /* receipts the round owes */
 	size_t ndues, dues_cap;
 	uint8_t *readbuf; /* a record read back for a queue load */
 	size_t readbuf_cap;
 	struct kc_committer_stats stats;
+	/* The log's size as last published for other threads (metrics). */
+	struct {
+		_Atomic uint64_t segments, disk_bytes, queued, queued_bytes;
+	} pub;
+	uint64_t next_publish_ns;
 };
 
 /* commit_round.c: judges the groups taken and starts their write. */

@@ -81,6 +81,7 @@ static int crypto_init(struct kc_proto_worker *pw)
 		.crypto = pw->crypto,
 		.unwrap_key = key,
 		.bad_keys = &p->bad_keys,
+		.keyring = p->keyring ? &pw->keyring : NULL,
 		.limits = p->client_limits,
 		.conn_rate = { p->cfg->open_rate_conn,
 			       4 * p->cfg->open_rate_conn },

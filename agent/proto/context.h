@@ -97,6 +97,7 @@ struct kc_proto_worker {
 	size_t scratch_len;
 	uint64_t next_prune_ms;
 	uint64_t next_sync_ms; /* the reader's next look for changes */
+	uint64_t probe_n; /* messages acknowledged, for the probes' sampling */
 };
 
 struct kc_peer {

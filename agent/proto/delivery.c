@@ -5,13 +5,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "conn/conn.h"
 #include "conn/conn_out.h"
 #include "proto/committer.h"
 #include "proto/context.h"
 #include "proto/delivery.h"
 #include "proto/router.h"
+#include "ring/counters.h"
 #include "ring/inbox.h"
+#include "ring/probes.h"
 #include "ring/ratelog.h"
 #include "store/store.h"
 
@@ -84,6 +87,11 @@ static void append_deliver(struct kc_conn *c, const struct kc_payload *p)
 		return; /* sent already */
 	peer->delivered_upto = p->seq;
 	kc_conn_append(c, p->frame, p->len);
+	kc_count(KC_CTR_DELIVERS, 1);
+	/* stamp_ns is 0 for a message loaded from the log. */
+	if (KC_PROBE_ON(msg_deliver) && kc_probe_pick(p->seq))
+		KC_PROBE4(msg_deliver, p->seq, p->stamp_ns, kc_mono_ns(),
+			  p->len);
 }
 
 static void on_live(struct kc_conn *c, const struct kc_payload *p)

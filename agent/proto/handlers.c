@@ -12,6 +12,7 @@
 #include "proto/id_bytes.h"
 #include "proto/register.h"
 #include "proto/send.h"
+#include "ring/counters.h"
 #include "store/store.h"
 
 static void answer_keys(struct kc_conn *c, struct kc_bytes id,
@@ -88,6 +89,7 @@ static void handle_open(struct kc_conn *c, const struct kc_open_session *o)
 /* No answer, ever; the delete joins this turn's group commit. */
 static void handle_delivered(struct kc_conn *c, const struct kc_delivered *d)
 {
+	kc_count(KC_CTR_DELIVEREDS, 1);
 	if (kc_commit_add_delivered(kc_pw(c)->batch, c->id, d->msg_id))
 		kc_conn_fail(c, "out of memory");
 }

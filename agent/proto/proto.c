@@ -17,6 +17,8 @@
 #include "proto/proto.h"
 #include "proto/router.h"
 #include "proto/sessions.h"
+#include "ring/counters.h"
+#include "ring/probes.h"
 #include "ring/ratelog.h"
 #include "store/store.h"
 
@@ -72,6 +74,18 @@ static const struct kc_conn_events conn_events = {
 
 /* --- the worker's turn --- */
 
+/* One message's stage times, for one in kc_probe_every() (probes.h). */
+static void probe_msg_done(struct kc_proto_worker *pw,
+			   const struct kc_commit *b,
+			   const struct kc_commit_msg *m)
+{
+	if (!kc_probe_pick(++pw->probe_n))
+		return;
+	KC_PROBE8(msg_done, m->t.received_ns, m->t.opened_ns, b->submitted_ns,
+		  m->t.stored_ns, m->t.acked_ns, m->inner_len, m->status,
+		  m->msg_id);
+}
+
 /*
  * A group came back: every ACK gets its status (commit.h), then each
  * connection that held output for the group lets that hold go. A
@@ -89,6 +103,9 @@ static void finish_group(struct kc_proto_worker *pw, struct kc_commit *b)
 		m->t.acked_ns = now_ns;
 		if (c)
 			kc_conn_patch_u16(c, m->status_pos, m->status);
+		kc_count_status(m->status);
+		if (KC_PROBE_ON(msg_done))
+			probe_msg_done(pw, b, m);
 	}
 	for (size_t i = 0; i < b->nholds; i++) {
 		struct kc_conn *c = kc_conn_lookup(t, b->holds[i].slot,
@@ -153,6 +170,7 @@ static void after_turn(struct kc_worker *w)
 		return; /* out of memory: it goes with the next turn */
 	pw->spare = next->next;
 	next->next = NULL;
+	pw->batch->submitted_ns = kc_mono_ns();
 	kc_committer_submit(pw->p->committer, pw->batch, &w->ring);
 	pw->out++;
 	pw->batch = next;
@@ -186,6 +204,8 @@ static void maybe_prune(struct kc_worker *w)
 	struct kc_proto_worker *pw = w->upper;
 	int ret;
 
+	if (!w->index)
+		kc_probe_auto_tick(kc_worker_mono_ms(w));
 	if (w->index || kc_worker_mono_ms(w) < pw->next_prune_ms)
 		return;
 	pw->next_prune_ms = kc_worker_mono_ms(w) + PRUNE_EVERY_MS;

@@ -29,6 +29,8 @@
 #include "proto/context.h"
 #include "proto/id_bytes.h"
 #include "proto/send.h"
+#include "ring/counters.h"
+#include "ring/probes.h"
 #include "store/store.h"
 
 static const uint8_t zero_msg_id[KC_MSGID_LEN];
@@ -50,6 +52,9 @@ static void ack(struct kc_conn *c, const struct kc_send *s,
 {
 	struct kc_frame f = ack_frame(s, msg_id, status);
 
+	/* An OK now is a held ACK: counted with its final status. */
+	if (status != KC_OK)
+		kc_count_status(status);
 	kc_conn_reply(c, &f);
 }
 
@@ -87,6 +92,7 @@ static int open_send(struct kc_proto_worker *pw,
 		return -KC_BAD_MAC; /* cannot be a frame we accepted */
 	req.aad_len = kc_seq_aad(aad, KC_LABEL_SEND, s->sid, s->seq, s->iv,
 				 (uint32_t)s->ct.len);
+	kc_count(KC_CTR_CRYPTO_OPENS, 1);
 	if (kc_open_batch(pw->crypto, &req, 1))
 		return -KC_INTERNAL;
 	*mac_ok = req.mac_ok;
@@ -109,10 +115,17 @@ static int authenticate(struct kc_conn *c, const struct kc_send *s,
 	ret = open_send(kc_pw(c), sess, s, pt_len, &mac_ok);
 	if (ret == -KC_UNKNOWN_SESSION)
 		return KC_UNKNOWN_SESSION;
-	if (!mac_ok)
+	if (!mac_ok) {
+		if (KC_PROBE_ON(mac_fail))
+			KC_PROBE2(mac_fail, c->id, s->seq);
 		return ret == -KC_BAD_MAC ? KC_BAD_MAC : KC_INTERNAL;
-	if (s->seq <= sess->max_seq)
+	}
+	if (s->seq <= sess->max_seq) {
+		/* 0: a session's sequence number; the committer's are 1. */
+		if (KC_PROBE_ON(replay))
+			KC_PROBE3(replay, c->id, s->seq, 0);
 		return KC_REPLAY;
+	}
 	sess->max_seq = s->seq;
 	return ret ? KC_BAD_MAC : 0;
 }
@@ -195,6 +208,7 @@ static void queue_for_commit(struct kc_conn *c, const struct kc_send *s,
 		ack(c, s, sp->msg_id, KC_TRY_LATER);
 		return;
 	}
+	kc_count(KC_CTR_MSGS_ACCEPTED, 1);
 	ack(c, s, sp->msg_id, KC_OK);
 }
 
@@ -218,6 +232,7 @@ void kc_handle_send(struct kc_conn *c, const struct kc_send *s)
 	size_t pt_len = 0;
 	int status;
 
+	kc_count(KC_CTR_SENDS, 1);
 	status = authenticate(c, s, &pt_len);
 	if (status)
 		ack(c, s, zero_msg_id, (enum kc_status)status);

@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/keyring.h"
 #include "proto/client_limits.h"
 #include "proto/sessions.h"
+#include "ring/counters.h"
+#include "ring/probes.h"
 
 struct kc_sid_set {
 	pthread_mutex_t lock;
@@ -100,6 +103,24 @@ static int list_reserve(struct kc_conn_sessions *l)
 	return 0;
 }
 
+/*
+ * The keyring's quota refused the session's keys: the user tier keeps
+ * them in locked memory instead (the worker's keyring counts that), the
+ * afalg tier refuses the session (-EDQUOT).
+ */
+static void note_quota(const struct kc_session_ctx *ctx,
+		       unsigned long misses_before, int err)
+{
+	bool hit = err == -EDQUOT ||
+		   (ctx->keyring && ctx->keyring->quota_misses > misses_before);
+
+	if (!hit)
+		return;
+	kc_count(KC_CTR_KEYRING_QUOTA, 1);
+	if (KC_PROBE_ON(keyring_quota))
+		KC_PROBE1(keyring_quota, err);
+}
+
 /* A tier that cannot take another session's keys: the store is full. */
 static int install_status(int err)
 {
@@ -149,16 +170,20 @@ static int claim_and_unwrap(const struct kc_session_ctx *ctx,
 			    const uint8_t sid[KC_SID_LEN],
 			    const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *h)
 {
+	unsigned long misses;
 	int ret, bad;
 
 	ret = kc_sid_claim(ctx->sids, sid);
 	if (ret)
 		return ret == -EEXIST ? -KC_EXISTS : -KC_INTERNAL;
+	misses = ctx->keyring ? ctx->keyring->quota_misses : 0;
 	ret = kc_session_unwrap(ctx->crypto, ctx->unwrap_key, sid, wrapped, h);
+	kc_count(KC_CTR_CRYPTO_UNWRAPS, 1);
 	bad = ret == -EBADMSG;
 	atomic_fetch_add_explicit(ctx->bad_keys, (unsigned long)bad,
 				  memory_order_relaxed);
 	ret &= bad - 1; /* -EBADMSG is 0 from here on, without a branch */
+	note_quota(ctx, misses, ret);
 	if (ret) {
 		kc_sid_release(ctx->sids, sid);
 		return install_status(ret);
@@ -191,6 +216,9 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 	s->handle = h;
 	s->max_seq = 0;
 	s->expires_ms = expires_ms;
+	kc_count(KC_CTR_SESSIONS_OPENED, 1);
+	if (KC_PROBE_ON(session_open))
+		KC_PROBE1(session_open, sid);
 	return 0;
 }
 
@@ -213,6 +241,9 @@ static void session_end(const struct kc_conn_sessions *l,
 	kc_session_drop(ctx->crypto, s->handle);
 	kc_sid_release(ctx->sids, s->sid);
 	unbudget(l, ctx);
+	kc_count(KC_CTR_SESSIONS_ENDED, 1);
+	if (KC_PROBE_ON(session_close))
+		KC_PROBE1(session_close, s->sid);
 }
 
 unsigned int kc_conn_sessions_expire(struct kc_conn_sessions *l,

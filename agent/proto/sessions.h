@@ -22,6 +22,8 @@
 #include "base/token_bucket.h"
 #include "crypto/crypto_ops.h"
 
+struct kc_keyring;
+
 struct kc_sid_set;
 
 int kc_sid_set_create(struct kc_sid_set **out);
@@ -59,6 +61,8 @@ struct kc_session_ctx {
 	/* RSA work budgets (client_limits.h): per client, per connection. */
 	struct kc_client_limits *limits;
 	struct kc_bucket_rate conn_rate;
+	/* The worker's keyring (its quota counter), or NULL. */
+	const struct kc_keyring *keyring;
 };
 
 /*

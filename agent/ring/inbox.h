@@ -24,6 +24,7 @@ struct kc_payload {
 	atomic_uint refs;
 	uint32_t tag; /* what it is, for the layer above (the ring never looks) */
 	uint64_t seq; /* DELIVER: the message's queue position; else 0 */
+	uint64_t stamp_ns; /* live DELIVER: when its round was durable */
 	size_t len;
 	uint8_t frame[];
 };

@@ -163,6 +163,18 @@ static int parse_address(const struct config_key *k, const char *value,
 	return 0;
 }
 
+/* The Prometheus endpoint's address, or "off" (metrics_addr_len 0). */
+static int parse_metrics_address(const struct config_key *k, const char *value,
+				 struct kc_agent_config *cfg)
+{
+	cfg->metrics_addr_len = 0;
+	if (strcmp(value, "off") &&
+	    kc_listen_parse(value, &cfg->metrics_addr, &cfg->metrics_addr_len))
+		return -EINVAL;
+	strcpy(field(cfg, k), value);
+	return 0;
+}
+
 static void print_text(FILE *f, const struct config_key *k,
 		       const struct kc_agent_config *cfg)
 {
@@ -174,6 +186,9 @@ static const struct key_type uint_key = {
 };
 static const struct key_type address_key = {
 	parse_address, print_text, "A.B.C.D:PORT or [IPV6]:PORT"
+};
+static const struct key_type metrics_address_key = {
+	parse_metrics_address, print_text, "off, A.B.C.D:PORT or [IPV6]:PORT"
 };
 
 #define FIELD(f) offsetof(struct kc_agent_config, f)
@@ -245,6 +260,10 @@ static const struct config_key keys[] = {
 	  FIELD(max_sessions_per_client),
 	  "Live agent sessions per client; under the afalg tier also held\n"
 	  "# below the keyring quota's share. More get TRY_LATER." },
+	{ "metrics_listen", "off", 0, 0, &metrics_address_key,
+	  FIELD(metrics_listen),
+	  "Prometheus endpoint (HTTP GET /metrics): off, A.B.C.D:PORT or\n"
+	  "# [IPV6]:PORT; DIR/metrics.sock serves the same text always." },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

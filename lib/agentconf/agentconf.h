@@ -23,6 +23,7 @@
  *   log_segment_bytes  67108864          size of each message log segment
  *   (the limits of docs/OPERATIONS.md "Limits and hardening" follow in
  *   the table of agentconf.c, each with its default and meaning)
+ *   metrics_listen     off               Prometheus endpoint's address
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id
@@ -67,6 +68,9 @@ struct kc_agent_config {
 	uint32_t handshakes_per_addr;
 	uint32_t open_rate_conn, open_rate_client;
 	uint32_t max_sessions_per_client;
+	char metrics_listen[KC_LISTEN_TEXT_MAX]; /* "off" or an address */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addr_len; /* 0: off */
 };
 
 /* The defaults above. */

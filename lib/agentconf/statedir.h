@@ -18,5 +18,6 @@
 #define KC_STATE_CONFIG "kcourierd.conf"
 /* The message log's folder: segments and checkpoint (msglog.h). */
 #define KC_STATE_LOG "log"
+#define KC_STATE_METRICS_SOCK "metrics.sock" /* the metrics thread's */
 
 #endif
