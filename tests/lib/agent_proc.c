@@ -569,6 +569,18 @@ bool agent_proc_log_after(const struct agent_proc *a, const char *text,
 	return true;
 }
 
+int agent_proc_keyring(const struct agent_proc *a)
+{
+	char rest[64];
+	int serial;
+
+	if (!agent_proc_log_after(a, AGENT_PROC_KEYRING_LINE, rest,
+				  sizeof(rest)))
+		return -ENOENT;
+	return sscanf(rest, "%d", &serial) == 1 && serial > 0 ? serial
+								: -EPROTO;
+}
+
 int agent_proc_record_layers(const struct agent_proc *a, unsigned long *ktls,
 			     unsigned long *gnutls)
 {

@@ -68,6 +68,14 @@ int agent_proc_record_layers(const struct agent_proc *a, unsigned long *ktls,
 			     unsigned long *gnutls);
 #define AGENT_PROC_STATS_LINE "stats: record layer of connections so far: "
 /*
+ * The serial of the running agent's "kcourier" keyring, from its
+ * "listening on" line: the ring is in the agent's process keyring, so a
+ * test finds it only this way (and /proc/keys). The serial, -ENOENT or
+ * -EPROTO.
+ */
+int agent_proc_keyring(const struct agent_proc *a);
+#define AGENT_PROC_KEYRING_LINE "keyring kcourier (serial "
+/*
  * The rest of the line after the last text in the log (at most cap - 1
  * bytes) into rest; false when text is not there.
  */
