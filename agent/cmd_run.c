@@ -7,30 +7,41 @@
  * its connections a moment for their last frames and exits.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kcourierd_cmd.h"
 #include "conn/tls_ktls.h"
+#include "control.h"
 #include "crypto/crypto_ops.h"
 #include "daemon.h"
 #include "crypto/keyring.h"
 #include "loop/listener.h"
 #include "loop/worker.h"
+#include "crypto/rsa_keyring.h"
 #include "pki.h"
+#include "privdrop.h"
 #include "proto/committer.h"
 #include "proto/proto.h"
 #include "proto/router.h"
 #include "proto/sessions.h"
+#include "revoke_live.h"
 #include "ring/ratelog.h"
+#include "ring/ring.h"
+#include "seccomp_filter.h"
 #include "state.h"
 #include "store/msglog.h"
 #include "store/store.h"
 
 #define WORKERS_MAX 256
+/* Well inside KC_SEAL_KEY_TIMEOUT_S, so a busy main thread never misses. */
+#define SEAL_REFRESH_MS (60 * 1000)
 
 static const char *const crypto_tiers[] = { "auto", "afalg", "user", NULL };
 
@@ -76,6 +87,11 @@ struct run {
 	struct kc_msglog *log; /* until the committer takes it */
 	unsigned int nworkers;
 	unsigned int started;
+	bool drop;		/* started as root with `user` set */
+	struct kcd_run_as as;
+	int sigfd, ctl_fd;	/* -1: none */
+	struct kc_ring ctl_ring; /* the main thread's, for wake-ups */
+	uint64_t refreshed_ms;
 };
 
 static void apply_options(const struct run_opts *o, struct run *r)
@@ -365,19 +381,11 @@ static void log_listening(struct run *r)
 	       KC_KEYRING_NAME, (int)r->kr.ring);
 }
 
-static int wait_for_signal(const sigset_t *set)
-{
-	siginfo_t info;
-	int sig;
-
-	do
-		sig = sigwaitinfo(set, &info);
-	while (sig < 0 && errno == EINTR);
-	return sig;
-}
-
 static void cleanup(struct run *r)
 {
+	kcd_control_close(r->st.dir, r->ctl_fd);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
 	stop_workers(r);
 	kc_committer_stop(r->d.proto.committer);
 	r->d.proto.committer = NULL;
@@ -391,11 +399,12 @@ static void cleanup(struct run *r)
 	kc_store_close(r->d.proto.store);
 	kc_agent_state_free(&r->st);
 	pthread_mutex_destroy(&r->d.proto.store_lock);
+	kc_ring_fini(&r->ctl_ring);
 }
 
 /*
  * The signals are blocked before any thread exists, so every worker
- * inherits the mask and only sigwaitinfo here ever sees them.
+ * inherits the mask and only the signalfd here ever sees them.
  */
 static void block_signals(sigset_t *set)
 {
@@ -435,25 +444,156 @@ static void log_stats(struct run *r)
 	       (unsigned long long)cs.replays);
 }
 
+/* `user` in kcourierd.conf, looked up before anything is started. */
+static int plan_drop(struct run *r)
+{
+	char why[256] = "";
+	int ret;
+
+	if (!r->d.cfg.run_user[0])
+		return 0;
+	if (geteuid() != 0) {
+		kc_log("user = %s: not started as root, running as uid %u",
+		       r->d.cfg.run_user, (unsigned int)geteuid());
+		return 0;
+	}
+	ret = kcd_run_as_lookup(r->d.cfg.run_user, r->d.cfg.run_group,
+				r->st.dir, &r->as, why, sizeof(why));
+	if (ret) {
+		kcd_err("run: user = %s: %s", r->d.cfg.run_user, why);
+		return ret;
+	}
+	r->drop = true;
+	kcd_run_as_files(&r->as);
+	return 0;
+}
+
+/*
+ * Bound, keys loaded, workers running: now root goes, then the control
+ * socket is made (owned by the user `kcourierd revoke` runs as), then
+ * the allow-list closes over every thread.
+ */
+static int settle_privileges(struct run *r)
+{
+	int ret = r->drop ? kcd_drop_privileges(&r->as) : 0;
+
+	if (ret) {
+		kcd_err("run: cannot drop to user %s: %s", r->d.cfg.run_user,
+			strerror(-ret));
+		return ret;
+	}
+	if (r->drop)
+		kc_log("running as user %s (uid %u, gid %u)", r->d.cfg.run_user,
+		       (unsigned int)r->as.uid, (unsigned int)r->as.gid);
+	r->ctl_fd = kcd_control_listen(r->st.dir);
+	if (r->ctl_fd < 0)
+		kc_log("control socket %s/%s: %s (revocations reach only new "
+		       "connections)",
+		       r->st.dir, KC_STATE_CONTROL, strerror(-r->ctl_fd));
+	if (!r->d.cfg.seccomp)
+		return 0;
+	ret = kcd_seccomp_install(true);
+	if (ret)
+		kcd_err("run: seccomp: %s (seccomp = 0 in kcourierd.conf runs "
+			"without it)",
+			strerror(-ret));
+	else
+		kc_log("seccomp: system-call allow-list on every thread");
+	return ret;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The seal keys in the kernel expire unless the running agent says so. */
+static void refresh_seal_keys(struct run *r)
+{
+	uint64_t now = mono_ms();
+
+	if (!r->d.keyring || now - r->refreshed_ms < SEAL_REFRESH_MS)
+		return;
+	r->refreshed_ms = now;
+	kc_rsa_keyring_refresh(r->kr.ring);
+}
+
+/* A control request (control.h), on the main thread. */
+static void on_control(void *ctx, const char *request, char *reply,
+		       size_t cap)
+{
+	struct run *r = ctx;
+	unsigned int n;
+
+	if (strncmp(request, "revoke ", 7) || !request[7])
+		return;
+	n = kcd_revoke_live(&r->d.proto, &r->ctl_ring, request + 7);
+	kc_log("revoked %s: %u connection%s closed", request + 7, n,
+	       n == 1 ? "" : "s");
+	snprintf(reply, cap, "ok %u", n);
+}
+
+/* The next signal; control requests and key refreshes meanwhile. */
+static int wait_for_signal(struct run *r)
+{
+	struct pollfd pfd[2] = { { .fd = r->sigfd, .events = POLLIN },
+				 { .fd = r->ctl_fd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(pfd, 2, SEAL_REFRESH_MS) < 0 && errno != EINTR)
+			return -1;
+		refresh_seal_keys(r);
+		if (pfd[1].revents & POLLIN)
+			kcd_control_serve_one(r->ctl_fd, on_control, r);
+		if ((pfd[0].revents & POLLIN) &&
+		    read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+			return (int)si.ssi_signo;
+	}
+}
+
+static int open_main_fds(struct run *r, const sigset_t *set)
+{
+	int ret = kc_ring_init(&r->ctl_ring, 64);
+
+	if (ret) {
+		kcd_err("run: io_uring: %s", strerror(-ret));
+		return ret;
+	}
+	r->sigfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (r->sigfd < 0) {
+		kcd_err("run: signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	r->refreshed_ms = mono_ms();
+	return 0;
+}
+
 static int run_agent(const struct run_opts *o, struct run *r)
 {
 	sigset_t set;
 	int sig;
 
 	apply_options(o, r);
-	if (load_state(o, r) || open_store(r) || make_tls(r) ||
-	    make_shared(r))
+	if (load_state(o, r) || plan_drop(r) || open_store(r) ||
+	    make_tls(r) || make_shared(r))
 		return 1;
 	purge_keyring(r);
 	if (choose_tier(r))
 		return 1;
 	block_signals(&set);
-	if (start_committer(r) || start_workers(r))
+	if (open_main_fds(r, &set) || start_committer(r) || start_workers(r))
 		return 1;
+	if (settle_privileges(r))
+		return 1;
+	/* Last: tests and operators take this line for "up and serving". */
 	log_listening(r);
-	while ((sig = wait_for_signal(&set)) == SIGUSR1)
+	while ((sig = wait_for_signal(r)) == SIGUSR1)
 		log_stats(r);
-	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");
+	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "poll failed");
 	stop_workers(r);
 	log_stats(r);
 	kc_log("stopped");
@@ -473,6 +613,7 @@ int cmd_run(void *ctx, int argc, char **argv)
 		kcd_err("run: out of memory");
 		return 1;
 	}
+	r->sigfd = r->ctl_fd = -1;
 	rc = run_agent(&o, r);
 	cleanup(r);
 	free(r);

@@ -21,6 +21,11 @@
  *   idle_timeout       300               seconds without receiving a byte
  *                                        before closing
  *   log_segment_bytes  67108864          size of each message log segment
+ *   user               (none)            started as root: the user to run
+ *                                        as once bound and keys loaded
+ *   group              (user's group)    and the group
+ *   seccomp            1                 1: the agent's threads run under
+ *                                        a system-call allow-list; 0: not
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id
@@ -39,7 +44,8 @@
 
 #define KC_CONFIG_LISTEN_DEFAULT "127.0.0.1:7411"
 #define KC_CONFIG_FRAME_MARGIN 1024u
-#define KC_LISTEN_TEXT_MAX 64 /* "[" 45-char IPv6 "]:" 5-digit port + NUL */
+#define KC_LISTEN_TEXT_MAX 64
+#define KC_CONFIG_NAME_MAX 33 /* a user or group name, 32 bytes + NUL */ /* "[" 45-char IPv6 "]:" 5-digit port + NUL */
 
 struct kc_agent_config {
 	char listen[KC_LISTEN_TEXT_MAX];
@@ -53,6 +59,9 @@ struct kc_agent_config {
 	uint32_t handshake_timeout;
 	uint32_t idle_timeout;
 	uint32_t log_segment_bytes;
+	char run_user[KC_CONFIG_NAME_MAX];  /* "": stay who we were started as */
+	char run_group[KC_CONFIG_NAME_MAX]; /* "": run_user's primary group */
+	uint32_t seccomp;
 };
 
 /* The defaults above. */

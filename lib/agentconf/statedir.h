@@ -18,5 +18,7 @@
 #define KC_STATE_CONFIG "kcourierd.conf"
 /* The message log's folder: segments and checkpoint (msglog.h). */
 #define KC_STATE_LOG "log"
+/* The running agent's control socket (agent/control.h), mode 0600. */
+#define KC_STATE_CONTROL "control.sock"
 
 #endif

@@ -73,11 +73,15 @@ static int from_file(const char *path, bool strict, struct kc_passphrase *p)
 /*
  * unsetenv() alone only drops the pointer: the bytes stay where they
  * were, in the initial environment block that /proc/PID/environ shows.
+ * So the whole "NAME=value" entry is wiped too, once unset (unsetenv
+ * finds the entry by its name).
  */
 static void scrub_env(const char *name, char *value)
 {
-	explicit_bzero(value, strlen(value));
+	char *entry = value - strlen(name) - 1;
+
 	unsetenv(name);
+	explicit_bzero(entry, strlen(entry));
 }
 
 static int from_env(const char *name, bool strict, struct kc_passphrase *p)
