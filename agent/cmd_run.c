@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/b64.h"
 #include "kcourierd_cmd.h"
 #include "conn/tls_ktls.h"
 #include "control.h"
@@ -30,6 +31,7 @@
 #include "proto/committer.h"
 #include "proto/proto.h"
 #include "proto/router.h"
+#include "proto/seal_rotate.h"
 #include "proto/sessions.h"
 #include "revoke_live.h"
 #include "ring/ratelog.h"
@@ -400,6 +402,7 @@ static void cleanup(struct run *r)
 	kc_agent_state_free(&r->st);
 	pthread_mutex_destroy(&r->d.proto.store_lock);
 	kc_ring_fini(&r->ctl_ring);
+	kc_seal_certs_free(&r->d.proto);
 }
 
 /*
@@ -510,15 +513,62 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The seal keys in the kernel expire unless the running agent says so. */
-static void refresh_seal_keys(struct run *r)
+/*
+ * A rotation's old seal key goes when its time is up; the seal keys in the
+ * kernel expire unless the running agent renews them.
+ */
+static void seal_key_upkeep(struct run *r)
 {
 	uint64_t now = mono_ms();
 
+	if (kc_seal_retire(&r->d.proto, &r->d.loop, now))
+		kc_log("rotate-seal: the old seal key is destroyed");
 	if (!r->d.keyring || now - r->refreshed_ms < SEAL_REFRESH_MS)
 		return;
 	r->refreshed_ms = now;
 	kc_rsa_keyring_refresh(r->kr.ring);
+}
+
+/* "B64KEY B64CERT" of rotate-seal, decoded and handed to the workers. */
+static void on_rotate(struct run *r, const char *args, char *reply,
+		      size_t cap)
+{
+	const char *space = strchr(args, ' ');
+	size_t key_len = KCD_CONTROL_LINE_MAX, crt_len = KCD_CONTROL_LINE_MAX;
+	uint8_t *key = malloc(key_len), *crt = malloc(crt_len);
+	int ret = key && crt ? 0 : -ENOMEM;
+
+	if (!ret && (!space ||
+		     kc_b64_decode(args, (size_t)(space - args), key, &key_len) ||
+		     kc_b64_decode(space + 1, strlen(space + 1), crt, &crt_len)))
+		ret = -EINVAL;
+	if (!ret)
+		ret = kc_seal_rotate(&r->d.proto, &r->d.loop, key, key_len, crt,
+				     crt_len, mono_ms());
+	if (key)
+		explicit_bzero(key, KCD_CONTROL_LINE_MAX);
+	free(key);
+	free(crt);
+	if (ret) {
+		kc_log("rotate-seal: %s; the seal key is unchanged",
+		       strerror(-ret));
+		snprintf(reply, cap, "error %s", strerror(-ret));
+		return;
+	}
+	kc_log("rotate-seal: new seal key in use; the old one is destroyed "
+	       "in %u s (session_ttl)",
+	       r->d.cfg.session_ttl);
+	snprintf(reply, cap, "ok");
+}
+
+/* Until the next key refresh, or a rotation's old key is due. */
+static int poll_ms(const struct run *r)
+{
+	uint64_t now = mono_ms(), due = r->refreshed_ms + SEAL_REFRESH_MS;
+
+	if (r->d.proto.seal_retire_ms && r->d.proto.seal_retire_ms < due)
+		due = r->d.proto.seal_retire_ms;
+	return due > now ? (int)(due - now) : 0;
 }
 
 /* A control request (control.h), on the main thread. */
@@ -528,6 +578,10 @@ static void on_control(void *ctx, const char *request, char *reply,
 	struct run *r = ctx;
 	unsigned int n;
 
+	if (!strncmp(request, "rotate-seal ", 12)) {
+		on_rotate(r, request + 12, reply, cap);
+		return;
+	}
 	if (strncmp(request, "revoke ", 7) || !request[7])
 		return;
 	n = kcd_revoke_live(&r->d.proto, &r->ctl_ring, request + 7);
@@ -544,9 +598,9 @@ static int wait_for_signal(struct run *r)
 	struct signalfd_siginfo si;
 
 	for (;;) {
-		if (poll(pfd, 2, SEAL_REFRESH_MS) < 0 && errno != EINTR)
+		if (poll(pfd, 2, poll_ms(r)) < 0 && errno != EINTR)
 			return -1;
-		refresh_seal_keys(r);
+		seal_key_upkeep(r);
 		if (pfd[1].revents & POLLIN)
 			kcd_control_serve_one(r->ctl_fd, on_control, r);
 		if ((pfd[0].revents & POLLIN) &&

@@ -31,17 +31,25 @@ static int control_addr(const char *dir, struct sockaddr_un *sa)
 	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
 }
 
-int kcd_control_listen(const char *dir)
+/* A socket for DIR's control address, in sa: fd or -errno. */
+static int control_socket(const char *dir, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa;
-	mode_t old;
-	int fd, ret = control_addr(dir, &sa);
+	int fd, ret = control_addr(dir, sa);
 
 	if (ret)
 		return ret;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int kcd_control_listen(const char *dir)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int ret, fd = control_socket(dir, &sa);
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	unlink(sa.sun_path); /* a killed agent's socket */
 	/* Created 0600 from the start: no moment where others could connect. */
 	old = umask(0177);
@@ -141,6 +149,7 @@ int kcd_control_serve_one(int lfd, kcd_control_fn *handle, void *ctx)
 		handle(ctx, request, reply, sizeof(reply));
 		ret = send_line(fd, reply);
 	}
+	explicit_bzero(request, sizeof(request));
 	close(fd);
 	return ret;
 }
@@ -149,13 +158,10 @@ int kcd_control_ask(const char *dir, const char *request, char *reply,
 		    size_t cap)
 {
 	struct sockaddr_un sa;
-	int fd, ret = control_addr(dir, &sa);
+	int ret, fd = control_socket(dir, &sa);
 
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	set_timeout(fd);
 	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	if (!ret)

@@ -8,6 +8,11 @@
  *
  *   "revoke ID\n"  ->  "ok N\n"     the client's N connections closed
  *                  ->  "error TEXT\n"
+ *   "rotate-seal B64KEY B64CERT\n" -> "ok\n"  the new seal key in use
+ *                  ->  "error TEXT\n"
+ *
+ * A request may carry a private key (rotate-seal): the buffers that held
+ * it are wiped.
  *
  * The main thread serves it between signals (cmd_run.c), so a request
  * never waits on a worker.
@@ -17,7 +22,8 @@
 
 #include <stddef.h>
 
-#define KCD_CONTROL_LINE_MAX 128
+/* A rotate-seal line: an RSA-2048 PKCS#8 and a certificate, in base64. */
+#define KCD_CONTROL_LINE_MAX 8192
 
 /* Binds and listens on DIR/control.sock (a stale one is replaced). fd or -errno. */
 int kcd_control_listen(const char *dir);

@@ -14,6 +14,7 @@ static const struct kc_cmd commands[] = {
 	{ "token", cmd_token, "print one-time enrollment tokens" },
 	{ "revoke", cmd_revoke, "revoke a registered client" },
 	{ "run", cmd_run, "run the agent until SIGTERM or SIGINT" },
+	{ "rotate-seal", cmd_rotate_seal, "a new seal key for new sessions" },
 };
 
 static const struct kc_cmdtab table = {

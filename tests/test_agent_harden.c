@@ -14,6 +14,11 @@
  *   running agent through DIR/control.sock (mode 0600): the client's open
  *   connection gets ERROR UNAUTHORIZED and is closed, and it cannot
  *   connect again.
+ * harden.rotate_seal: `kcourierd rotate-seal` with a live agent: the
+ *   session opened before goes on, GET_SEAL answers the new certificate,
+ *   new sessions work under the new key and, until session_ttl has passed,
+ *   under the old one; after it the old key is destroyed (a session
+ *   wrapped to it gets a random K: BAD_MAC).
  * harden.drops_to_user: started as root with `user = nobody`, the agent
  *   runs with every uid and gid of nobody and no supplementary groups, and
  *   serves. SKIPs when not root or without a nobody user.
@@ -39,6 +44,7 @@
 #include "lib/agent_proc.h"
 #include "client/client.h"
 #include "crypto/crypto.h"
+#include <openssl/x509.h>
 #include "seccomp_filter.h"
 
 /* The value of "Key:" in /proc/PID[/task/TID]/status, or "" */
@@ -202,6 +208,88 @@ TEST_F_TIMEOUT(harden, revoke_closes_live_connection, 120)
 		EXPECT_NE(0, tc_ping(again, 8));
 		kc_client_close(again);
 	}
+}
+
+/* GET_SEAL: the agent's current seal public key and certificate bytes. */
+static int get_seal(struct kc_client *c, EVP_PKEY **pub, uint8_t *der,
+		    size_t *der_len)
+{
+	struct kc_frame req = { .type = KC_T_GET_SEAL }, ans;
+	const unsigned char *p;
+	X509 *x;
+	int ret = kc_client_call(c, &req, KC_T_SEAL, TEST_WAIT_MS, &ans);
+
+	if (ret)
+		return ret;
+	if (ans.u.seal.seal_cert.len > *der_len)
+		return -E2BIG;
+	*der_len = ans.u.seal.seal_cert.len;
+	memcpy(der, ans.u.seal.seal_cert.p, *der_len);
+	p = der;
+	x = d2i_X509(NULL, &p, (long)*der_len);
+	*pub = x ? X509_get_pubkey(x) : NULL;
+	X509_free(x);
+	return *pub ? 0 : -EBADMSG;
+}
+
+/* OPEN_SESSION wrapped to `seal`, then one SEND: its status. */
+static int serve_with(struct agent_proc *a, struct test_ident *ti,
+		      EVP_PKEY *seal)
+{
+	EVP_PKEY *own = ti->seal_pub;
+	int ret;
+
+	ti->seal_pub = seal;
+	ret = serve_one(a, ti);
+	ti->seal_pub = own;
+	return ret;
+}
+
+TEST_F_TIMEOUT(harden, rotate_seal, 180)
+{
+	uint8_t der[4096], inner[16] = { 2 }, id[KC_MSGID_LEN];
+	size_t der_len = sizeof(der);
+	struct test_session s;
+	struct kc_client *c, *c2;
+	EVP_PKEY *new_pub = NULL;
+	uint16_t st = 0xffff;
+	int status;
+
+	ASSERT_EQ(0, agent_proc_config(&self->a, "session_ttl", "3"));
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
+	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
+	ASSERT_EQ(0, agent_proc_rotate_seal(&self->a));
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "rotate-seal: new seal key "
+						 "in use"));
+	/* The live session finishes on what it has. */
+	kc_random(id, sizeof(id));
+	ASSERT_EQ(0, ts_send(c, &s, 1, "alice", id, inner, sizeof(inner),
+			     TS_GOOD));
+	ASSERT_EQ(0, ts_await_ack(c, &s, 1, &st, id));
+	EXPECT_EQ(KC_OK, st);
+	kc_client_close(c);
+	/* GET_SEAL tells the new key; new sessions under it work. */
+	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c2));
+	ASSERT_EQ(0, get_seal(c2, &new_pub, der, &der_len));
+	kc_client_close(c2);
+	EXPECT_FALSE(der_len == self->alice.seal_cert_len &&
+		     !memcmp(der, self->alice.seal_cert, der_len));
+	EXPECT_NE(1, EVP_PKEY_eq(new_pub, self->alice.seal_pub));
+	EXPECT_EQ(KC_OK, serve_with(&self->a, &self->alice, new_pub));
+	/* A client that has not asked yet still gets in, for session_ttl. */
+	EXPECT_EQ(KC_OK, serve_one(&self->a, &self->alice));
+	sleep(4);
+	EXPECT_TRUE(agent_proc_log_has(&self->a, "the old seal key is "
+						 "destroyed"));
+	EXPECT_EQ(KC_BAD_MAC, serve_one(&self->a, &self->alice));
+	EXPECT_EQ(KC_OK, serve_with(&self->a, &self->alice, new_pub));
+	/* The files hold the new pair: a restart uses it. */
+	ASSERT_EQ(0, agent_proc_stop(&self->a));
+	ASSERT_EQ(0, agent_proc_start(&self->a));
+	EXPECT_EQ(KC_OK, serve_with(&self->a, &self->alice, new_pub));
+	EVP_PKEY_free(new_pub);
 }
 
 /* Root, and a user to become. */

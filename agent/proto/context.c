@@ -76,8 +76,11 @@ static int crypto_init(struct kc_proto_worker *pw)
 					       p->seal_pkcs8_len, &key);
 	if (ret)
 		return ret;
-	pw->sctx = (struct kc_session_ctx){ p->sids, pw->crypto, key,
-					    &p->bad_keys };
+	pw->sctx.sids = p->sids;
+	pw->sctx.crypto = pw->crypto;
+	atomic_init(&pw->sctx.unwrap_key, key);
+	atomic_init(&pw->sctx.old_key, KC_HANDLE_NONE);
+	pw->sctx.bad_keys = &p->bad_keys;
 	log_unwrap_path(pw, key);
 	return 0;
 }
@@ -154,8 +157,12 @@ void kc_proto_worker_fini(struct kc_worker *w)
 
 	if (!pw)
 		return;
-	if (pw->crypto)
-		pw->crypto->ops->unload_key(pw->crypto, pw->sctx.unwrap_key);
+	if (pw->crypto) {
+		pw->crypto->ops->unload_key(pw->crypto,
+					    atomic_load(&pw->sctx.unwrap_key));
+		pw->crypto->ops->unload_key(pw->crypto,
+					    atomic_load(&pw->sctx.old_key));
+	}
 	kc_crypto_close(pw->crypto);
 	if (pw->scratch)
 		explicit_bzero(pw->scratch, pw->scratch_len);

@@ -119,6 +119,19 @@ static int install_status(int err)
  * value at or above the modulus fails earlier inside the tier; that is
  * public (the modulus is) and still ends here as -EBADMSG.
  */
+/* Under both seal keys while a rotation's old one lives (crypto_tier.h). */
+static int unwrap(const struct kc_session_ctx *ctx, const uint8_t *sid,
+		  const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *h)
+{
+	kc_handle_t key = atomic_load(&ctx->unwrap_key);
+	kc_handle_t old = atomic_load(&ctx->old_key);
+
+	if (old == KC_HANDLE_NONE)
+		return kc_session_unwrap(ctx->crypto, key, sid, wrapped, h);
+	return kc_session_unwrap_either(ctx->crypto, key, old, sid, wrapped,
+					h);
+}
+
 int kc_conn_session_open(struct kc_conn_sessions *l,
 			 const struct kc_session_ctx *ctx,
 			 const uint8_t sid[KC_SID_LEN],
@@ -134,7 +147,7 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 	ret = kc_sid_claim(ctx->sids, sid);
 	if (ret)
 		return ret == -EEXIST ? -KC_EXISTS : -KC_INTERNAL;
-	ret = kc_session_unwrap(ctx->crypto, ctx->unwrap_key, sid, wrapped, &h);
+	ret = unwrap(ctx, sid, wrapped, &h);
 	bad = ret == -EBADMSG;
 	atomic_fetch_add_explicit(ctx->bad_keys, (unsigned long)bad,
 				  memory_order_relaxed);

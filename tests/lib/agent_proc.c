@@ -523,6 +523,14 @@ int agent_proc_revoke(struct agent_proc *a, const char *id)
 	return rc ? (rc < 0 ? rc : -EIO) : 0;
 }
 
+int agent_proc_rotate_seal(struct agent_proc *a)
+{
+	char *argv[] = { a->bin, "rotate-seal", "--dir", a->dir, NULL };
+	int rc = run_cmd(a, argv, NULL, 0);
+
+	return rc ? (rc < 0 ? rc : -EIO) : 0;
+}
+
 /* The first 64 KiB of the running agent's log, NUL-terminated. */
 static ssize_t read_log(const struct agent_proc *a, char *buf, size_t cap)
 {

@@ -54,6 +54,8 @@ void agent_proc_destroy(struct agent_proc *a);
 int agent_proc_token(struct agent_proc *a, char token[65]);
 /* `kcourierd revoke --dir DIR ID`. */
 int agent_proc_revoke(struct agent_proc *a, const char *id);
+/* `kcourierd rotate-seal --dir DIR`. */
+int agent_proc_rotate_seal(struct agent_proc *a);
 
 /* Copies the agent's log to stderr (after a failure). */
 void agent_proc_dump_log(const struct agent_proc *a);
