@@ -80,10 +80,10 @@ static int write_new(const char *dir, const struct kc_passphrase *pass,
 {
 	int ret;
 
-	snprintf(rot->key_path, sizeof(rot->key_path), "%s/%s" NEW_SUFFIX,
-		 dir, KC_STATE_SEAL_KEY);
-	snprintf(rot->crt_path, sizeof(rot->crt_path), "%s/%s" NEW_SUFFIX,
-		 dir, KC_STATE_SEAL_CRT);
+	snprintf(rot->key_path, sizeof(rot->key_path), "%s/%s" NEW_SUFFIX, dir,
+		 KC_STATE_SEAL_KEY);
+	snprintf(rot->crt_path, sizeof(rot->crt_path), "%s/%s" NEW_SUFFIX, dir,
+		 KC_STATE_SEAL_CRT);
 	unlink(rot->key_path); /* an interrupted earlier rotation's */
 	unlink(rot->crt_path);
 	ret = kc_key_save_private(rot->key_path, rot->key, pass->text,
@@ -96,7 +96,8 @@ static int write_new(const char *dir, const struct kc_passphrase *pass,
 /* "rotate-seal B64(PKCS#8) B64(certificate DER)" */
 static int tell_agent(const char *dir, const struct rotation *rot)
 {
-	size_t cap = 16 + kc_b64_len(rot->pkcs8_len) + kc_b64_len(rot->crt_der.size);
+	size_t cap =
+		16 + kc_b64_len(rot->pkcs8_len) + kc_b64_len(rot->crt_der.size);
 	char *req = malloc(cap), reply[KCD_CONTROL_LINE_MAX];
 	int ret = req ? 0 : -ENOMEM;
 	size_t n;
@@ -112,8 +113,9 @@ static int tell_agent(const char *dir, const struct rotation *rot)
 	}
 	free(req);
 	if (ret == -ENOENT || ret == -ECONNREFUSED) {
-		fprintf(stderr, "kcourierd: no agent running in %s: the new "
-				"seal key is used from its next start\n",
+		fprintf(stderr,
+			"kcourierd: no agent running in %s: the new "
+			"seal key is used from its next start\n",
 			dir);
 		return 0;
 	}
@@ -196,7 +198,8 @@ int cmd_rotate_seal(void *ctx, int argc, char **argv)
 	if (!ret) {
 		ret = kc_agent_state_load(dir, &pass, st, err, sizeof(err));
 		if (ret)
-			kcd_err("rotate-seal: %s", err[0] ? err : strerror(-ret));
+			kcd_err("rotate-seal: %s",
+				err[0] ? err : strerror(-ret));
 	}
 	if (!ret)
 		ret = rotate(dir, &pass, st);

@@ -25,7 +25,8 @@
 /* A rotate-seal line: an RSA-2048 PKCS#8 and a certificate, in base64. */
 #define KCD_CONTROL_LINE_MAX 8192
 
-/* Binds and listens on DIR/control.sock (a stale one is replaced). fd or -errno. */
+/* Binds and listens on DIR/control.sock (a stale one is replaced). fd or
+ * -errno. */
 int kcd_control_listen(const char *dir);
 /* Unlinks the socket file and closes fd. */
 void kcd_control_close(const char *dir, int fd);

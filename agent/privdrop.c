@@ -29,8 +29,8 @@ static int lookup_group(const char *group, gid_t *gid, char *why,
 }
 
 int kcd_run_as_lookup(const char *user, const char *group,
-		      const char *state_dir, struct kcd_run_as *out,
-		      char *why, size_t why_len)
+		      const char *state_dir, struct kcd_run_as *out, char *why,
+		      size_t why_len)
 {
 	struct passwd *pw;
 	struct stat st;

@@ -24,8 +24,8 @@ struct kcd_run_as {
  * after the drop. 0, or -errno with the reason in why.
  */
 int kcd_run_as_lookup(const char *user, const char *group,
-		      const char *state_dir, struct kcd_run_as *out,
-		      char *why, size_t why_len);
+		      const char *state_dir, struct kcd_run_as *out, char *why,
+		      size_t why_len);
 
 /*
  * From here on, files this thread (and the threads it starts) creates

@@ -28,8 +28,8 @@ static int lose_mlock(void)
 
 	if (setrlimit(RLIMIT_MEMLOCK, &none))
 		return 1;
-	if (geteuid() == 0 && (!pw || setresuid(pw->pw_uid, pw->pw_uid,
-						 pw->pw_uid)))
+	if (geteuid() == 0 &&
+	    (!pw || setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid)))
 		return 2;
 	return 0;
 }
@@ -80,7 +80,8 @@ TEST(mlock_refused_said_once)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", buf);
-	for (const char *p = strstr(buf, WARNING); p; p = strstr(p + 1, WARNING))
+	for (const char *p = strstr(buf, WARNING); p;
+	     p = strstr(p + 1, WARNING))
 		warnings++;
 	EXPECT_EQ(1, warnings) TH_LOG("stderr: %s", buf);
 	EXPECT_NE(NULL, strstr(buf, "RLIMIT_MEMLOCK"));

@@ -48,7 +48,7 @@ static int load_all(struct kc_loop *loop, const uint8_t *pkcs8, size_t len,
 		struct kc_proto_worker *pw = worker_of(loop, i);
 
 		ret = pw ? pw->crypto->ops->load_unwrap_key(pw->crypto, pkcs8,
-							     len, &handles[i])
+							    len, &handles[i])
 			 : -ESRCH;
 	}
 	if (ret)
@@ -95,7 +95,8 @@ int kc_seal_rotate(struct kc_proto *p, struct kc_loop *loop,
 		unload(worker_of(loop, i), atomic_exchange(&s->old_key, was));
 	}
 	if (!ret)
-		p->seal_retire_ms = now_ms + (uint64_t)p->cfg->session_ttl * 1000;
+		p->seal_retire_ms =
+			now_ms + (uint64_t)p->cfg->session_ttl * 1000;
 	free(handles);
 	return ret;
 }

@@ -36,8 +36,8 @@ static bool in_range(const BIGNUM *c, const BIGNUM *n, BN_CTX *bn)
 }
 
 /* c is blinded in place; the private operation runs on the blinded value. */
-static int raw_blinded(BN_BLINDING *b, kc_rsa_raw_fn raw, void *ctx,
-		       BIGNUM *c, BN_CTX *bn, uint8_t em[KC_RSA_LEN])
+static int raw_blinded(BN_BLINDING *b, kc_rsa_raw_fn raw, void *ctx, BIGNUM *c,
+		       BN_CTX *bn, uint8_t em[KC_RSA_LEN])
 {
 	uint8_t blinded[KC_RSA_LEN];
 	int ret;
@@ -69,7 +69,8 @@ static int blind_with(BN_CTX *bn, BIGNUM *n, kc_rsa_raw_fn raw, void *ctx,
 		return -ENOMEM;
 	if (!in_range(c, n, bn))
 		return -EINVAL;
-	/* A new BN_BLINDING per call: r is fresh, never updated from the last. */
+	/* A new BN_BLINDING per call: r is fresh, never updated from the last.
+	 */
 	b = BN_BLINDING_create_param(NULL, e, n, bn, NULL, NULL);
 	if (!b)
 		return -EIO;
@@ -91,7 +92,8 @@ int kc_rsa_blind_raw(const uint8_t n_bytes[KC_RSA_LEN], kc_rsa_raw_fn raw,
 		BN_CTX_start(bn);
 		n = BN_CTX_get(bn);
 		if (n && BN_bin2bn(n_bytes, KC_RSA_LEN, n)) {
-			/* BN_BLINDING keeps it and inverts r in constant time. */
+			/* BN_BLINDING keeps it and inverts r in constant time.
+			 */
 			BN_set_flags(n, BN_FLG_CONSTTIME);
 			ret = blind_with(bn, n, raw, ctx, c, em);
 		}

@@ -37,8 +37,7 @@ int kc_rsa_modulus(EVP_PKEY *key, uint8_t n[KC_RSA_LEN]);
  * before raw runs (those values are public: anyone with n can tell).
  * Other errors are raw's or -ENOMEM/-EIO; em is zeroed on every failure.
  */
-int kc_rsa_blind_raw(const uint8_t n[KC_RSA_LEN], kc_rsa_raw_fn raw,
-		     void *ctx, const uint8_t c[KC_RSA_LEN],
-		     uint8_t em[KC_RSA_LEN]);
+int kc_rsa_blind_raw(const uint8_t n[KC_RSA_LEN], kc_rsa_raw_fn raw, void *ctx,
+		     const uint8_t c[KC_RSA_LEN], uint8_t em[KC_RSA_LEN]);
 
 #endif
