@@ -172,10 +172,18 @@ static int add_sockets(scmp_filter_ctx ctx)
 {
 	int ret = 0;
 
-	for (size_t i = 0; !ret && i < COUNT(socket_families); i++)
-		ret = seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-			SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)socket_families[i]));
+	for (size_t i = 0; !ret && i < COUNT(socket_families); i++) {
+		/* Spelt out: SCMP_A0 leaves datum_b to clang's -Wextra. */
+		const struct scmp_arg_cmp family = {
+			.arg = 0,
+			.op = SCMP_CMP_EQ,
+			.datum_a = (scmp_datum_t)socket_families[i],
+			.datum_b = 0,
+		};
+
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+					     SCMP_SYS(socket), 1, &family);
+	}
 	return ret;
 }
 
