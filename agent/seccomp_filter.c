@@ -10,6 +10,15 @@
 
 #include "seccomp_filter.h"
 
+/* gcc says __SANITIZE_ADDRESS__, clang (SANITIZE=1 builds) only this. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KC_ASAN 1
+#endif
+#endif
+
 /* What the agent's threads call once it is up, grouped by why. */
 static const int allowed[] = {
 	/* memory */
@@ -127,14 +136,14 @@ static const int allowed[] = {
 static const int fatal[] = {
 	SCMP_SYS(execve),	    SCMP_SYS(execveat),
 	SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-#ifndef __SANITIZE_ADDRESS__
+#ifndef KC_ASAN
 	SCMP_SYS(ptrace),
 #endif
 };
 
 /* LeakSanitizer's stop-the-world at exit (see seccomp_filter.h). */
 static const int sanitizer_only[] = {
-#ifdef __SANITIZE_ADDRESS__
+#ifdef KC_ASAN
 	SCMP_SYS(clone),
 	SCMP_SYS(clone3),
 	SCMP_SYS(ptrace),
