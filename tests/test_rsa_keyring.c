@@ -606,6 +606,7 @@ FIXTURE_TEARDOWN(kernel)
 TEST_F(kernel, key_in_keyring)
 {
 	struct keyctl_pkey_query q;
+	char left[32];
 	char *desc = NULL;
 
 	ASSERT_LT(0, keyctl_describe_alloc(self->key, &desc));
@@ -619,6 +620,18 @@ TEST_F(kernel, key_in_keyring)
 	EXPECT_TRUE(q.supported_ops & KEYCTL_SUPPORTS_DECRYPT);
 	/* Nothing of the private key can be read back. */
 	EXPECT_GT(0, keyctl_read_alloc(self->key, (void **)&desc));
+	/* Only its possessor may use it; it expires unless refreshed. */
+	ASSERT_LT(0, keyctl_describe_alloc(self->key, &desc));
+	EXPECT_NE(NULL, strstr(desc, ";3f010000;")) TH_LOG("%s", desc);
+	free(desc);
+	EXPECT_TRUE(test_key_expires(self->key));
+	/* A refresh gives it its full time again. */
+	ASSERT_EQ(0, keyctl_set_timeout(self->key, 30));
+	ASSERT_TRUE(test_key_timeout(self->key, left));
+	EXPECT_EQ('s', left[strlen(left) - 1]) TH_LOG("%s", left);
+	EXPECT_LE(1, kc_rsa_keyring_refresh(self->kr.ring));
+	ASSERT_TRUE(test_key_timeout(self->key, left));
+	EXPECT_EQ('m', left[strlen(left) - 1]) TH_LOG("%s", left);
 }
 
 /* The kernel's bare RSA is OpenSSL's, byte for byte, where it accepts c. */

@@ -66,19 +66,28 @@ key_serial_t test_ring_find(key_serial_t ring, const char *type,
 	return found;
 }
 
-bool test_key_expires(key_serial_t key)
+bool test_key_timeout(key_serial_t key, char out[32])
 {
 	char line[512], timeout[32];
-	bool expires = false;
+	bool found = false;
 	unsigned int serial;
 	FILE *f = fopen("/proc/keys", "re");
 
 	/* "serial flags usage timeout perm uid gid type desc", serial in hex */
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%x %*s %*s %31s", &serial, timeout) == 2 &&
-		    serial == (unsigned int)key)
-			expires = strcmp(timeout, "perm") != 0;
+		    serial == (unsigned int)key) {
+			memcpy(out, timeout, sizeof(timeout));
+			found = true;
+		}
 	if (f)
 		fclose(f);
-	return expires;
+	return found;
+}
+
+bool test_key_expires(key_serial_t key)
+{
+	char timeout[32];
+
+	return test_key_timeout(key, timeout) && strcmp(timeout, "perm");
 }
