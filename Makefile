@@ -126,7 +126,7 @@ AGENT_DIRS := ring conn loop proto store metrics
 AGENT_SRCS := $(wildcard agent/*.c) $(foreach d,$(AGENT_DIRS),$(wildcard agent/$(d)/*.c))
 AGENT_OBJS := $(filter-out %/main.o,$(AGENT_SRCS:%.c=$(BUILD)/obj/%.o))
 AGENT_LIB  := $(BUILD)/libagent.a
-AGENT_PKGS := gnutls sqlite3 liburing libisal libmicrohttpd
+AGENT_PKGS := gnutls sqlite3 liburing libisal libmicrohttpd libseccomp
 AGENT_LIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null) -lkeyutils -lpthread
 ifneq ($(AGENT_SRCS),)
 TOOLS     += $(BUILD)/kcourierd

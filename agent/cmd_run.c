@@ -7,35 +7,48 @@
  * its connections a moment for their last frames and exits.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "base/b64.h"
 #include "base/clock.h"
 #include "kcourierd_cmd.h"
 #include "conn/addr_limits.h"
 #include "conn/tls_ktls.h"
+#include "control.h"
 #include "crypto/crypto_ops.h"
 #include "daemon.h"
 #include "crypto/key_quota.h"
 #include "crypto/keyring.h"
 #include "loop/listener.h"
 #include "loop/worker.h"
+#include "crypto/rsa_keyring.h"
 #include "metrics/metrics.h"
 #include "pki.h"
+#include "privdrop.h"
 #include "proto/client_limits.h"
 #include "proto/committer.h"
 #include "proto/proto.h"
 #include "proto/router.h"
+#include "proto/seal_rotate.h"
 #include "proto/sessions.h"
+#include "revoke_live.h"
 #include "ring/ratelog.h"
+#include "ring/ring.h"
+#include "seccomp_filter.h"
 #include "state.h"
 #include "store/msglog.h"
 #include "store/store.h"
 
 #define WORKERS_MAX 256
+/* Well inside KC_SEAL_KEY_TIMEOUT_S, so a busy main thread never misses. */
+#define SEAL_REFRESH_MS (60 * 1000)
 
 static const char *const crypto_tiers[] = { "auto", "afalg", "user", NULL };
 
@@ -82,6 +95,11 @@ struct run {
 	struct kc_metrics *metrics;
 	unsigned int nworkers;
 	unsigned int started;
+	bool drop;		/* started as root with `user` set */
+	struct kcd_run_as as;
+	int sigfd, ctl_fd;	/* -1: none */
+	struct kc_ring ctl_ring; /* the main thread's, for wake-ups */
+	uint64_t refreshed_ms;
 };
 
 static void apply_options(const struct run_opts *o, struct run *r)
@@ -423,17 +441,6 @@ static void log_listening(struct run *r)
 	       KC_KEYRING_NAME, (int)r->kr.ring);
 }
 
-static int wait_for_signal(const sigset_t *set)
-{
-	siginfo_t info;
-	int sig;
-
-	do
-		sig = sigwaitinfo(set, &info);
-	while (sig < 0 && errno == EINTR);
-	return sig;
-}
-
 /*
  * DIR/metrics.sock and, if set, the Prometheus endpoint (metrics.h). An
  * agent that cannot serve them still serves messages: logged, not fatal.
@@ -469,6 +476,9 @@ static void cleanup(struct run *r)
 {
 	kc_metrics_stop(r->metrics);
 	r->metrics = NULL;
+	kcd_control_close(r->st.dir, r->ctl_fd);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
 	stop_workers(r);
 	kc_committer_stop(r->d.proto.committer);
 	r->d.proto.committer = NULL;
@@ -484,11 +494,13 @@ static void cleanup(struct run *r)
 	kc_store_close(r->d.proto.store);
 	kc_agent_state_free(&r->st);
 	pthread_mutex_destroy(&r->d.proto.store_lock);
+	kc_ring_fini(&r->ctl_ring);
+	kc_seal_certs_free(&r->d.proto);
 }
 
 /*
  * The signals are blocked before any thread exists, so every worker
- * inherits the mask and only sigwaitinfo here ever sees them.
+ * inherits the mask and only the signalfd here ever sees them.
  */
 static void block_signals(sigset_t *set)
 {
@@ -532,26 +544,210 @@ static void log_stats(struct run *r)
 	       (unsigned long long)cs.no_room);
 }
 
+/* `user` in kcourierd.conf, looked up before anything is started. */
+static int plan_drop(struct run *r)
+{
+	char why[256] = "";
+	int ret;
+
+	if (!r->d.cfg.run_user[0])
+		return 0;
+	if (geteuid() != 0) {
+		kc_log("user = %s: not started as root, running as uid %u",
+		       r->d.cfg.run_user, (unsigned int)geteuid());
+		return 0;
+	}
+	ret = kcd_run_as_lookup(r->d.cfg.run_user, r->d.cfg.run_group,
+				r->st.dir, &r->as, why, sizeof(why));
+	if (ret) {
+		kcd_err("run: user = %s: %s", r->d.cfg.run_user, why);
+		return ret;
+	}
+	r->drop = true;
+	kcd_run_as_files(&r->as);
+	return 0;
+}
+
+/*
+ * Bound, keys loaded, workers running: now root goes, then the control
+ * socket is made (owned by the user `kcourierd revoke` runs as);
+ * close_syscalls puts the allow-list over every thread after that.
+ */
+static int settle_privileges(struct run *r)
+{
+	int ret = r->drop ? kcd_drop_privileges(&r->as) : 0;
+
+	if (ret) {
+		kcd_err("run: cannot drop to user %s: %s", r->d.cfg.run_user,
+			strerror(-ret));
+		return ret;
+	}
+	if (r->drop)
+		kc_log("running as user %s (uid %u, gid %u)", r->d.cfg.run_user,
+		       (unsigned int)r->as.uid, (unsigned int)r->as.gid);
+	r->ctl_fd = kcd_control_listen(r->st.dir);
+	if (r->ctl_fd < 0)
+		kc_log("control socket %s/%s: %s (revocations reach only new "
+		       "connections)",
+		       r->st.dir, KC_STATE_CONTROL, strerror(-r->ctl_fd));
+	return 0;
+}
+
+/* Last of all, once every thread (metrics too) is running. */
+static int close_syscalls(struct run *r)
+{
+	int ret;
+
+	if (!r->d.cfg.seccomp)
+		return 0;
+	ret = kcd_seccomp_install(true);
+	if (ret)
+		kcd_err("run: seccomp: %s (seccomp = 0 in kcourierd.conf runs "
+			"without it)",
+			strerror(-ret));
+	else
+		kc_log("seccomp: system-call allow-list on every thread");
+	return ret;
+}
+
+/*
+ * A rotation's old seal key goes when its time is up; the seal keys in the
+ * kernel expire unless the running agent renews them.
+ */
+static void seal_key_upkeep(struct run *r)
+{
+	uint64_t now = kc_mono_ms();
+
+	if (kc_seal_retire(&r->d.proto, &r->d.loop, now))
+		kc_log("rotate-seal: the old seal key is destroyed");
+	if (!r->d.keyring || now - r->refreshed_ms < SEAL_REFRESH_MS)
+		return;
+	r->refreshed_ms = now;
+	kc_rsa_keyring_refresh(r->kr.ring);
+}
+
+/* "B64KEY B64CERT" of rotate-seal, decoded and handed to the workers. */
+static void on_rotate(struct run *r, const char *args, char *reply,
+		      size_t cap)
+{
+	const char *space = strchr(args, ' ');
+	size_t key_len = KCD_CONTROL_LINE_MAX, crt_len = KCD_CONTROL_LINE_MAX;
+	uint8_t *key = malloc(key_len), *crt = malloc(crt_len);
+	int ret = key && crt ? 0 : -ENOMEM;
+
+	if (!ret && (!space ||
+		     kc_b64_decode(args, (size_t)(space - args), key, &key_len) ||
+		     kc_b64_decode(space + 1, strlen(space + 1), crt, &crt_len)))
+		ret = -EINVAL;
+	if (!ret)
+		ret = kc_seal_rotate(&r->d.proto, &r->d.loop, key, key_len, crt,
+				     crt_len, kc_mono_ms());
+	if (key)
+		explicit_bzero(key, KCD_CONTROL_LINE_MAX);
+	free(key);
+	free(crt);
+	if (ret) {
+		kc_log("rotate-seal: %s; the seal key is unchanged",
+		       strerror(-ret));
+		snprintf(reply, cap, "error %s", strerror(-ret));
+		return;
+	}
+	kc_log("rotate-seal: new seal key in use; the old one is destroyed "
+	       "in %u s (session_ttl)",
+	       r->d.cfg.session_ttl);
+	snprintf(reply, cap, "ok");
+}
+
+/* Until the next key refresh, or a rotation's old key is due. */
+static int poll_ms(const struct run *r)
+{
+	uint64_t now = kc_mono_ms(), due = r->refreshed_ms + SEAL_REFRESH_MS;
+
+	if (r->d.proto.seal_retire_ms && r->d.proto.seal_retire_ms < due)
+		due = r->d.proto.seal_retire_ms;
+	return due > now ? (int)(due - now) : 0;
+}
+
+/* A control request (control.h), on the main thread. */
+static void on_control(void *ctx, const char *request, char *reply,
+		       size_t cap)
+{
+	struct run *r = ctx;
+	unsigned int n;
+
+	if (!strncmp(request, "rotate-seal ", 12)) {
+		on_rotate(r, request + 12, reply, cap);
+		return;
+	}
+	if (strncmp(request, "revoke ", 7) || !request[7])
+		return;
+	n = kcd_revoke_live(&r->d.proto, &r->ctl_ring, request + 7);
+	kc_log("revoked %s: %u connection%s closed", request + 7, n,
+	       n == 1 ? "" : "s");
+	snprintf(reply, cap, "ok %u", n);
+}
+
+/* The next signal; control requests and key refreshes meanwhile. */
+static int wait_for_signal(struct run *r)
+{
+	struct pollfd pfd[2] = { { .fd = r->sigfd, .events = POLLIN },
+				 { .fd = r->ctl_fd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(pfd, 2, poll_ms(r)) < 0 && errno != EINTR)
+			return -1;
+		seal_key_upkeep(r);
+		if (pfd[1].revents & POLLIN)
+			kcd_control_serve_one(r->ctl_fd, on_control, r);
+		if ((pfd[0].revents & POLLIN) &&
+		    read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+			return (int)si.ssi_signo;
+	}
+}
+
+static int open_main_fds(struct run *r, const sigset_t *set)
+{
+	int ret = kc_ring_init(&r->ctl_ring, 64);
+
+	if (ret) {
+		kcd_err("run: io_uring: %s", strerror(-ret));
+		return ret;
+	}
+	r->sigfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (r->sigfd < 0) {
+		kcd_err("run: signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	r->refreshed_ms = kc_mono_ms();
+	return 0;
+}
+
 static int run_agent(const struct run_opts *o, struct run *r)
 {
 	sigset_t set;
 	int sig;
 
 	apply_options(o, r);
-	if (load_state(o, r) || open_store(r) || make_tls(r) ||
-	    make_shared(r))
+	if (load_state(o, r) || plan_drop(r) || open_store(r) ||
+	    make_tls(r) || make_shared(r))
 		return 1;
 	purge_keyring(r);
 	if (choose_tier(r) || make_client_limits(r))
 		return 1;
 	block_signals(&set);
-	if (start_committer(r) || start_workers(r))
+	if (open_main_fds(r, &set) || start_committer(r) || start_workers(r))
 		return 1;
-	log_listening(r);
+	if (settle_privileges(r))
+		return 1;
 	start_metrics(r);
-	while ((sig = wait_for_signal(&set)) == SIGUSR1)
+	if (close_syscalls(r))
+		return 1;
+	/* Last: tests and operators take this line for "up and serving". */
+	log_listening(r);
+	while ((sig = wait_for_signal(r)) == SIGUSR1)
 		log_stats(r);
-	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "sigwaitinfo failed");
+	kc_log("%s: stopping", sig > 0 ? strsignal(sig) : "poll failed");
 	stop_workers(r);
 	log_stats(r);
 	kc_log("stopped");
@@ -571,6 +767,7 @@ int cmd_run(void *ctx, int argc, char **argv)
 		kcd_err("run: out of memory");
 		return 1;
 	}
+	r->sigfd = r->ctl_fd = -1;
 	rc = run_agent(&o, r);
 	cleanup(r);
 	free(r);

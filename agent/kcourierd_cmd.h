@@ -30,6 +30,7 @@ int cmd_init(void *ctx, int argc, char **argv);
 int cmd_token(void *ctx, int argc, char **argv);
 int cmd_revoke(void *ctx, int argc, char **argv);
 int cmd_run(void *ctx, int argc, char **argv);
+int cmd_rotate_seal(void *ctx, int argc, char **argv);
 int cmd_status(void *ctx, int argc, char **argv);
 
 /* "kcourierd: <message>\n" on stderr. */

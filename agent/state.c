@@ -32,6 +32,7 @@ int kc_state_passphrase(const char *file, bool confirm,
 		.prompt = confirm ? "New passphrase for the agent keys: "
 				  : "Passphrase for the agent keys: ",
 		.confirm = confirm,
+		.strict = true,
 	};
 
 	return kc_passphrase_get(&src, out);

@@ -18,6 +18,7 @@
 
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
+#include "lib/kernel_keys.h"
 #include "crypto/crypto.h"
 #include "crypto/crypto_ops.h"
 #include "crypto/keyring.h"
@@ -84,7 +85,7 @@ static key_serial_t session_key(const struct kc_keyring *kr,
 	char name[KC_KEYNAME_MAX];
 
 	kc_keyring_name(sid, role, name);
-	return (key_serial_t)keyctl_search(kr->ring, type, name, 0);
+	return test_ring_find(kr->ring, type, name);
 }
 
 static bool session_keys_gone(const struct kc_keyring *kr, const uint8_t *sid)
@@ -111,7 +112,8 @@ TEST_F_TIMEOUT(afalg_agent, sessions_in_logon_keys, 600)
 	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
 	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
-	ASSERT_EQ(0, kc_keyring_open(&kr));
+	kr.ring = agent_proc_keyring(&self->a);
+	ASSERT_LT(0, kr.ring);
 	for (i = 0; i < 2; i++) {
 		serial = session_key(&kr, s.sid, roles[i], "logon");
 		ASSERT_LT(0, serial)

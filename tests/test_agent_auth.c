@@ -10,6 +10,7 @@
  * Each test runs the real agent binary on loopback (tests/lib/agent_proc).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "crypto/keyring.h"
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
+#include "lib/kernel_keys.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -377,34 +379,68 @@ TEST_F_TIMEOUT(auth, gnutls_cli_with_another_alpn_refused, 120)
 	}
 }
 
-/* Keys appear with OPEN_SESSION and are unlinked when the connection ends. */
-TEST_F_TIMEOUT(auth, session_keys_gone_after_the_connection, 120)
+/* Exit status of a shell command, output discarded; -1 if it did not run. */
+static int shell_status(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Keys appear with OPEN_SESSION and are unlinked when the connection ends.
+ * Meanwhile this test is another process of the agent's uid: it can list
+ * the ring and describe the keys (`keyctl show`, `keyctl describe`), but
+ * reading one is refused (`keyctl pipe`, keyctl_read: EACCES), even for
+ * these "user" keys, which a possessor could read.
+ */
+TEST_F_TIMEOUT(auth, session_keys_private_and_gone_after_close, 120)
 {
 	char enc[KC_KEYNAME_MAX], mac[KC_KEYNAME_MAX];
+	uint8_t buf[64];
 	struct test_session s;
-	struct kc_keyring kr;
+	key_serial_t ring, key;
 	struct kc_client *c;
 	int status, tries;
 
-	ASSERT_EQ(0, kc_keyring_open(&kr));
+	ring = agent_proc_keyring(&self->a);
+	ASSERT_LT(0, ring);
 	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
 	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
 	kc_keyring_name(s.sid, "enc", enc);
 	kc_keyring_name(s.sid, "mac", mac);
-	EXPECT_LE(0, keyctl_search(kr.ring, "user", enc, 0));
-	EXPECT_LE(0, keyctl_search(kr.ring, "user", mac, 0));
+	key = test_ring_find(ring, "user", enc);
+	ASSERT_LT(0, key) TH_LOG("%s: %s", enc, strerror(errno));
+	EXPECT_LT(0, test_ring_find(ring, "user", mac));
+	/* Seen, never read: not by this process, not by keyctl(1). */
+	EXPECT_EQ(-1, keyctl_read(key, (char *)buf, sizeof(buf)));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, keyctl_search(ring, "user", enc, 0));
+	EXPECT_NE(0, shell_status("keyctl pipe %d >/dev/null 2>&1", key));
+	EXPECT_EQ(0, shell_status("keyctl describe %d >/dev/null 2>&1", key));
+	EXPECT_EQ(0, shell_status("keyctl show %d 2>/dev/null | grep -q '%s'",
+				  ring, enc));
+	/* Not reachable from the user keyring, so not possessed through it. */
+	EXPECT_NE(0, shell_status("keyctl show @u 2>/dev/null | grep -q '%s'",
+				  enc));
 	kc_client_close(c);
 
 	/* The agent sees the close on its next turn; give it up to 10 s. */
 	for (tries = 0; tries < 100; tries++) {
-		if (keyctl_search(kr.ring, "user", enc, 0) < 0 &&
-		    keyctl_search(kr.ring, "user", mac, 0) < 0)
+		if (test_ring_find(ring, "user", enc) < 0 &&
+		    test_ring_find(ring, "user", mac) < 0)
 			break;
 		usleep(100 * 1000);
 	}
-	EXPECT_GT(0, keyctl_search(kr.ring, "user", enc, 0));
-	EXPECT_GT(0, keyctl_search(kr.ring, "user", mac, 0));
+	EXPECT_GT(0, test_ring_find(ring, "user", enc));
+	EXPECT_GT(0, test_ring_find(ring, "user", mac));
 }
 
 TEST_HARNESS_MAIN

@@ -34,6 +34,7 @@
 
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
+#include "lib/kernel_keys.h"
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
 #include "tls/ktls.h"
@@ -757,11 +758,12 @@ AGENT_TEST(session_keys_in_keyring)
 	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));
 	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
-	ASSERT_EQ(0, kc_keyring_open(&kr));
+	kr.ring = agent_proc_keyring(&self->a);
+	ASSERT_LT(0, kr.ring);
 	kc_keyring_name(s.sid, "enc", name);
-	EXPECT_LE(0, keyctl_search(kr.ring, "user", name, 0));
+	EXPECT_LE(0, test_ring_find(kr.ring, "user", name));
 	kc_keyring_name(s.sid, "mac", name);
-	EXPECT_LE(0, keyctl_search(kr.ring, "user", name, 0));
+	EXPECT_LE(0, test_ring_find(kr.ring, "user", name));
 	kc_client_close(c);
 }
 

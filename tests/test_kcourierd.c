@@ -277,6 +277,14 @@ KCD_INIT_TEST(init_passphrase_file_first)
 	fputs("from the file\n", f);
 	fclose(f);
 	snprintf(dir, sizeof(dir), "%s/agent", self->tmp);
+	/* Readable by others: refused, nothing made. */
+	ASSERT_EQ(0, chmod(pf, 0644));
+	EXPECT_NE(0, kcd(r, self->tmp, CLEAN_ENV,
+			 "init --dir '%s' --passphrase-file '%s'", dir, pf));
+	EXPECT_NE(NULL, strstr(r->err, "readable by group or others"))
+	TH_LOG("%s", r->err);
+	EXPECT_NE(0, access(dir, F_OK));
+	ASSERT_EQ(0, chmod(pf, 0600));
 	ASSERT_EQ(0, kcd(r, self->tmp,
 			 CLEAN_ENV
 			 "KCOURIERD_PASSPHRASE=env KCOURIER_PASSPHRASE=env ",

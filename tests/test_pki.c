@@ -901,7 +901,53 @@ static int pass_from_file(const char *dir, const char *content, size_t len,
 	f = fopen(path, "w");
 	if (!f || fwrite(content, 1, len, f) != len || fclose(f))
 		return -EIO;
+	if (chmod(path, 0600))
+		return -errno;
 	return kc_state_passphrase(path, false, out);
+}
+
+/* A file group or others may read is refused, whatever it holds. */
+TEST_F(pki, passphrase_file_must_be_private)
+{
+	static const mode_t refused[] = { 0640, 0604, 0660, 0644, 0610 };
+	char path[PATH_MAX];
+	struct kc_passphrase p;
+
+	ASSERT_EQ(0, pass_from_file(self->tmp, "secret\n", 7, &p));
+	EXPECT_STREQ("secret", p.text);
+	path_in(path, self->tmp, "pass");
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		ASSERT_EQ(0, chmod(path, refused[i]));
+		EXPECT_EQ(-EPERM, kc_state_passphrase(path, false, &p))
+		TH_LOG("mode %o", refused[i]);
+		EXPECT_EQ(0, p.len);
+	}
+	ASSERT_EQ(0, chmod(path, 0400));
+	EXPECT_EQ(0, kc_state_passphrase(path, false, &p));
+	EXPECT_NE(NULL, strstr(kc_passphrase_strerror(-EPERM), "chmod 600"));
+}
+
+/*
+ * The variable the passphrase came from is unset and its bytes wiped
+ * where they were (/proc/PID/environ shows the original block); a
+ * variable that was not used stays.
+ */
+TEST_F(pki, passphrase_variable_scrubbed)
+{
+	struct kc_passphrase p;
+	char *value;
+
+	unsetenv("KCOURIERD_PASSPHRASE");
+	setenv("KCOURIER_PASSPHRASE", "env secret", 1);
+	value = getenv("KCOURIER_PASSPHRASE");
+	ASSERT_NE(NULL, value);
+	ASSERT_EQ(0, kc_state_passphrase(NULL, false, &p));
+	EXPECT_STREQ("env secret", p.text);
+	EXPECT_EQ(NULL, getenv("KCOURIER_PASSPHRASE"));
+	/* setenv's copy stays allocated (glibc never frees it): wiped. */
+	EXPECT_EQ('\0', value[0]);
+	EXPECT_EQ(NULL, strstr(value + 1, "secret"));
+	kc_passphrase_wipe(&p);
 }
 
 /* File first, then KCOURIERD_PASSPHRASE, then KCOURIER_PASSPHRASE. */

@@ -10,8 +10,11 @@
  *   valid vector gives its message, every invalid one the single error.
  *   A test-side encoder then checks each rule on its own, every message
  *   length and every flipped byte.
+ * decode.blinded_*: the blinding of rsa_blind.h around OpenSSL's bare
+ *   RSA gives the unblinded bytes on every vector, r fresh per call.
  * kernel.*: the same vectors through add_key("asymmetric"), keyctl
- *   pkey_decrypt enc=raw and the decoder. They SKIP (naming the errno)
+ *   pkey_decrypt enc=raw (blinded, as the agent calls it) and the decoder;
+ *   kernel.blinded_equals_unblinded: both kernel paths, same plaintexts. They SKIP (naming the errno)
  *   where the kernel cannot take a PKCS#8 key; in the VM lab, where
  *   pkcs8_key_parser is loaded, a failure to load is a failure.
  * tier.*: the user tier given a keyring before its unwrap key hands the
@@ -44,6 +47,7 @@
 #include "crypto/crypto_ops.h"
 #include "crypto/keyring.h"
 #include "crypto/oaep_decode.h"
+#include "crypto/rsa_blind.h"
 #include "crypto/rsa_keyring.h"
 
 #define VECTOR_FILE "rsa_oaep_2048_sha256_mgf1sha256_test.json"
@@ -392,6 +396,82 @@ TEST_F(decode, wycheproof)
 }
 
 /* The test's encoder must be OAEP as OpenSSL knows it, or the rest is moot. */
+/*
+ * One vector's bare RSA result (ret, em) against OpenSSL's: false when c
+ * was refused as out of range (1 < c < n - 1 is the kernel's rule, which
+ * rsa_blind.h keeps; such a c is never a valid vector), else true, with
+ * the bytes checked.
+ */
+static bool raw_like_openssl(struct __test_metadata *_metadata, EVP_PKEY *key,
+			     const struct vec *v, int ret,
+			     const uint8_t em[KC_RSA_LEN])
+{
+	uint8_t want[KC_RSA_LEN];
+
+	if (ret == -EINVAL) {
+		EXPECT_FALSE(v->valid) TH_LOG("tcId %d", v->id);
+		return false;
+	}
+	EXPECT_EQ(0, ret) TH_LOG("tcId %d", v->id);
+	EXPECT_EQ(0, openssl_raw(key, true, v->ct, v->ct_len, want));
+	EXPECT_EQ(0, memcmp(em, want, KC_RSA_LEN)) TH_LOG("tcId %d", v->id);
+	return true;
+}
+
+/* OpenSSL's bare RSA as the private operation rsa_blind.h wraps. */
+struct seen_raw {
+	EVP_PKEY *key;
+	uint8_t last_in[KC_RSA_LEN];
+};
+
+static int openssl_raw_seen(void *ctx, const uint8_t c[KC_RSA_LEN],
+			    uint8_t em[KC_RSA_LEN])
+{
+	struct seen_raw *s = ctx;
+
+	memcpy(s->last_in, c, KC_RSA_LEN);
+	return openssl_raw(s->key, true, c, KC_RSA_LEN, em);
+}
+
+/*
+ * Blinded equals unblinded on every vector; the private operation never
+ * sees c itself, and two calls on one c show it two different values (r
+ * is fresh per call).
+ */
+TEST_F(decode, blinded_matches_unblinded)
+{
+	struct seen_raw seen = { .key = self->vs.key };
+	uint8_t n[KC_RSA_LEN], want[KC_RSA_LEN], em[KC_RSA_LEN];
+	uint8_t first_in[KC_RSA_LEN];
+	int same = 0, refused = 0;
+
+	ASSERT_EQ(0, kc_rsa_modulus(self->vs.key, n));
+	for (size_t i = 0; i < self->vs.n; i++) {
+		const struct vec *v = &self->vs.v[i];
+		int ret;
+
+		if (v->ct_len != KC_RSA_LEN)
+			continue;
+		ret = kc_rsa_blind_raw(n, openssl_raw_seen, &seen, v->ct, em);
+		if (!raw_like_openssl(_metadata, self->vs.key, v, ret, em)) {
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(0, openssl_raw(self->vs.key, true, v->ct, v->ct_len,
+					 want));
+		EXPECT_NE(0, memcmp(seen.last_in, v->ct, KC_RSA_LEN));
+		memcpy(first_in, seen.last_in, sizeof(first_in));
+		ASSERT_EQ(0, kc_rsa_blind_raw(n, openssl_raw_seen, &seen, v->ct,
+					      em));
+		EXPECT_NE(0, memcmp(seen.last_in, first_in, KC_RSA_LEN));
+		EXPECT_EQ(0, memcmp(em, want, sizeof(em)));
+		same++;
+	}
+	ksft_print_msg("blinded RSA equal to OpenSSL's bare RSA on %d vectors, "
+		       "%d c out of range\n", same, refused);
+	EXPECT_GT(same, 0);
+}
+
 TEST_F(decode, encoder_agrees_with_openssl)
 {
 	static const uint8_t label[] = "kcourier test label";
@@ -499,6 +579,7 @@ FIXTURE(kernel)
 	struct vecs vs;
 	struct kc_keyring kr;
 	key_serial_t key;
+	uint8_t n[KC_RSA_LEN];
 };
 
 FIXTURE_SETUP(kernel)
@@ -507,6 +588,7 @@ FIXTURE_SETUP(kernel)
 
 	self->key = 0;
 	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, kc_rsa_modulus(self->vs.key, self->n));
 	ASSERT_EQ(0, kc_keyring_open(&self->kr));
 	ret = kc_rsa_keyring_load(self->kr.ring, "wycheproof", self->vs.pkcs8,
 				  self->vs.pkcs8_len, &self->key);
@@ -524,6 +606,7 @@ FIXTURE_TEARDOWN(kernel)
 TEST_F(kernel, key_in_keyring)
 {
 	struct keyctl_pkey_query q;
+	char left[32];
 	char *desc = NULL;
 
 	ASSERT_LT(0, keyctl_describe_alloc(self->key, &desc));
@@ -537,12 +620,24 @@ TEST_F(kernel, key_in_keyring)
 	EXPECT_TRUE(q.supported_ops & KEYCTL_SUPPORTS_DECRYPT);
 	/* Nothing of the private key can be read back. */
 	EXPECT_GT(0, keyctl_read_alloc(self->key, (void **)&desc));
+	/* Only its possessor may use it; it expires unless refreshed. */
+	ASSERT_LT(0, keyctl_describe_alloc(self->key, &desc));
+	EXPECT_NE(NULL, strstr(desc, ";3f010000;")) TH_LOG("%s", desc);
+	free(desc);
+	EXPECT_TRUE(test_key_expires(self->key));
+	/* A refresh gives it its full time again. */
+	ASSERT_EQ(0, keyctl_set_timeout(self->key, 30));
+	ASSERT_TRUE(test_key_timeout(self->key, left));
+	EXPECT_EQ('s', left[strlen(left) - 1]) TH_LOG("%s", left);
+	EXPECT_LE(1, kc_rsa_keyring_refresh(self->kr.ring));
+	ASSERT_TRUE(test_key_timeout(self->key, left));
+	EXPECT_EQ('m', left[strlen(left) - 1]) TH_LOG("%s", left);
 }
 
 /* The kernel's bare RSA is OpenSSL's, byte for byte, where it accepts c. */
 TEST_F(kernel, raw_matches_openssl)
 {
-	uint8_t em[KC_RSA_LEN], want[KC_RSA_LEN];
+	uint8_t em[KC_RSA_LEN];
 	int same = 0, refused = 0;
 
 	for (size_t i = 0; i < self->vs.n; i++) {
@@ -552,18 +647,10 @@ TEST_F(kernel, raw_matches_openssl)
 		if (v->ct_len != KC_RSA_LEN)
 			continue;
 		ret = kc_rsa_keyring_raw(self->key, v->ct, em);
-		if (ret == -EINVAL) {
-			/* 1 < c < n - 1 is the kernel's rule: never valid. */
-			EXPECT_FALSE(v->valid) TH_LOG("tcId %d", v->id);
+		if (raw_like_openssl(_metadata, self->vs.key, v, ret, em))
+			same++;
+		else
 			refused++;
-			continue;
-		}
-		ASSERT_EQ(0, ret) TH_LOG("tcId %d", v->id);
-		ASSERT_EQ(0, openssl_raw(self->vs.key, true, v->ct, v->ct_len,
-					 want));
-		EXPECT_EQ(0, memcmp(em, want, sizeof(em))) TH_LOG("tcId %d",
-								  v->id);
-		same++;
 	}
 	ksft_print_msg("kernel raw RSA: %d equal to OpenSSL's, %d c refused "
 		       "by the kernel\n", same, refused);
@@ -571,7 +658,8 @@ TEST_F(kernel, raw_matches_openssl)
 }
 
 /* kc_rsa_keyring_unwrap_key: two calls, same K or two fresh fallbacks. */
-static bool kernel_key_ok(key_serial_t key, const struct vec *v)
+static bool kernel_key_ok(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			  const struct vec *v)
 {
 	static const uint8_t zero[KC_KEY_LEN];
 	uint8_t c[KC_RSA_LEN] = { 0 }, k1[KC_KEY_LEN], k2[KC_KEY_LEN];
@@ -580,8 +668,8 @@ static bool kernel_key_ok(key_serial_t key, const struct vec *v)
 	int r1, r2;
 
 	memcpy(c, v->ct, v->ct_len < sizeof(c) ? v->ct_len : sizeof(c));
-	r1 = kc_rsa_keyring_unwrap_key(key, c, k1);
-	r2 = kc_rsa_keyring_unwrap_key(key, c, k2);
+	r1 = kc_rsa_keyring_unwrap_key(key, n, c, k1);
+	r2 = kc_rsa_keyring_unwrap_key(key, n, c, k2);
 	if (want)
 		return !r1 && !r2 && !memcmp(k1, v->msg, KC_KEY_LEN) &&
 		       !memcmp(k2, v->msg, KC_KEY_LEN);
@@ -589,20 +677,20 @@ static bool kernel_key_ok(key_serial_t key, const struct vec *v)
 	       memcmp(k1, zero, KC_KEY_LEN);
 }
 
-static bool kernel_vector_ok(key_serial_t key, const struct vec *v,
-			     struct tally *t)
+static bool kernel_vector_ok(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			     const struct vec *v, struct tally *t)
 {
 	uint8_t m[KC_RSA_LEN], other[KC_RSA_LEN];
 	size_t m_len = 0, other_len = 0;
 	int ret;
 
-	ret = kc_rsa_keyring_unwrap(key, v->label, v->label_len, v->ct,
+	ret = kc_rsa_keyring_unwrap(key, n, v->label, v->label_len, v->ct,
 				    v->ct_len, m, &m_len);
 	if (v->label_len && v->valid)
-		t->labelled += kc_rsa_keyring_unwrap(key, NULL, 0, v->ct,
+		t->labelled += kc_rsa_keyring_unwrap(key, n, NULL, 0, v->ct,
 						     v->ct_len, other,
 						     &other_len) == -EBADMSG;
-	if (!kernel_key_ok(key, v))
+	if (!kernel_key_ok(key, n, v))
 		return false;
 	if (v->valid) {
 		t->valid++;
@@ -623,7 +711,7 @@ TEST_F(kernel, wycheproof)
 		const struct vec *v = &self->vs.v[i];
 
 		padding_vectors += v->padding_flag;
-		if (!kernel_vector_ok(self->key, v, &t)) {
+		if (!kernel_vector_ok(self->key, self->n, v, &t)) {
 			TH_LOG("tcId %d (%s) misbehaved", v->id,
 			       v->valid ? "valid" : "invalid");
 			bad++;
@@ -637,6 +725,44 @@ TEST_F(kernel, wycheproof)
 	EXPECT_EQ(self->vs.n, t.valid + t.invalid);
 	EXPECT_EQ(padding_vectors, t.padding);
 	EXPECT_GT(t.labelled, 0);
+}
+
+/*
+ * The equivalence the blinding must keep: on every Wycheproof vector the
+ * kernel's bare RSA and the blinded call give the same EM (or both refuse
+ * c), hence the same OAEP plaintext or the same failure; and two blinded
+ * calls on one c agree although each drew its own r.
+ */
+TEST_F(kernel, blinded_equals_unblinded)
+{
+	uint8_t plain[KC_RSA_LEN], blind[KC_RSA_LEN], again[KC_RSA_LEN];
+	int same = 0, refused = 0;
+
+	for (size_t i = 0; i < self->vs.n; i++) {
+		const struct vec *v = &self->vs.v[i];
+		int r_plain, r_blind;
+
+		if (v->ct_len != KC_RSA_LEN)
+			continue;
+		r_plain = kc_rsa_keyring_raw(self->key, v->ct, plain);
+		r_blind = kc_rsa_keyring_raw_blinded(self->key, self->n,
+						     v->ct, blind);
+		ASSERT_EQ(r_plain, r_blind) TH_LOG("tcId %d", v->id);
+		if (r_plain) {
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(0, kc_rsa_keyring_raw_blinded(self->key, self->n,
+							v->ct, again));
+		EXPECT_EQ(0, memcmp(plain, blind, sizeof(plain)))
+		TH_LOG("tcId %d", v->id);
+		EXPECT_EQ(0, memcmp(blind, again, sizeof(blind)))
+		TH_LOG("tcId %d", v->id);
+		same++;
+	}
+	ksft_print_msg("kernel: blinded and unblinded RSA equal on %d "
+		       "vectors, both refused %d\n", same, refused);
+	EXPECT_GT(same, 0);
 }
 
 TEST_F(kernel, unload_forgets)
@@ -824,8 +950,10 @@ static int count_rsa_keys(key_serial_t ring)
 
 		if (keyctl_describe_alloc(ids[i], &desc) < 0)
 			continue;
+		/* Possessor-only use, view for the uid (keyring.h). */
 		count += !strncmp(desc, "asymmetric;", 11) &&
-			 strstr(desc, ";kcourier:rsa:");
+			 strstr(desc, ";3f010000;kcourier:rsa:") &&
+			 test_key_expires(ids[i]);
 		free(desc);
 	}
 	free(ids);
@@ -911,7 +1039,6 @@ FIXTURE_SETUP(agent)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
 	self->a.crypto = variant->tier;
-	ASSERT_EQ(0, kc_keyring_open(&self->kr));
 	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
 	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
 }
@@ -941,6 +1068,8 @@ TEST_F_TIMEOUT(agent, open_session_end_to_end, 900)
 		TH_LOG("probe: %s", strerror(-probe));
 	ASSERT_TRUE(in_kernel || !test_parser_module_loaded());
 	ASSERT_EQ(0, agent_proc_start(&self->a));
+	self->kr.ring = agent_proc_keyring(&self->a);
+	ASSERT_LT(0, self->kr.ring);
 	if (in_kernel) {
 		EXPECT_TRUE(agent_proc_log_has(&self->a, "seal key: asymmetric "
 							 "key "));

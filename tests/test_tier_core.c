@@ -30,6 +30,7 @@
 
 #include "base/status.h"
 #include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 #include "crypto/keyring.h"
 #include "crypto/tier_core.h"
 
@@ -547,6 +548,49 @@ TEST_F(unwrap, wrapped_k_random_k_or_nothing)
 		  kc_session_unwrap(self->c, 77, sid, self->wrapped, &h));
 	EXPECT_EQ(KC_HANDLE_NONE, h);
 	EXPECT_EQ(2, current->installs);
+}
+
+/*
+ * Two unwrap keys after a rotation: K comes out of whichever one it was
+ * wrapped for, junk gives a random K under neither, and an old key
+ * already unloaded is as if there were one key.
+ */
+TEST_F(unwrap, either_of_two_keys)
+{
+	const uint8_t sid[KC_SID_LEN] = { 10 };
+	uint8_t k2[KC_KEY_LEN], wrapped2[KC_RSA_LEN], *der = NULL;
+	EVP_PKEY *other = NULL;
+	kc_handle_t key2, h = KC_HANDLE_NONE;
+	size_t len = 0;
+
+	ASSERT_EQ(0, test_cached_rsa_key("tier-core-2", &other));
+	ASSERT_EQ(0, kc_key_pkcs8_der(other, &der, &len));
+	ASSERT_EQ(0, self->c->ops->load_unwrap_key(self->c, der, len, &key2));
+	kc_random(k2, sizeof(k2));
+	ASSERT_EQ(0, kc_oaep_wrap(other, k2, KC_KEY_LEN, wrapped2));
+	/* key2 new, self->key old: both kinds of client get their K. */
+	ASSERT_EQ(0, kc_session_unwrap_either(self->c, key2, self->key, sid,
+					      wrapped2, &h));
+	EXPECT_EQ(0, memcmp(installed_last()->k, k2, KC_KEY_LEN));
+	ASSERT_EQ(0, kc_session_unwrap_either(self->c, key2, self->key, sid,
+					      self->wrapped, &h));
+	EXPECT_EQ(0, memcmp(installed_last()->k, self->k, KC_KEY_LEN));
+	/* Neither: a session with a K of nobody's. */
+	wrapped2[7] ^= 1;
+	EXPECT_EQ(-EBADMSG, kc_session_unwrap_either(self->c, key2, self->key,
+						     sid, wrapped2, &h));
+	EXPECT_NE(0, memcmp(installed_last()->k, k2, KC_KEY_LEN));
+	EXPECT_NE(0, memcmp(installed_last()->k, self->k, KC_KEY_LEN));
+	/* The old key retired: only the new one counts. */
+	self->c->ops->unload_key(self->c, self->key);
+	EXPECT_EQ(-EBADMSG, kc_session_unwrap_either(self->c, key2, self->key,
+						     sid, self->wrapped, &h));
+	wrapped2[7] ^= 1;
+	EXPECT_EQ(0, kc_session_unwrap_either(self->c, key2, self->key, sid,
+					      wrapped2, &h));
+	EXPECT_EQ(5, current->installs);
+	OPENSSL_clear_free(der, len);
+	EVP_PKEY_free(other);
 }
 
 TEST_HARNESS_MAIN

@@ -21,6 +21,7 @@ libjansson-dev
 libgnutls28-dev gnutls-bin
 liburing-dev libsqlite3-dev sqlite3 libisal-dev python3-crc32c
 libkeyutils-dev keyutils
+libseccomp-dev
 libkcapi-dev
 clang-14 libclang-rt-14-dev
 clang libbpf-dev libelf-dev bpftool systemtap-sdt-dev libmicrohttpd-dev

@@ -79,13 +79,14 @@ static int crypto_init(struct kc_proto_worker *pw)
 	pw->sctx = (struct kc_session_ctx){
 		.sids = p->sids,
 		.crypto = pw->crypto,
-		.unwrap_key = key,
 		.bad_keys = &p->bad_keys,
 		.keyring = p->keyring ? &pw->keyring : NULL,
 		.limits = p->client_limits,
 		.conn_rate = { p->cfg->open_rate_conn,
 			       4 * p->cfg->open_rate_conn },
 	};
+	atomic_init(&pw->sctx.unwrap_key, key);
+	atomic_init(&pw->sctx.old_key, KC_HANDLE_NONE);
 	log_unwrap_path(pw, key);
 	return 0;
 }
@@ -162,8 +163,12 @@ void kc_proto_worker_fini(struct kc_worker *w)
 
 	if (!pw)
 		return;
-	if (pw->crypto)
-		pw->crypto->ops->unload_key(pw->crypto, pw->sctx.unwrap_key);
+	if (pw->crypto) {
+		pw->crypto->ops->unload_key(pw->crypto,
+					    atomic_load(&pw->sctx.unwrap_key));
+		pw->crypto->ops->unload_key(pw->crypto,
+					    atomic_load(&pw->sctx.old_key));
+	}
 	kc_crypto_close(pw->crypto);
 	if (pw->scratch)
 		explicit_bzero(pw->scratch, pw->scratch_len);

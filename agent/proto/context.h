@@ -52,8 +52,14 @@ struct kc_proto {
 	const char *crypto_tier;
 	/* The "kcourier" keyring, purged at start; for the crypto tiers. */
 	struct kc_keyring *keyring;
-	/* The agent's certificates, for REGISTERED and SEAL. */
+	/*
+	 * The agent's certificates, for REGISTERED and SEAL; after a seal
+	 * key rotation the current seal certificate is seal_now's
+	 * (seal_rotate.h: kc_seal_cert).
+	 */
 	gnutls_datum_t ca_der, seal_der;
+	struct kc_seal_cert *_Atomic seal_now;
+	uint64_t seal_retire_ms; /* 0: no old seal key to retire */
 	/* The seal key's PKCS#8, read by each worker's init, then wiped. */
 	const uint8_t *seal_pkcs8;
 	size_t seal_pkcs8_len;

@@ -136,6 +136,11 @@ void kc_delivery_note(struct kc_conn *c, const struct kc_payload *p)
 	case KC_NOTE_LOAD_END:
 		on_load_end(c, p->seq != 0);
 		break;
+	case KC_NOTE_REVOKED:
+		kc_log_peer("connection %s: client revoked, closing", c->id);
+		kc_conn_error(c, KC_UNAUTHORIZED, "client revoked");
+		kc_conn_finish(c);
+		break;
 	default:
 		kc_conn_append(c, p->frame, p->len);
 	}

@@ -10,7 +10,11 @@
  *   KC_NOTE_LIVE      a DELIVER routed when its message became durable;
  *   KC_NOTE_LOADED    a DELIVER read back from the queue for a load;
  *   KC_NOTE_LOAD_END  the end of a load; seq 1 when more is queued;
- *   KC_NOTE_FRAME     a frame to write as it is (RECEIPT).
+ *   KC_NOTE_FRAME     a frame to write as it is (RECEIPT);
+ *   KC_NOTE_REVOKED   the client was revoked (`kcourierd revoke` through
+ *                     the control socket, from the main thread): ERROR
+ *                     UNAUTHORIZED, then the connection and its sessions
+ *                     end.
  * While a connection is catching up (from authentication until a load
  * ends with nothing more), live DELIVERs are dropped: every one of them
  * was committed before the load that ends the catching up, so that load
@@ -32,6 +36,7 @@ enum kc_note_tag {
 	KC_NOTE_LIVE,
 	KC_NOTE_LOADED,
 	KC_NOTE_LOAD_END,
+	KC_NOTE_REVOKED,
 };
 
 /*

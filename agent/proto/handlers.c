@@ -10,6 +10,7 @@
 #include "proto/context.h"
 #include "proto/handlers.h"
 #include "proto/id_bytes.h"
+#include "proto/seal_rotate.h"
 #include "proto/register.h"
 #include "proto/send.h"
 #include "ring/counters.h"
@@ -104,7 +105,7 @@ static void handle_ping(struct kc_conn *c, const struct kc_ping *p)
 
 static void handle_get_seal(struct kc_conn *c)
 {
-	const gnutls_datum_t *seal = &kc_pw(c)->p->seal_der;
+	const gnutls_datum_t *seal = kc_seal_cert(kc_pw(c)->p);
 	struct kc_frame f = { .type = KC_T_SEAL };
 
 	f.u.seal.seal_cert = (struct kc_bytes){ seal->data, seal->size };

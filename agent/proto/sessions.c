@@ -141,6 +141,19 @@ static int install_status(int err)
  * value at or above the modulus fails earlier inside the tier; that is
  * public (the modulus is) and still ends here as -EBADMSG.
  */
+/* Under both seal keys while a rotation's old one lives (crypto_tier.h). */
+static int unwrap(const struct kc_session_ctx *ctx, const uint8_t *sid,
+		  const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *h)
+{
+	kc_handle_t key = atomic_load(&ctx->unwrap_key);
+	kc_handle_t old = atomic_load(&ctx->old_key);
+
+	if (old == KC_HANDLE_NONE)
+		return kc_session_unwrap(ctx->crypto, key, sid, wrapped, h);
+	return kc_session_unwrap_either(ctx->crypto, key, old, sid, wrapped,
+					h);
+}
+
 /*
  * The RSA work budgets, before any: the connection's bucket, then the
  * client's bucket and session cap. On 0 the client counts one more live
@@ -177,7 +190,7 @@ static int claim_and_unwrap(const struct kc_session_ctx *ctx,
 	if (ret)
 		return ret == -EEXIST ? -KC_EXISTS : -KC_INTERNAL;
 	misses = ctx->keyring ? ctx->keyring->quota_misses : 0;
-	ret = kc_session_unwrap(ctx->crypto, ctx->unwrap_key, sid, wrapped, h);
+	ret = unwrap(ctx, sid, wrapped, h);
 	kc_count(KC_CTR_CRYPTO_UNWRAPS, 1);
 	bad = ret == -EBADMSG;
 	atomic_fetch_add_explicit(ctx->bad_keys, (unsigned long)bad,

@@ -55,7 +55,13 @@ struct kc_client_limits;
 struct kc_session_ctx {
 	struct kc_sid_set *sids;
 	struct kc_crypto *crypto;
-	kc_handle_t unwrap_key; /* the seal key */
+	/*
+	 * The seal key, and the one a rotation replaced while clients may
+	 * still wrap to it (KC_HANDLE_NONE: none); the main thread changes
+	 * them (seal_rotate.h), the worker reads them per OPEN_SESSION.
+	 */
+	_Atomic kc_handle_t unwrap_key;
+	_Atomic kc_handle_t old_key;
 	/* Wrapped keys that did not unwrap, all workers together (stats). */
 	atomic_ulong *bad_keys;
 	/* RSA work budgets (client_limits.h): per client, per connection. */

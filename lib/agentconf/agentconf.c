@@ -9,6 +9,7 @@
  * way an operator needs here).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -181,6 +182,24 @@ static void print_text(FILE *f, const struct config_key *k,
 	fputs(field(cfg, k), f);
 }
 
+/*
+ * A user or group name as useradd takes it (a letter or '_', then
+ * letters, digits, '_', '-', '.'); empty for none.
+ */
+static int parse_name(const struct config_key *k, const char *value,
+		      struct kc_agent_config *cfg)
+{
+	size_t len = strlen(value);
+
+	if (len >= KC_CONFIG_NAME_MAX ||
+	    (len && !(isalpha((unsigned char)value[0]) || value[0] == '_')) ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789_-.") != len)
+		return -EINVAL;
+	strcpy(field(cfg, k), value);
+	return 0;
+}
+
 static const struct key_type uint_key = {
 	parse_uint, print_uint, "an integer from %u to %u"
 };
@@ -189,6 +208,10 @@ static const struct key_type address_key = {
 };
 static const struct key_type metrics_address_key = {
 	parse_metrics_address, print_text, "off, A.B.C.D:PORT or [IPV6]:PORT"
+};
+
+static const struct key_type name_key = {
+	parse_name, print_text, "a user or group name"
 };
 
 #define FIELD(f) offsetof(struct kc_agent_config, f)
@@ -264,6 +287,13 @@ static const struct config_key keys[] = {
 	  FIELD(metrics_listen),
 	  "Prometheus endpoint (HTTP GET /metrics): off, A.B.C.D:PORT or\n"
 	  "# [IPV6]:PORT; DIR/metrics.sock serves the same text always." },
+	{ "user", "", 0, 0, &name_key, FIELD(run_user),
+	  "Started as root: the user to run as once the listening sockets\n"
+	  "# and the keys are set up (it must own the state directory)." },
+	{ "group", "", 0, 0, &name_key, FIELD(run_group),
+	  "The group to run as with `user`; the user's own group if not set." },
+	{ "seccomp", "1", 0, 1, &uint_key, FIELD(seccomp),
+	  "1: every thread of `kcourierd run` under a system-call allow-list." },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -465,9 +495,12 @@ int kc_config_load(const char *path, struct kc_agent_config *cfg, char *err,
 }
 
 /* Left commented out, max_message keeps following max_frame when edited. */
-static bool follows_max_frame(const struct kc_agent_config *cfg,
+/* Written commented out: a value that follows others, or no name. */
+static bool written_commented(const struct kc_agent_config *cfg,
 			      const struct config_key *k)
 {
+	if (k->type == &name_key)
+		return !*(const char *)field(cfg, k);
 	return k->field == FIELD(max_message) &&
 	       cfg->max_message == max_message_room(cfg);
 }
@@ -481,7 +514,7 @@ int kc_config_write(FILE *f, const struct kc_agent_config *cfg)
 	      f);
 	for (i = 0; i < N_KEYS; i++) {
 		fprintf(f, "\n# %s\n%s%s = ", keys[i].doc,
-			follows_max_frame(cfg, &keys[i]) ? "# " : "",
+			written_commented(cfg, &keys[i]) ? "# " : "",
 			keys[i].name);
 		keys[i].type->print(f, &keys[i], cfg);
 		fputc('\n', f);

@@ -24,6 +24,11 @@
  *   (the limits of docs/OPERATIONS.md "Limits and hardening" follow in
  *   the table of agentconf.c, each with its default and meaning)
  *   metrics_listen     off               Prometheus endpoint's address
+ *   user               (none)            started as root: the user to run
+ *                                        as once bound and keys loaded
+ *   group              (user's group)    and the group
+ *   seccomp            1                 1: the agent's threads run under
+ *                                        a system-call allow-list; 0: not
  *
  * Why max_message is max_frame - 1024: an inner message travels in two
  * frames and must fit both. SEND wraps it in str to (2 + 64) || msg_id
@@ -42,7 +47,8 @@
 
 #define KC_CONFIG_LISTEN_DEFAULT "127.0.0.1:7411"
 #define KC_CONFIG_FRAME_MARGIN 1024u
-#define KC_LISTEN_TEXT_MAX 64 /* "[" 45-char IPv6 "]:" 5-digit port + NUL */
+#define KC_LISTEN_TEXT_MAX 64
+#define KC_CONFIG_NAME_MAX 33 /* a user or group name, 32 bytes + NUL */ /* "[" 45-char IPv6 "]:" 5-digit port + NUL */
 
 struct kc_agent_config {
 	char listen[KC_LISTEN_TEXT_MAX];
@@ -71,6 +77,9 @@ struct kc_agent_config {
 	char metrics_listen[KC_LISTEN_TEXT_MAX]; /* "off" or an address */
 	struct sockaddr_storage metrics_addr;
 	socklen_t metrics_addr_len; /* 0: off */
+	char run_user[KC_CONFIG_NAME_MAX];  /* "": stay who we were started as */
+	char run_group[KC_CONFIG_NAME_MAX]; /* "": run_user's primary group */
+	uint32_t seccomp;
 };
 
 /* The defaults above. */

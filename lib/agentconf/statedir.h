@@ -19,5 +19,7 @@
 /* The message log's folder: segments and checkpoint (msglog.h). */
 #define KC_STATE_LOG "log"
 #define KC_STATE_METRICS_SOCK "metrics.sock" /* the metrics thread's */
+/* The running agent's control socket (agent/control.h), mode 0600. */
+#define KC_STATE_CONTROL "control.sock"
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -44,31 +45,63 @@ static int read_line(int fd, struct kc_passphrase *p)
 	return p->len ? 0 : -EINVAL;
 }
 
-static int from_file(const char *path, struct kc_passphrase *p)
+/* Checked on the open file, so a rename in between cannot fool it. */
+static int check_private(int fd)
 {
-	int fd, ret;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	return st.st_mode & (S_IRWXG | S_IRWXO) ? -EPERM : 0;
+}
+
+static int from_file(const char *path, bool strict, struct kc_passphrase *p)
+{
+	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = read_line(fd, p);
+	if (strict)
+		ret = check_private(fd);
+	if (!ret)
+		ret = read_line(fd, p);
 	close(fd);
 	return ret;
 }
 
-static int from_env(const char *name, struct kc_passphrase *p)
+/*
+ * unsetenv() alone only drops the pointer: the bytes stay where they
+ * were, in the initial environment block that /proc/PID/environ shows.
+ * So the whole "NAME=value" entry is wiped too, once unset (unsetenv
+ * finds the entry by its name).
+ */
+static void scrub_env(const char *name, char *value)
 {
-	const char *v = getenv(name);
+	char *entry = value - strlen(name) - 1;
+
+	unsetenv(name);
+	explicit_bzero(entry, strlen(entry));
+}
+
+static int from_env(const char *name, bool strict, struct kc_passphrase *p)
+{
+	char *v = getenv(name);
 	size_t len;
+	int ret = 0;
 
 	if (!v || !*v)
 		return -ENOENT;
 	len = strlen(v);
-	if (len > KC_PASSPHRASE_MAX)
-		return -EINVAL;
-	memcpy(p->text, v, len + 1);
-	p->len = len;
-	return 0;
+	if (len > KC_PASSPHRASE_MAX) {
+		ret = -EINVAL;
+	} else {
+		memcpy(p->text, v, len + 1);
+		p->len = len;
+	}
+	if (strict)
+		scrub_env(name, v);
+	return ret;
 }
 
 static void tty_say(int fd, const char *s)
@@ -133,11 +166,11 @@ int kc_passphrase_get(const struct kc_passphrase_src *src,
 	int ret = -ENOENT;
 
 	if (src->file) {
-		ret = from_file(src->file, out);
+		ret = from_file(src->file, src->strict, out);
 		goto done;
 	}
 	for (name = src->env; name && *name && ret == -ENOENT; name++)
-		ret = from_env(*name, out);
+		ret = from_env(*name, src->strict, out);
 	if (ret == -ENOENT)
 		ret = from_tty(src->prompt, src->confirm, out);
 done:
@@ -174,6 +207,8 @@ const char *kc_passphrase_strerror(int err)
 		return "passphrase is empty or longer than 1024 bytes";
 	case -EKEYREJECTED:
 		return "the two passphrases differ";
+	case -EPERM:
+		return "readable by group or others: refused, chmod 600 it";
 	default:
 		return strerror(-err);
 	}

@@ -26,6 +26,12 @@ struct kc_passphrase_src {
 	const char *const *env; /* NULL-terminated list, or NULL */
 	const char *prompt;	/* terminal prompt, e.g. "Passphrase: " */
 	bool confirm;
+	/*
+	 * For a daemon's keys: refuse a file that group or others may read
+	 * (-EPERM), and wipe a variable's value in place and unset it once
+	 * read, so neither a later getenv() nor /proc/PID/environ sees it.
+	 */
+	bool strict;
 };
 
 /* Wipe with kc_passphrase_wipe() once the keys are loaded or saved. */
@@ -35,7 +41,8 @@ struct kc_passphrase {
 };
 
 /*
- * Returns 0, the file's -errno, -ENXIO when no source is available (no
+ * Returns 0, the file's -errno (-EPERM for a strict source's file with
+ * group or other permissions), -ENXIO when no source is available (no
  * file, no variable, no terminal), -EINVAL for an empty or too long
  * passphrase, -EKEYREJECTED when the confirmation differs. `out` is wiped
  * on failure.

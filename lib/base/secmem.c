@@ -8,6 +8,8 @@
  * lowest index on top so a fresh pool fills from the start.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -93,6 +95,23 @@ static int grow_arrays(struct kc_secmem *m, uint32_t new_cap)
 	return 0;
 }
 
+/*
+ * Unlocked secrets can be swapped to disk, which an operator must hear
+ * about; but once per process is enough, not once per chunk or pool.
+ */
+static void warn_unlocked(int err)
+{
+	static atomic_bool warned;
+
+	if (atomic_exchange(&warned, true))
+		return;
+	fprintf(stderr,
+		"kcourier: WARNING: mlock failed (%s): secret keys in this "
+		"process can be swapped to disk; raise RLIMIT_MEMLOCK "
+		"(LimitMEMLOCK= in the unit, ulimit -l)\n",
+		strerror(-err));
+}
+
 static int map_chunk(struct kc_secmem *m, uint8_t **out)
 {
 	uint8_t *chunk = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
@@ -109,6 +128,7 @@ static int map_chunk(struct kc_secmem *m, uint8_t **out)
 			return err;
 		}
 		m->unlocked = true;
+		warn_unlocked(err);
 	}
 	/* Best effort: kernels before 3.4 lack it and nothing else breaks. */
 	madvise(chunk, CHUNK_BYTES, MADV_DONTDUMP);

@@ -113,6 +113,17 @@ struct kc_crypto_ops {
 			      const uint8_t *sid,
 			      const uint8_t wrapped[KC_RSA_LEN],
 			      kc_handle_t *out);
+	/*
+	 * session_unwrap under whichever of two keys K was wrapped for
+	 * (after a seal-key rotation: the new key and the one it replaced).
+	 * Both private operations always run and the K is chosen without a
+	 * branch, so neither the answer nor its time says which key, if any,
+	 * unwrapped. An `old` already unloaded is as if absent.
+	 */
+	int (*session_unwrap_either)(struct kc_crypto *c, kc_handle_t key,
+				     kc_handle_t old, const uint8_t *sid,
+				     const uint8_t wrapped[KC_RSA_LEN],
+				     kc_handle_t *out);
 	/* Wipes K and Km; the handle then gives -KC_UNKNOWN_SESSION. */
 	void (*session_drop)(struct kc_crypto *c, kc_handle_t session);
 	/*
@@ -145,6 +156,14 @@ static inline int kc_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 				    kc_handle_t *out)
 {
 	return c->ops->session_unwrap(c, key, sid, wrapped, out);
+}
+static inline int kc_session_unwrap_either(struct kc_crypto *c,
+					   kc_handle_t key, kc_handle_t old,
+					   const uint8_t *sid,
+					   const uint8_t wrapped[KC_RSA_LEN],
+					   kc_handle_t *out)
+{
+	return c->ops->session_unwrap_either(c, key, old, sid, wrapped, out);
 }
 static inline void kc_session_drop(struct kc_crypto *c, kc_handle_t s)
 {

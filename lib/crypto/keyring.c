@@ -22,21 +22,36 @@ void kc_keyring_name(const uint8_t sid[KC_SID_LEN], const char *role,
 	snprintf(out, KC_KEYNAME_MAX, "%s%s:%s", key_prefix, hex, role);
 }
 
+/*
+ * Only in the process keyring, never under @u: a key is "possessed" by
+ * every process that reaches it from its own thread, process or session
+ * keyrings, and every process of the uid reaches @u through its session
+ * keyring. Here only this process (all its threads) possesses the ring;
+ * the uid gets view and list, for `keyctl show SERIAL` and /proc/keys.
+ */
 int kc_keyring_open(struct kc_keyring *kr)
 {
 	long id;
 
 	memset(kr, 0, sizeof(*kr));
-	id = keyctl_search(KEY_SPEC_USER_KEYRING, "keyring", KC_KEYRING_NAME, 0);
+	id = keyctl_search(KEY_SPEC_PROCESS_KEYRING, "keyring", KC_KEYRING_NAME,
+			   0);
 	if (id < 0 && errno != ENOKEY)
 		return -errno;
 	if (id < 0)
 		id = add_key("keyring", KC_KEYRING_NAME, NULL, 0,
-			     KEY_SPEC_USER_KEYRING);
+			     KEY_SPEC_PROCESS_KEYRING);
 	if (id < 0)
+		return -errno;
+	if (keyctl_setperm(id, KC_KEYRING_PERM) < 0)
 		return -errno;
 	kr->ring = (key_serial_t)id;
 	return 0;
+}
+
+int kc_keyring_restrict(key_serial_t key)
+{
+	return keyctl_setperm(key, KC_KEY_PERM) < 0 ? -errno : 0;
 }
 
 static void note_quota_miss(struct kc_keyring *kr)
@@ -68,8 +83,12 @@ int kc_keyring_add(struct kc_keyring *kr, const char *type,
 			note_quota_miss(kr);
 		return -err;
 	}
-	/* A key outliving a killed agent still expires with its session. */
-	if (ttl_s && keyctl_set_timeout(id, ttl_s) < 0) {
+	/*
+	 * Permissions first: add_key's defaults let the uid read a "user"
+	 * key. A key outliving a killed agent still expires with its session.
+	 */
+	if (kc_keyring_restrict(id) ||
+	    (ttl_s && keyctl_set_timeout(id, ttl_s) < 0)) {
 		int err = errno;
 
 		keyctl_unlink(id, kr->ring);

@@ -2,10 +2,14 @@
 /*
  * Session keys in the kernel keyring (docs/DESIGN.md "Keys").
  *
- * The agent keeps one keyring named "kcourier" linked into its user
- * keyring. Each live session has two keys in it, "kcourier:<sid-hex>:enc"
- * (K) and "kcourier:<sid-hex>:mac" (Km), with a timeout equal to the
- * session TTL, so an operator sees live sessions with `keyctl show @u`.
+ * The agent keeps one keyring named "kcourier" linked into its process
+ * keyring only, so no other process possesses it or its keys (not even one
+ * of the same uid). Each live session has two keys in it,
+ * "kcourier:<sid-hex>:enc" (K) and "kcourier:<sid-hex>:mac" (Km), with a
+ * timeout equal to the session TTL. Possessor: everything; the uid: view
+ * (and list, for the ring), so an operator sees live sessions with `keyctl
+ * show SERIAL` and in /proc/keys but cannot read a key (`keyctl pipe`:
+ * EACCES) nor search, link or use it.
  * Keys are unlinked, never invalidated, when a session ends: invalidation
  * is asynchronous in the kernel and the quota is returned only later, which
  * under load reads as a leak.
@@ -34,8 +38,25 @@ struct kc_keyring {
 	bool quota_logged;
 };
 
-/* Finds the "kcourier" keyring under @u, creating and linking it if absent. */
+/*
+ * The uid may also search the ring: `keyctl show SERIAL` resolves the
+ * serial with search permission. Harmless, as a search finds only keys
+ * the searcher may search, and the uid may not search ours.
+ */
+#define KC_KEYRING_PERM                                                       \
+	(KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH)
+#define KC_KEY_PERM                                                           \
+	(KEY_POS_VIEW | KEY_POS_READ | KEY_POS_WRITE | KEY_POS_SEARCH |       \
+	 KEY_POS_LINK | KEY_POS_SETATTR | KEY_USR_VIEW)
+
+/*
+ * Finds the "kcourier" keyring in this process's keyring, creating it
+ * there (KC_KEYRING_PERM) if absent.
+ */
 int kc_keyring_open(struct kc_keyring *kr);
+
+/* Gives a key the agent made KC_KEY_PERM. 0 or -errno. */
+int kc_keyring_restrict(key_serial_t key);
 
 /*
  * Adds kcourier:<sid-hex>:<role> of `type` with a timeout of ttl_s seconds.

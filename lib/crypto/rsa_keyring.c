@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
 #include "crypto/oaep_decode.h"
+#include "crypto/rsa_blind.h"
 #include "crypto/rsa_keyring.h"
 
 #define RSA_BITS 2048
@@ -59,6 +61,11 @@ int kc_rsa_keyring_load(key_serial_t ring, const char *tag,
 	if (key < 0)
 		return -errno;
 	ret = check_rsa2048(key);
+	if (!ret)
+		ret = kc_keyring_restrict(key);
+	/* A killed agent's key goes by itself; the running one refreshes. */
+	if (!ret && keyctl_set_timeout(key, KC_SEAL_KEY_TIMEOUT_S) < 0)
+		ret = -errno;
 	if (ret) {
 		kc_rsa_keyring_unload(ring, key);
 		return ret;
@@ -67,6 +74,41 @@ int kc_rsa_keyring_load(key_serial_t ring, const char *tag,
 	keyctl_link(key, KEY_SPEC_PROCESS_KEYRING);
 	*out = key;
 	return 0;
+}
+
+/* Refreshes `id` if it is one of our asymmetric keys; 1 if it was. */
+static int refresh_one(key_serial_t id)
+{
+	static const char want[] = "asymmetric;";
+	char *desc = NULL;
+	const char *name;
+	int refreshed = 0;
+
+	/* Description is "type;uid;gid;perm;name"; the name is last. */
+	if (keyctl_describe_alloc(id, &desc) < 0)
+		return 0;
+	name = strrchr(desc, ';');
+	if (!strncmp(desc, want, strlen(want)) && name &&
+	    !strncmp(name + 1, KC_KEYRING_NAME ":rsa:",
+		     sizeof(KC_KEYRING_NAME ":rsa:") - 1) &&
+	    keyctl_set_timeout(id, KC_SEAL_KEY_TIMEOUT_S) == 0)
+		refreshed = 1;
+	free(desc);
+	return refreshed;
+}
+
+int kc_rsa_keyring_refresh(key_serial_t ring)
+{
+	key_serial_t *ids = NULL;
+	int n, count = 0;
+
+	n = keyctl_read_alloc(ring, (void **)&ids);
+	if (n < 0)
+		return -errno;
+	for (size_t i = 0; i < (size_t)n / sizeof(*ids); i++)
+		count += refresh_one(ids[i]);
+	free(ids);
+	return count;
 }
 
 void kc_rsa_keyring_unload(key_serial_t ring, key_serial_t key)
@@ -95,20 +137,36 @@ int kc_rsa_keyring_raw(key_serial_t key, const uint8_t c[KC_RSA_LEN],
 	return (int)n;
 }
 
+static int kernel_raw(void *ctx, const uint8_t c[KC_RSA_LEN],
+		      uint8_t em[KC_RSA_LEN])
+{
+	const key_serial_t *key = ctx;
+
+	return kc_rsa_keyring_raw(*key, c, em);
+}
+
+int kc_rsa_keyring_raw_blinded(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			       const uint8_t c[KC_RSA_LEN],
+			       uint8_t em[KC_RSA_LEN])
+{
+	return kc_rsa_blind_raw(n, kernel_raw, &key, c, em);
+}
+
 /*
- * The raw decryption for an OAEP decode. A c the kernel refuses (out of
- * range, which anyone holding the public key can tell) is decoded as an
+ * The raw decryption for an OAEP decode, always blinded. A c out of range
+ * (which anyone holding the public key can tell) is decoded as an
  * all-zero EM, which fails like any bad padding.
  */
-static int raw_for_decode(key_serial_t key, const uint8_t c[KC_RSA_LEN],
-			  uint8_t em[KC_RSA_LEN])
+static int raw_for_decode(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			  const uint8_t c[KC_RSA_LEN], uint8_t em[KC_RSA_LEN])
 {
-	int ret = kc_rsa_keyring_raw(key, c, em);
+	int ret = kc_rsa_keyring_raw_blinded(key, n, c, em);
 
 	return ret == -EINVAL ? 0 : ret;
 }
 
-int kc_rsa_keyring_unwrap(key_serial_t key, const uint8_t *label,
+int kc_rsa_keyring_unwrap(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			  const uint8_t *label,
 			  size_t label_len, const uint8_t *c, size_t c_len,
 			  uint8_t *m, size_t *m_len)
 {
@@ -119,14 +177,15 @@ int kc_rsa_keyring_unwrap(key_serial_t key, const uint8_t *label,
 	/* RFC 8017 7.1.2 step 1: the ciphertext is exactly k bytes. */
 	if (c_len != KC_RSA_LEN)
 		return -EBADMSG;
-	ret = raw_for_decode(key, c, em);
+	ret = raw_for_decode(key, n, c, em);
 	if (!ret)
 		ret = kc_oaep_decode(em, label, label_len, m, m_len);
 	explicit_bzero(em, sizeof(em));
 	return ret;
 }
 
-int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t c[KC_RSA_LEN],
+int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			      const uint8_t c[KC_RSA_LEN],
 			      uint8_t k[KC_KEY_LEN])
 {
 	uint8_t em[KC_RSA_LEN], fallback[KC_KEY_LEN];
@@ -134,7 +193,7 @@ int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t c[KC_RSA_LEN],
 
 	/* Drawn on every path, as kc_oaep_unwrap_key does. */
 	kc_random(fallback, sizeof(fallback));
-	ret = raw_for_decode(key, c, em);
+	ret = raw_for_decode(key, n, c, em);
 	if (ret)
 		memcpy(k, fallback, KC_KEY_LEN);
 	else
@@ -153,6 +212,8 @@ static int to_kernel(struct kc_unwrap_key *k, key_serial_t ring,
 	char fpr[65];
 	int ret = kc_key_fingerprint(k->pkey, fpr);
 
+	if (!ret)
+		ret = kc_rsa_modulus(k->pkey, k->n);
 	if (ret)
 		return ret;
 	fpr[16] = '\0';
@@ -208,6 +269,6 @@ int kc_unwrap_key_unwrap(const struct kc_unwrap_key *k,
 	if (k->pkey)
 		return kc_oaep_unwrap_key(k->pkey, c, key);
 	if (k->serial > 0)
-		return kc_rsa_keyring_unwrap_key(k->serial, c, key);
+		return kc_rsa_keyring_unwrap_key(k->serial, k->n, c, key);
 	return -ENOENT;
 }

@@ -36,8 +36,17 @@
 #define KC_RSA_KEY_TAG_MAX 32
 
 /*
+ * Seal keys in the kernel expire after this long unless refreshed
+ * (kc_rsa_keyring_refresh): a killed agent's key does not outlive it by
+ * more, while a running agent keeps its own alive.
+ */
+#define KC_SEAL_KEY_TIMEOUT_S 300
+
+/*
  * Loads an unencrypted PKCS#8 RSA private key into ring and checks that the
- * kernel takes it as an RSA-2048 key it can raw-decrypt with. Returns 0 with
+ * kernel takes it as an RSA-2048 key it can raw-decrypt with; it gets
+ * KC_KEY_PERM (keyring.h: only this process may use it, the uid may see
+ * it) and a timeout of KC_SEAL_KEY_TIMEOUT_S. Returns 0 with
  * *out set, or -errno: what add_key said when the kernel cannot hold it
  * (-EBADMSG: no parser took the DER, pkcs8_key_parser is not loaded;
  * -ENODEV: no "asymmetric" key type; -ENOPKG: no "rsa" akcipher), -EINVAL
@@ -45,6 +54,12 @@
  */
 int kc_rsa_keyring_load(key_serial_t ring, const char *tag,
 			const uint8_t *pkcs8, size_t len, key_serial_t *out);
+
+/*
+ * Sets every kcourier:rsa:* asymmetric key in ring to expire
+ * KC_SEAL_KEY_TIMEOUT_S from now. Returns how many, or -errno.
+ */
+int kc_rsa_keyring_refresh(key_serial_t ring);
 
 /*
  * Unlinks the key from ring and invalidates it, so no keyring anywhere
@@ -56,19 +71,30 @@ void kc_rsa_keyring_unload(key_serial_t ring, key_serial_t key);
  * The RSA decryption primitive (RFC 8017 5.1.2) by the kernel: em =
  * I2OSP(c^d mod n, 256). Returns 0, -EINVAL when the kernel refuses c
  * (it must be 1 < c < n - 1), or another -errno (-ENOKEY, -EKEYREVOKED,
- * -EACCES: the key is gone or not ours; -ENOMEM).
+ * -EACCES: the key is gone or not ours; -ENOMEM). Unblinded: for tests,
+ * which compare it with the blinded path; the agent uses only that one.
  */
 int kc_rsa_keyring_raw(key_serial_t key, const uint8_t c[KC_RSA_LEN],
 		       uint8_t em[KC_RSA_LEN]);
 
 /*
- * RSAES-OAEP decryption (SHA-256, MGF1-SHA-256) under label, like
+ * The same result, blinded (rsa_blind.h): the kernel sees c * r^e mod n
+ * for a fresh r, never c. n is the key's modulus (kc_rsa_modulus).
+ */
+int kc_rsa_keyring_raw_blinded(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			       const uint8_t c[KC_RSA_LEN],
+			       uint8_t em[KC_RSA_LEN]);
+
+/*
+ * RSAES-OAEP decryption (SHA-256, MGF1-SHA-256) under label, blinded
+ * under the key's modulus n, like
  * kc_oaep_unwrap_label (crypto.h): m must hold KC_RSA_LEN bytes (at most
  * KC_OAEP_MSG_MAX are the message). Every failure the ciphertext can cause
  * (c_len other than KC_RSA_LEN, c out of range, any padding check) is
  * -EBADMSG; other errors of kc_rsa_keyring_raw come back as they are.
  */
-int kc_rsa_keyring_unwrap(key_serial_t key, const uint8_t *label,
+int kc_rsa_keyring_unwrap(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			  const uint8_t *label,
 			  size_t label_len, const uint8_t *c, size_t c_len,
 			  uint8_t *m, size_t *m_len);
 
@@ -78,7 +104,8 @@ int kc_rsa_keyring_unwrap(key_serial_t key, const uint8_t *label,
  * with a random K), or another -errno from kc_rsa_keyring_raw (k is then
  * random too, but the caller should make no session of it).
  */
-int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t c[KC_RSA_LEN],
+int kc_rsa_keyring_unwrap_key(key_serial_t key, const uint8_t n[KC_RSA_LEN],
+			      const uint8_t c[KC_RSA_LEN],
 			      uint8_t k[KC_KEY_LEN]);
 
 /*
@@ -91,6 +118,7 @@ struct kc_unwrap_key {
 	EVP_PKEY *pkey;	    /* the private key in this process, or NULL */
 	key_serial_t serial; /* the kernel's asymmetric key, or 0 */
 	key_serial_t ring;   /* where serial is linked */
+	uint8_t n[KC_RSA_LEN]; /* with serial: the modulus, for blinding */
 	int why_not_kernel;  /* with pkey: -ENOKEY (no ring) or the error */
 };
 

@@ -245,6 +245,21 @@ int kc_tier_session_install(struct kc_crypto *c, const uint8_t *sid,
 	return session_add(to_tier(c), sid, k, out);
 }
 
+/* The session of an unwrap's outcome: made on 0 and -EBADMSG alike. */
+static int session_of_unwrap(struct kc_tier *t, const uint8_t *sid,
+			     const uint8_t k[KC_KEY_LEN], int unwrapped,
+			     kc_handle_t *out)
+{
+	int ret;
+
+	/* On -EBADMSG K is random: the session exists and fails every MAC. */
+	if (unwrapped == 0 || unwrapped == -EBADMSG)
+		ret = session_add(t, sid, k, out);
+	else
+		ret = unwrapped;
+	return ret ? ret : unwrapped;
+}
+
 int kc_tier_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 			   const uint8_t *sid,
 			   const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *out)
@@ -252,22 +267,66 @@ int kc_tier_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 	struct kc_tier *t = to_tier(c);
 	struct kc_unwrap_key ukey;
 	uint8_t k[KC_KEY_LEN];
-	int unwrapped, ret;
+	int ret;
 
 	/* A copy, so an unload during the RSA operation is harmless. */
 	ret = kc_unwrap_keys_get(&t->unwrap_keys, key, &ukey);
 	if (ret)
 		return ret;
-	/* On -EBADMSG K is random: the session exists and fails every MAC. */
-	unwrapped = kc_unwrap_key_unwrap(&ukey, wrapped, k);
-	if (unwrapped == 0 || unwrapped == -EBADMSG)
-		ret = session_add(t, sid, k, out);
-	else
-		ret = unwrapped;
-	if (!ret)
-		ret = unwrapped;
+	ret = session_of_unwrap(t, sid, k,
+				kc_unwrap_key_unwrap(&ukey, wrapped, k), out);
 	explicit_bzero(k, sizeof(k));
 	kc_unwrap_key_put(&ukey);
+	return ret;
+}
+
+/*
+ * k = k_old where only the old key unwrapped, else k_new (the new key's K,
+ * or its random fallback): a mask, no branch on either outcome. Returns 0
+ * when either unwrapped, -EBADMSG when neither did, or the new key's
+ * other error.
+ */
+static int select_either(int r_new, int r_old, uint8_t k[KC_KEY_LEN],
+			 const uint8_t k_old[KC_KEY_LEN])
+{
+	unsigned int take_old = (unsigned int)(r_new != 0) &
+				(unsigned int)(r_old == 0);
+	unsigned int any = (unsigned int)(r_new == 0) |
+			   (unsigned int)(r_old == 0);
+	uint8_t mask = (uint8_t)(0u - take_old);
+
+	if (r_new && r_new != -EBADMSG)
+		return r_new; /* the kernel or memory failed: no secret in it */
+	for (size_t i = 0; i < KC_KEY_LEN; i++)
+		k[i] ^= mask & (k[i] ^ k_old[i]);
+	return -EBADMSG & (int)(any - 1u);
+}
+
+int kc_tier_session_unwrap_either(struct kc_crypto *c, kc_handle_t key,
+				  kc_handle_t old, const uint8_t *sid,
+				  const uint8_t wrapped[KC_RSA_LEN],
+				  kc_handle_t *out)
+{
+	struct kc_tier *t = to_tier(c);
+	struct kc_unwrap_key knew, kold;
+	uint8_t k[KC_KEY_LEN], k_old[KC_KEY_LEN];
+	int r_new, r_old, ret;
+
+	/* Which keys exist is public; only the outcomes are not. */
+	if (kc_unwrap_keys_get(&t->unwrap_keys, old, &kold))
+		return kc_tier_session_unwrap(c, key, sid, wrapped, out);
+	ret = kc_unwrap_keys_get(&t->unwrap_keys, key, &knew);
+	if (!ret) {
+		r_new = kc_unwrap_key_unwrap(&knew, wrapped, k);
+		r_old = kc_unwrap_key_unwrap(&kold, wrapped, k_old);
+		ret = session_of_unwrap(t, sid, k,
+					select_either(r_new, r_old, k, k_old),
+					out);
+		kc_unwrap_key_put(&knew);
+	}
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(k_old, sizeof(k_old));
+	kc_unwrap_key_put(&kold);
 	return ret;
 }
 

@@ -130,6 +130,10 @@ int kc_tier_session_install(struct kc_crypto *c, const uint8_t *sid,
 int kc_tier_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 			   const uint8_t *sid,
 			   const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *out);
+int kc_tier_session_unwrap_either(struct kc_crypto *c, kc_handle_t key,
+				  kc_handle_t old, const uint8_t *sid,
+				  const uint8_t wrapped[KC_RSA_LEN],
+				  kc_handle_t *out);
 void kc_tier_session_drop(struct kc_crypto *c, kc_handle_t session);
 int kc_tier_set_keyring(struct kc_crypto *c, struct kc_keyring *kr,
 			unsigned int ttl_s);
@@ -143,6 +147,7 @@ int kc_tier_seal_batch(struct kc_crypto *c, struct kc_seal_req *r, size_t n);
 	.unload_key = kc_tier_unload_key,                                      \
 	.session_install = kc_tier_session_install,                            \
 	.session_unwrap = kc_tier_session_unwrap,                              \
+	.session_unwrap_either = kc_tier_session_unwrap_either,                \
 	.session_drop = kc_tier_session_drop,                                  \
 	.set_keyring = kc_tier_set_keyring,                                    \
 	.open_batch = kc_tier_open_batch,                                      \

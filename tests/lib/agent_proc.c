@@ -523,6 +523,14 @@ int agent_proc_revoke(struct agent_proc *a, const char *id)
 	return rc ? (rc < 0 ? rc : -EIO) : 0;
 }
 
+int agent_proc_rotate_seal(struct agent_proc *a)
+{
+	char *argv[] = { a->bin, "rotate-seal", "--dir", a->dir, NULL };
+	int rc = run_cmd(a, argv, NULL, 0);
+
+	return rc ? (rc < 0 ? rc : -EIO) : 0;
+}
+
 /* The first 64 KiB of the running agent's log, NUL-terminated. */
 static ssize_t read_log(const struct agent_proc *a, char *buf, size_t cap)
 {
@@ -567,6 +575,18 @@ bool agent_proc_log_after(const struct agent_proc *a, const char *text,
 	memcpy(rest, hit, len);
 	rest[len] = '\0';
 	return true;
+}
+
+int agent_proc_keyring(const struct agent_proc *a)
+{
+	char rest[64];
+	int serial;
+
+	if (!agent_proc_log_after(a, AGENT_PROC_KEYRING_LINE, rest,
+				  sizeof(rest)))
+		return -ENOENT;
+	return sscanf(rest, "%d", &serial) == 1 && serial > 0 ? serial
+								: -EPROTO;
 }
 
 int agent_proc_record_layers(const struct agent_proc *a, unsigned long *ktls,

@@ -54,6 +54,8 @@ void agent_proc_destroy(struct agent_proc *a);
 int agent_proc_token(struct agent_proc *a, char token[65]);
 /* `kcourierd revoke --dir DIR ID`. */
 int agent_proc_revoke(struct agent_proc *a, const char *id);
+/* `kcourierd rotate-seal --dir DIR`. */
+int agent_proc_rotate_seal(struct agent_proc *a);
 
 /* Copies the agent's log to stderr (after a failure). */
 void agent_proc_dump_log(const struct agent_proc *a);
@@ -67,6 +69,14 @@ bool agent_proc_log_has(const struct agent_proc *a, const char *text);
 int agent_proc_record_layers(const struct agent_proc *a, unsigned long *ktls,
 			     unsigned long *gnutls);
 #define AGENT_PROC_STATS_LINE "stats: record layer of connections so far: "
+/*
+ * The serial of the running agent's "kcourier" keyring, from its
+ * "listening on" line: the ring is in the agent's process keyring, so a
+ * test finds it only this way (and /proc/keys). The serial, -ENOENT or
+ * -EPROTO.
+ */
+int agent_proc_keyring(const struct agent_proc *a);
+#define AGENT_PROC_KEYRING_LINE "keyring kcourier (serial "
 /*
  * The rest of the line after the last text in the log (at most cap - 1
  * bytes) into rest; false when text is not there.

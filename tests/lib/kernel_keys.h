@@ -23,5 +23,17 @@ bool test_kernel_lacks_parser(int err);
 bool test_parser_module_loaded(void);
 /* Whether ring links key directly. */
 bool test_ring_links(key_serial_t ring, key_serial_t key);
+/*
+ * The key of that type and name linked in ring, by listing and describing
+ * (what a process that does not possess the ring may do: keyctl_search
+ * needs search permission, which the agent grants only its possessor).
+ * The serial, or -1 with errno ENOKEY or the kernel's.
+ */
+/* The time key has left as /proc/keys shows it ("perm", "5m", "4s"). */
+bool test_key_timeout(key_serial_t key, char out[32]);
+/* Whether /proc/keys shows key with a timeout (not "perm"). */
+bool test_key_expires(key_serial_t key);
+key_serial_t test_ring_find(key_serial_t ring, const char *type,
+			    const char *name);
 
 #endif
