@@ -39,7 +39,7 @@ busybox-static cpio
 # rate, and taskset (util-linux) for the pinned runs.
 BENCH_PACKAGES="
 mosquitto libmosquitto-dev
-nginx-light
+nginx-light libnginx-mod-stream
 nats-server libnats-dev
 openssl libssl-dev
 util-linux

@@ -24,6 +24,7 @@
 #include "tls/ktls.h"
 #include "tls/tcpconn.h"
 #include "tls/tlsclient.h"
+#include "tls/tlsprep.h"
 
 #define ALPN "kcourier/2"
 #define PIN_LEN 32

@@ -44,12 +44,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "tls/tlsprep.h"
+#include "tls/tlscred.h"
 #include "wire/wire.h"
 
 #define KC_PIN_HEX_LEN 64
 
 struct kc_tls_client;
+struct kc_tls_client_prep; /* tlsprep.h */
+struct evp_pkey_st;	   /* OpenSSL's EVP_PKEY */
 
 struct kc_tls_client_opts {
 	const struct kc_tls_client_cred *cred; /* NULL: no certificate */
@@ -79,7 +81,7 @@ struct kc_tls_client_opts {
  * is not read. 0 or -errno (kc_tls_client_strerror() says why).
  */
 int kc_tls_client_prepare(const struct kc_tls_client_cred *cred,
-			  EVP_PKEY *sign_key, const char *cipher,
+			  struct evp_pkey_st *sign_key, const char *cipher,
 			  struct kc_tls_client_prep **out);
 void kc_tls_client_unprepare(struct kc_tls_client_prep *p);
 

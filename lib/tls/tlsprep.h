@@ -21,14 +21,7 @@
 #include <gnutls/gnutls.h>
 #include <openssl/evp.h>
 
-#include "wire/wire.h"
-
-/* The client's id certificate chain (leaf first) and its private key. */
-struct kc_tls_client_cred {
-	const struct kc_bytes *chain; /* DER certificates */
-	size_t chain_len;
-	struct kc_bytes key_pkcs8; /* unencrypted PKCS#8 DER; caller wipes */
-};
+#include "tls/tlscred.h"
 
 struct kc_tls_client_prep {
 	gnutls_certificate_credentials_t xcred;
