@@ -10,7 +10,8 @@
  * The client certificate is prepared once and signs through OpenSSL
  * (tls/tlsprep.h, tls/extkey.h), as kcourier-load's storm does; the
  * connections it makes are the ones the test counts on, so a prepared
- * credential that broke a handshake fails here too.
+ * credential that broke a handshake fails here too. And a client whose
+ * certificate the agent has judged before is refused once revoked.
  */
 #include <errno.h>
 #include <string.h>
@@ -164,6 +165,26 @@ TEST_F(many, thousand_connections_each_served)
 	for (i = 0; i < CONNS; i++)
 		delivered += expect_deliver(self->conns[i], id) == 0;
 	EXPECT_EQ(CONNS, delivered);
+}
+
+/*
+ * The agent remembers a certificate it judged (agent/conn/peer_cache.h),
+ * but a revocation still counts at the next connection: the directory is
+ * asked every time.
+ */
+TEST_F(many, revoked_after_its_certificate_was_cached)
+{
+	int status;
+
+	ASSERT_EQ(0, connect_alice(self, 0));
+	ASSERT_EQ(0, tc_ping(self->conns[0], 1));
+	kc_client_close(self->conns[0]);
+	self->conns[0] = NULL;
+	ASSERT_EQ(0, agent_proc_revoke(&self->a, "alice"));
+	ASSERT_EQ(0, connect_alice(self, 0));
+	ASSERT_EQ(0, tc_await_error(self->conns[0], &status));
+	EXPECT_EQ(KC_UNAUTHORIZED, status);
+	EXPECT_TRUE(tc_closed(self->conns[0]));
 }
 
 TEST_HARNESS_MAIN
