@@ -398,11 +398,12 @@ storm_cases() {
 		"$work/nginx-$mode.pid"
 }
 
-# Blocks until the agent holds n connections' sockets (or a minute).
+# Blocks until the agent holds n connections' sockets (or ten minutes:
+# on a busy machine 10,000 handshakes can take that long).
 await_agent_fds() {
 	local pid=$1 n=$2
 
-	for _ in $(seq 600); do
+	for _ in $(seq 6000); do
 		[ "$(ls "/proc/$pid/fd" | wc -l)" -ge "$n" ] && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.1
