@@ -48,6 +48,7 @@
 #        idle-kc      10,000 idle authenticated connections to the agent
 #                     (kcourier-load --idle), its memory at 0, 1, 1,000
 #                     and 10,000; while they are held:
+#        kc-512-alone kc-512 just before them, and
 #        kc-512-idle  kc-512 again, beside those 10,000 connections
 #        idle-mosq    10,000 idle MQTT clients on mutual TLS to mosquitto
 #                     (mosq-idle), its memory the same way
@@ -411,10 +412,14 @@ await_agent_fds() {
 	return 1
 }
 
-# idle-kc with kc-512-idle inside its hold, then idle-mosq.
+# kc-512-alone, then idle-kc with kc-512-idle inside its hold (the same
+# message load just before and beside the idle connections), then
+# idle-mosq.
 idle_cases() {
 	local mode=$1 run=$2 hold idle_pid dir="$work/peers-$1"
 
+	say "$mode run $run: kc-512-alone"
+	record "$mode" kc-512-alone "$run" "$(kc_load "$mode" "${peer_shape[@]}")"
 	# Long enough for the message case and its warm-up, then some.
 	hold=$(/usr/bin/python3 -c "print($secs + $warm + 5)")
 	say "$mode run $run: idle-kc, $idle_n connections"

@@ -285,10 +285,10 @@ def idle(cases, out, summary):
     if kc and mq:
         out += ["", "kcourierd / mosquitto memory per idle connection: "
                 f"{fmt(kc / mq, 'x', 2)} (target: below 1)"]
-    if "kc-512-idle" in cases and "kc-512" in cases:
+    if "kc-512-idle" in cases and "kc-512-alone" in cases:
         rate = res("msgs_per_s")
         with_idle, alone = (med(cases, c, rate)
-                            for c in ("kc-512-idle", "kc-512"))
+                            for c in ("kc-512-idle", "kc-512-alone"))
         summary["kc512_with_idle"] = {"with": with_idle, "alone": alone}
         out += ["", f"kc-512 beside the idle connections: "
                 f"{fmt(with_idle)} msgs/s, alone {fmt(alone)} msgs/s "

@@ -15,16 +15,15 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "kselftest_harness.h"
+
+#include "idlekit.h"
 
 #include "lib/agent_client.h"
 #include "lib/agent_proc.h"
 
 #define CONNS 1000
-/* Files beside the connections: the test's own and the harness's. */
-#define SPARE_FILES 64
 #define INNER_BYTE 0x5a
 
 FIXTURE(many)
@@ -35,33 +34,15 @@ FIXTURE(many)
 	struct kc_client *conns[CONNS];
 };
 
-/*
- * The agent inherits the limit: it needs a descriptor per connection too.
- * Raised to what is needed, within the hard limit, as an operator would.
- */
-static int raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return -errno;
-	if (rl.rlim_cur >= CONNS + SPARE_FILES)
-		return 0;
-	if (rl.rlim_max < CONNS + SPARE_FILES)
-		return -EMFILE;
-	rl.rlim_cur = CONNS + SPARE_FILES;
-	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
-}
-
 FIXTURE_SETUP(many)
 {
 	struct kc_bytes chain;
 	struct kc_tls_client_cred cred = { .chain = &chain, .chain_len = 1 };
-	int ret = raise_nofile();
+	/* The agent inherits the limit: it needs a file per connection too. */
+	int ret = idle_raise_nofile(CONNS);
 
 	if (ret == -EMFILE)
-		SKIP(return, "the hard open-file limit is below %d",
-		     CONNS + SPARE_FILES);
+		SKIP(return, "the hard open-file limit is below %d", CONNS);
 	ASSERT_EQ(0, ret);
 	ret = agent_proc_init(&self->a, 2);
 	if (ret == -ENOENT)
