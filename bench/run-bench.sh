@@ -518,7 +518,7 @@ main() {
 		--json >"$out/floor.json"
 	/usr/bin/python3 "$src/bench/summarize.py" "$results" "$out/floor.json" \
 		"$out/summary.md" "$out/summary.json" \
-		"make bench BENCH_RUNS=$runs BENCH_SECONDS=$secs"
+		"make bench${BENCH_CASES:+ BENCH_CASES=\"$BENCH_CASES\"} BENCH_RUNS=$runs BENCH_SECONDS=$secs"
 	if grep -q '"lost":[1-9]\|"duplicate":[1-9]' "$results"; then
 		die "a run lost or duplicated messages: see $results"
 	fi

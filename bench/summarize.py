@@ -250,6 +250,17 @@ def storm(cases, out, summary):
     out.append("kcourierd / s_server handshakes per second: "
                f"{fmt(ratio, 'x', 2)}; kcourierd / nginx: "
                f"{fmt(ratio_ngx, 'x', 2)} (target: 2x nginx, 1,500/s)")
+    # On a shared machine no server reaches its core: 1 s over the CPU of
+    # one handshake is what one free core would do.
+    per = {c: med(cases, c, lambda r: cpu(r, "agent_us_per_conn"))
+           for c, _ in STORM_CASES}
+    core = {c: 1e6 / v if v else None for c, v in per.items()}
+    summary["per_core"] = core
+    kc, ngx = core.get("storm-kc"), core.get("storm-nginx")
+    out.append("Per core (1 s / server CPU per handshake): "
+               + ", ".join(f"{name} {fmt(core.get(c))}/s"
+                           for c, name in STORM_CASES)
+               + f"; kcourierd / nginx {fmt(kc / ngx if kc and ngx else None, 'x', 2)}")
 
 
 def idle_kib(row, n):
