@@ -81,7 +81,8 @@ int kc_bytebuf_append(struct kc_bytebuf *b, const void *src, size_t n)
 
 /*
  * Emptied, a buffer gives its memory back: an idle connection then holds
- * none of its five (docs/BENCHMARKS.md, "Idle connections"). A busy one
+ * none of its five (docs/BENCHMARKS.md, "Idle authenticated
+ * connections: memory"). A busy one
  * pays a malloc per burst, small beside the record it carries.
  */
 void kc_bytebuf_consume(struct kc_bytebuf *b, size_t n)

@@ -4,7 +4,8 @@
  * by the SHA-256 of the chain the client sent. Clients reconnect with the
  * same certificate again and again; judging it again means parsing it
  * three times and verifying the CA's ECDSA signature on it, a fifth of
- * the agent's CPU per handshake (docs/BENCHMARKS.md, "Connection storm").
+ * the agent's CPU per handshake (docs/BENCHMARKS.md, "Where a
+ * handshake's CPU goes").
  *
  * What a hit skips depends on the certificate's bytes alone (signature by
  * the CA, usages, key, CN), plus time: an entry is used only while now is

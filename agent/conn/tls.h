@@ -60,8 +60,8 @@
 /*
  * TLS 1.3 and nothing older; the cipher suites and groups are GnuTLS's
  * NORMAL set, with X25519 moved first: nettle's X25519 is cheaper than
- * its P-256 (docs/BENCHMARKS.md, "Connection storm"), and our clients
- * send their key share for it.
+ * its P-256 (docs/BENCHMARKS.md, "Where a handshake's CPU goes"), and
+ * our clients send their key share for it.
  */
 #define KC_TLS_PRIORITY \
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-ALL"

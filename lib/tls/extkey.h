@@ -2,9 +2,9 @@
 /*
  * A GnuTLS private key whose signatures OpenSSL makes. GnuTLS signs with
  * nettle, whose RSA-2048 private operation costs several times OpenSSL's
- * here (docs/BENCHMARKS.md, "Connection storm"); a client that opens many
- * connections hands its TLS CertificateVerify to OpenSSL through GnuTLS's
- * external-key interface instead. Only what TLS 1.3 asks of an RSA client
+ * here (docs/BENCHMARKS.md, "Where a handshake's CPU goes"); a client
+ * that opens many connections hands its TLS CertificateVerify to OpenSSL
+ * through GnuTLS's external-key interface instead. Only what TLS 1.3 asks of an RSA client
  * key is offered: RSA-PSS with the RSAE encoding (RFC 8446 4.2.3), salt as
  * long as the digest.
  */

@@ -5,7 +5,8 @@
  * checked against the certificate) and the parsed priority string. A
  * client that connects once pays for them once either way; the load
  * tool's connection storm would otherwise pay for them on every one of
- * thousands of connections (docs/BENCHMARKS.md, "Connection storm").
+ * thousands of connections (docs/BENCHMARKS.md, "Where a handshake's
+ * CPU goes").
  *
  * kc_tls_client_prepare() in tlsclient.h makes one; a prepared
  * credential is read-only afterwards and may serve several threads'
