@@ -2,10 +2,10 @@
 /*
  * One agent, 1,000 connections at once: every one completes the
  * mutual-TLS handshake and is authenticated, answers a PING when it opens
- * and another once all are open, and gets the DELIVER of one message sent to its client once they are
- * all open (the router gives a new message to every authenticated
- * connection of its recipient). Correctness with many connections, not
- * speed: `make bench` measures that (docs/BENCHMARKS.md).
+ * and another once all are open, and gets the DELIVER of one message sent to
+ * its client once they are all open (the router gives a new message to every
+ * authenticated connection of its recipient). Correctness with many
+ * connections, not speed: `make bench` measures that (docs/BENCHMARKS.md).
  *
  * The client certificate is prepared once and signs through OpenSSL
  * (tls/tlsprep.h, tls/extkey.h), as kcourier-load's storm does; the
@@ -139,8 +139,7 @@ TEST_F_TIMEOUT(many, thousand_connections_each_served, 300)
 	 */
 	for (i = 0; i < CONNS; i++) {
 		ASSERT_EQ(0, connect_alice(self, i))
-			TH_LOG("connection %u: %s", i,
-			       kc_tls_client_strerror());
+		TH_LOG("connection %u: %s", i, kc_tls_client_strerror());
 		ASSERT_EQ(0, tc_ping(self->conns[i], i));
 	}
 	for (i = 0; i < CONNS; i++)

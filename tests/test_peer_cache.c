@@ -78,8 +78,8 @@ TEST_F(cache, only_inside_validity_and_ttl)
 	kc_peer_cache_put(self->pc, b, "bob", NOW - 10, NOW + 10 * 86400, NOW);
 	EXPECT_TRUE(kc_peer_cache_get(self->pc, b,
 				      NOW + KC_PEER_CACHE_TTL_S - 1, id));
-	EXPECT_FALSE(kc_peer_cache_get(self->pc, b, NOW + KC_PEER_CACHE_TTL_S,
-				       id));
+	EXPECT_FALSE(
+		kc_peer_cache_get(self->pc, b, NOW + KC_PEER_CACHE_TTL_S, id));
 }
 
 TEST_F(cache, not_yet_valid_or_expired_is_not_kept)

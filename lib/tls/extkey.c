@@ -44,8 +44,10 @@ static int pss_sign_digest(EVP_PKEY *key, const EVP_MD *md,
 	    EVP_PKEY_sign_init(ctx) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, md) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-	    EVP_PKEY_sign(ctx, sig->data, &len, digest->data, digest->size) != 1)
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) !=
+		    1 ||
+	    EVP_PKEY_sign(ctx, sig->data, &len, digest->data, digest->size) !=
+		    1)
 		goto out;
 	sig->size = (unsigned int)len;
 	ret = 0;
@@ -103,9 +105,9 @@ int kc_privkey_from_evp(EVP_PKEY *key, gnutls_privkey_t *out)
 		return -ENOMEM;
 	}
 	/* Once imported, GnuTLS owns that reference: key_deinit drops it. */
-	if (gnutls_privkey_import_ext4(pk, key, NULL, sign_hash, NULL,
-				       key_deinit, key_info,
-				       GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0) {
+	if (gnutls_privkey_import_ext4(
+		    pk, key, NULL, sign_hash, NULL, key_deinit, key_info,
+		    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0) {
 		EVP_PKEY_free(key);
 		gnutls_privkey_deinit(pk);
 		return -ENOMEM;

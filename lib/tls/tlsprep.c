@@ -17,7 +17,8 @@
 #include "tls/tlsprep.h"
 
 /* X25519 first: its key share is the cheaper one with GnuTLS (nettle). */
-#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-ALL"
+#define PRIORITY                                                               \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-ALL"
 #define PRIORITY_MAX 128
 #define CHAIN_MAX 8
 #define CIPHER_NAME_MAX 32

@@ -62,8 +62,8 @@ int idle_conns_run(const struct load_opts *o, const struct load_identity *me)
 
 	ret = idle_raise_nofile(o->idle);
 	if (ret)
-		load_err("cannot raise the open-file limit to %u: %s",
-			 o->idle, strerror(-ret));
+		load_err("cannot raise the open-file limit to %u: %s", o->idle,
+			 strerror(-ret));
 	x.conns = calloc(o->idle, sizeof(*x.conns));
 	if (!x.conns || identity_prepare_tls(me, &x.prep)) {
 		free(x.conns);

@@ -64,11 +64,11 @@ long idle_rss_kib(int pid)
 struct opener {
 	struct idle_run *r;
 	const struct idle_ops *ops;
-	size_t upto;		/* this step opens [next, upto) */
+	size_t upto; /* this step opens [next, upto) */
 	atomic_size_t next;
 	atomic_size_t failed;
 	atomic_int first_error;
-	bool *open;		/* which ones are open, to close */
+	bool *open; /* which ones are open, to close */
 };
 
 static void *open_some(void *arg)
@@ -109,7 +109,8 @@ static void open_step(struct opener *op, size_t upto)
 
 static void sleep_s(double s)
 {
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	struct timespec ts = { (time_t)s,
+			       (long)((s - (double)(time_t)s) * 1e9) };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 		;
@@ -192,16 +193,15 @@ int idle_print_json(FILE *f, const char *tool, const char *target,
 		      target, "idle", "connections", (json_int_t)r->target,
 		      "opened", (json_int_t)r->opened, "failed",
 		      (json_int_t)r->failed, "error",
-		      r->first_error ? strerror(-r->first_error) : "",
-		      "open_s", r->open_s, "hold_s", r->hold_s,
-		      "held_server_kib", (json_int_t)r->held_kib, "steps",
-		      steps_json(r));
+		      r->first_error ? strerror(-r->first_error) : "", "open_s",
+		      r->open_s, "hold_s", r->hold_s, "held_server_kib",
+		      (json_int_t)r->held_kib, "steps", steps_json(r));
 	if (!o)
 		return -ENOMEM;
 	ret = json_dumpf(o, f, JSON_COMPACT) || fputc('\n', f) == EOF ||
-			      fflush(f) ?
-		      -EIO :
-		      0;
+			      fflush(f)
+		      ? -EIO
+		      : 0;
 	json_decref(o);
 	return ret;
 }
