@@ -46,7 +46,8 @@
 #                     agent's CA, the agent's own key and certificate)
 #      and once, in the first repetition of the first mode:
 #        idle-kc      10,000 idle authenticated connections to the agent
-#                     (kcourier-load --idle), its memory at 0, 1, 1,000
+#                     (kcourier-load --idle, as a client the message
+#                     cases do not use), its memory at 0, 1, 1,000
 #                     and 10,000; while they are held:
 #        kc-512-alone kc-512 just before them, and
 #        kc-512-idle  kc-512 again, beside those 10,000 connections
@@ -426,7 +427,8 @@ idle_cases() {
 	wrap_for load "$mode"
 	"${wrap[@]}" "$build/kcourier-load" --dir "$work/agent-$mode" \
 		--cache "$work/cache" --agent-pid "${agent_pid[$mode]}" \
-		--idle "$idle_n" --threads 4 --duration "$hold" \
+		--idle "$idle_n" "${peer_shape[@]}" --threads 4 \
+		--duration "$hold" \
 		>"$work/idle-kc.json" 2>>"$work/load.log" &
 	idle_pid=$!
 	if await_agent_fds "${agent_pid[$mode]}" "$idle_n"; then

@@ -134,10 +134,11 @@ int load_parse_opts(int argc, char **argv, struct load_opts *o)
 			  "instead of messages" },
 		{ .name = "idle", KC_OPT_UINT(&o->idle), .metavar = "N",
 		  .min = 1, .max = 1000000,
-		  .help = "open N authenticated connections (steps of 1, "
-			  "1000, 10000, ...), read the agent's memory after "
-			  "each step (--agent-pid), hold them --duration "
-			  "seconds; one JSON line" },
+		  .help = "open N authenticated connections as the client "
+			  "after those of --pairs/--fanin (steps of 1, 1000, "
+			  "10000, ...), read the agent's memory after each "
+			  "step (--agent-pid), hold them --duration seconds; "
+			  "one JSON line" },
 		{ KC_OPT_HEADING("Output:") },
 		{ .name = "json", KC_OPT_FLAG(&o->json),
 		  .help = "the summary as one JSON object on stdout" },
