@@ -116,7 +116,7 @@ endif
 
 # Drivers for the brokers kcourier is compared with (make bench only).
 PEER_SRCS := $(wildcard bench/peers/*_load.c)
-PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load)
+PEERS     := $(PEER_SRCS:bench/peers/%_load.c=$(BUILD)/bench/%-load) $(BUILD)/bench/mosq-idle
 
 # The agent's layers, lowest first (docs/DESIGN.md "Layers"), and the
 # store beside them; the commands, state and PKI stay at the top of
@@ -199,6 +199,12 @@ $(BUILD)/bench/mosq-load: $(BUILD)/obj/bench/peers/mosq_load.o $(PEER_KIT_OBJS) 
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lmosquitto -lssl -lcrypto -ljansson -lpthread -lm $(LDLIBS)
+
+# Idle MQTT clients on mutual TLS: mosquitto's memory per connection.
+$(BUILD)/bench/mosq-idle: $(BUILD)/obj/bench/peers/mosq_idle.o $(LOADKIT_LIB) $(call lib_a,base)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -ljansson -lpthread -lm $(LDLIBS)
 
 $(BUILD)/bench/nats-load: $(BUILD)/obj/bench/peers/nats_load.o $(BUILD)/obj/bench/peers/nats_loop.o $(PEER_KIT_OBJS) $(LOADKIT_LIB) $(call lib_a,base)
 	$(call say,LD,$@)

@@ -43,7 +43,21 @@
 #        kc-512-ref, kc-512-traced  kc-512 twice in a row, the second
 #                     with kcourier-lat attached at the default sampling
 #                     (as root; skipped otherwise): the probes' cost
-#                     (BENCH_ONLY=probes runs only these two)
+#                     (BENCH_CASES=probes, or BENCH_ONLY=probes, runs
+#                     only these two)
+#        storm-nginx  the same against nginx (Debian nginx-light and its
+#                     stream module, one process: TLS 1.3, client
+#                     certificates required and verified against the
+#                     agent's CA, the agent's own key and certificate)
+#      and once, in the first repetition of the first mode:
+#        idle-kc      10,000 idle authenticated connections to the agent
+#                     (kcourier-load --idle, as a client the message
+#                     cases do not use), its memory at 0, 1, 1,000
+#                     and 10,000; while they are held:
+#        kc-512-alone kc-512 just before them, and
+#        kc-512-idle  kc-512 again, beside those 10,000 connections
+#        idle-mosq    10,000 idle MQTT clients on mutual TLS to mosquitto
+#                     (mosq-idle), its memory the same way
 #      (in `both`, the unpinned mode runs the four peer-shape cases only);
 #   3. the crypto floor per message (build/bench/crypto-floor);
 #   4. bench/summarize.py: medians, ratios from the same repetition, the
@@ -57,7 +71,10 @@
 # divided by its length (1.0: one whole core).
 #
 # Usage: bench/run-bench.sh BUILD
-# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_WARMUP (2),
+# Environment: BENCH_CASES ("msgs storm idle probes": which groups run;
+#              e.g. BENCH_CASES="storm idle" for connections alone),
+#              BENCH_IDLE (10000, connections for the idle cases),
+#              BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_WARMUP (2),
 #              BENCH_LAT_RATE (1000), BENCH_PIN (both | 1 | 0),
 #              BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1),
 #              BENCH_SHIELD=1 (pinned processes run SCHED_FIFO),
@@ -76,6 +93,10 @@ server_cpu=${BENCH_SERVER_CPU:-0}
 load_cpu=${BENCH_LOAD_CPU:-1}
 work=$(mktemp -d /tmp/kcourier-bench.XXXXXX)
 results="$out/results.jsonl"
+cases=" ${BENCH_CASES:-msgs storm idle probes} "
+# BENCH_ONLY=probes: the older spelling of BENCH_CASES=probes.
+[ "${BENCH_ONLY:-}" = probes ] && cases=" probes "
+idle_n=${BENCH_IDLE:-10000}
 
 # shellcheck source=bench/peers/peers.sh
 . "$src/bench/peers/peers.sh"
@@ -144,7 +165,7 @@ stop_own() {
 cleanup() {
 	local f
 
-	for f in "$work"/agent-*.pid "$work"/ossl-*.pid; do
+	for f in "$work"/agent-*.pid "$work"/ossl-*.pid "$work"/nginx-*.pid; do
 		stop_own "$f"
 	done
 	for f in "$work"/peers-*/*.pid; do
@@ -164,7 +185,7 @@ export KCOURIER_PASSPHRASE="kcourier bench $$"
 
 # Per mode: agent_dir, agent_port, agent_pid, ossl_port, mosq_port,
 # nats_port, and the peers' directory.
-declare -A agent_pid ossl_port mosq_port nats_port
+declare -A agent_pid ossl_port mosq_port nats_port nginx_port
 
 start_agent() {
 	local mode=$1 dir="$work/agent-$1" port extra=()
@@ -178,10 +199,12 @@ start_agent() {
 		>"$dir.pin" 2>"$dir.init.log" ||
 		die "kcourierd init: $(cat "$dir.init.log")"
 	# The benchmark measures the agent's speed, not its limits: the
-	# connection storm comes from one address and a latency run may
-	# send faster than send_rate (docs/OPERATIONS.md "Limits and hardening").
+	# connection storm comes from one address, a latency run may send
+	# faster than send_rate (docs/OPERATIONS.md "Limits and hardening"),
+	# and the idle connections need room beside the message load's.
 	sed -i -E -e 's/^(send_rate|handshakes_per_addr) = .*/\1 = 0/' \
 		-e 's/^max_conns_per_addr = .*/max_conns_per_addr = 1000000/' \
+		-e "s/^max_connections = .*/max_connections = $((idle_n + 1000))/" \
 		"$dir/kcourierd.conf"
 	_peers_launch "$dir.pid" "$port" "$dir.log" \
 		"${wrap[@]}" "$build/kcourierd" run --dir "$dir" "${extra[@]}" ||
@@ -209,6 +232,49 @@ start_s_server() {
 		-Verify 1 -alpn kcourier/2 -no_ticket ||
 		die "openssl s_server did not start"
 	ossl_port[$mode]=$port
+}
+
+# nginx as an operator would set up mutual TLS for a TCP service: the
+# stream module, TLS 1.3, client certificates required and verified
+# against the agent's CA, the agent's own ECDSA key and certificate (with
+# the CA behind it), ALPN kcourier/2, no session tickets or cache, and an
+# empty answer once the handshake is done. One process (no master), so
+# taskset and the CPU reading see the one that works.
+start_nginx() {
+	local mode=$1 dir="$work/agent-$1" ng="$work/nginx-$1" port
+
+	port=$(free_port)
+	wrap_for server "$mode"
+	mkdir -p "$ng"
+	cat "$dir/tls.crt" "$dir/ca.crt" >"$ng/chain.pem"
+	cat >"$ng/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1;
+master_process off;
+daemon off;
+pid $ng/nginx.pid;
+error_log $ng/error.log warn;
+events { worker_connections 4096; }
+stream {
+	server {
+		listen 127.0.0.1:$port ssl;
+		ssl_protocols TLSv1.3;
+		ssl_certificate $ng/chain.pem;
+		ssl_certificate_key $work/ossl-$mode.key;
+		ssl_client_certificate $dir/ca.crt;
+		ssl_verify_client on;
+		ssl_alpn kcourier/2;
+		ssl_session_tickets off;
+		ssl_session_cache off;
+		return "";
+	}
+}
+EOF
+	_peers_launch "$work/nginx-$mode.pid" "$port" "$ng/run.log" \
+		"${wrap[@]}" nginx -p "$ng" -e "$ng/error.log" \
+		-c "$ng/nginx.conf" ||
+		die "nginx did not start: $(tail -3 "$ng/error.log" 2>/dev/null)"
+	nginx_port[$mode]=$port
 }
 
 start_peers() {
@@ -270,6 +336,25 @@ kc_load() {
 		2>>"$work/load.log" || [ $? -eq 3 ]
 }
 
+# An idle case's JSON line (idlekit.h) as a result; one line for the log.
+record_idle() {
+	local mode=$1 name=$2 run=$3 file=$4
+
+	[ -s "$file" ] || { say "$mode $name: no result"; return 0; }
+	/usr/bin/python3 -c '
+import json, sys
+mode, name, run = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(open(sys.argv[4]))
+print(json.dumps({"case": name, "mode": mode, "run": run, "result": r},
+                 separators=(",", ":")))
+i, line = r["idle"], f"{mode} run {run}: {name}"
+for st in i["steps"]:
+    line += ", %d: %d KiB" % (st["connections"], st["server_kib"])
+line += " (%d failed)" % i["failed"]
+print(f"  BENCH   {line}", file=sys.stderr)
+' "$mode" "$name" "$run" "$file" >>"$results"
+}
+
 peer_load() {
 	local mode=$1 tool=$2 dir="$work/peers-$1"
 	shift 2
@@ -306,23 +391,22 @@ peer_cases() {
 	kc512=$json
 }
 
-# New mutual-TLS connections: against the agent, then against s_server.
-storm_cases() {
-	local mode=$1 run=$2 threads=()
+# The storm client against a server that serves the agent's certificate
+# and CA (s_server, nginx): storm_other MODE RUN CASE PORT PIDFILE.
+storm_other() {
+	local mode=$1 run=$2 name=$3 port=$4 pidfile=$5 threads=()
 
 	if [ "$mode" = pinned ]; then
 		threads=(--threads 4)
 	fi
-	say "$mode run $run: storm-kc"
-	record "$mode" storm-kc "$run" "$(kc_load "$mode" --connect-storm)"
-	say "$mode run $run: storm-ossl"
+	say "$mode run $run: $name"
 	wrap_for load "$mode"
-	record "$mode" storm-ossl "$run" "$("${wrap[@]}" "$build/kcourier-load" \
-		--agent "127.0.0.1:${ossl_port[$mode]}" \
+	record "$mode" "$name" "$run" "$("${wrap[@]}" "$build/kcourier-load" \
+		--agent "127.0.0.1:$port" \
 		--ca-fingerprint "$(cat "$work/agent-$mode.pin")" \
 		--cache "$work/cache" --duration "$secs" --warmup "$warm" \
 		--json --connect-storm "${threads[@]}" \
-		--agent-pid "$(cat "$work/ossl-$mode.pid")" \
+		--agent-pid "$(cat "$pidfile")" \
 		2>>"$work/load.log" || [ $? -eq 3 ])"
 }
 
@@ -349,13 +433,82 @@ traced_case() {
 	record "$mode" kc-512-traced "$run" "$json"
 }
 
+# New mutual-TLS connections: against the agent, s_server and nginx.
+storm_cases() {
+	local mode=$1 run=$2
+
+	say "$mode run $run: storm-kc"
+	record "$mode" storm-kc "$run" "$(kc_load "$mode" --connect-storm)"
+	storm_other "$mode" "$run" storm-ossl "${ossl_port[$mode]}" \
+		"$work/ossl-$mode.pid"
+	storm_other "$mode" "$run" storm-nginx "${nginx_port[$mode]}" \
+		"$work/nginx-$mode.pid"
+}
+
+# Blocks until the agent holds n connections' sockets (or ten minutes:
+# on a busy machine 10,000 handshakes can take that long).
+await_agent_fds() {
+	local pid=$1 n=$2
+
+	for _ in $(seq 6000); do
+		[ "$(ls "/proc/$pid/fd" | wc -l)" -ge "$n" ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# kc-512-alone, then idle-kc with kc-512-idle inside its hold (the same
+# message load just before and beside the idle connections), then
+# idle-mosq.
+idle_cases() {
+	local mode=$1 run=$2 hold idle_pid dir="$work/peers-$1"
+
+	say "$mode run $run: kc-512-alone"
+	record "$mode" kc-512-alone "$run" "$(kc_load "$mode" "${peer_shape[@]}")"
+	# Long enough for the message case and its warm-up, then some.
+	hold=$(/usr/bin/python3 -c "print($secs + $warm + 5)")
+	say "$mode run $run: idle-kc, $idle_n connections"
+	wrap_for load "$mode"
+	"${wrap[@]}" "$build/kcourier-load" --dir "$work/agent-$mode" \
+		--cache "$work/cache" --agent-pid "${agent_pid[$mode]}" \
+		--idle "$idle_n" "${peer_shape[@]}" --threads 4 \
+		--duration "$hold" \
+		>"$work/idle-kc.json" 2>>"$work/load.log" &
+	idle_pid=$!
+	if await_agent_fds "${agent_pid[$mode]}" "$idle_n"; then
+		sleep 1 # the steps' memory readings
+		say "$mode run $run: kc-512-idle beside them"
+		record "$mode" kc-512-idle "$run" \
+			"$(kc_load "$mode" "${peer_shape[@]}")"
+	else
+		say "the agent never held $idle_n connections: no kc-512-idle"
+	fi
+	wait "$idle_pid" || say "idle-kc: exit $?"
+	record_idle "$mode" idle-kc "$run" "$work/idle-kc.json"
+	say "$mode run $run: idle-mosq, $idle_n connections"
+	"${wrap[@]}" "$build/bench/mosq-idle" --port "${mosq_port[$mode]}" \
+		--ca "$dir/ca.pem" --cert "$dir/client.pem" \
+		--key "$dir/client.key" --count "$idle_n" --threads 4 \
+		--hold 1 --broker-pid "$(cat "$dir/mosquitto.pid")" \
+		>"$work/idle-mosq.json" 2>>"$work/load.log" ||
+		say "idle-mosq: exit $?"
+	record_idle "$mode" idle-mosq "$run" "$work/idle-mosq.json"
+}
+
 one_round() {
 	local mode=$1 run=$2 size rate
 
-	if [ "${BENCH_ONLY:-}" = probes ]; then
-		traced_case "$mode" "$run"
-		return
+	if [[ $cases = *" storm "* ]]; then
+		storm_cases "$mode" "$run"
 	fi
+	if [ "$run" = 1 ] && [[ $cases = *" idle "* ]]; then
+		idle_cases "$mode" "$run"
+	fi
+	if [[ $cases = *" probes "* ]]; then
+		traced_case "$mode" "$run"
+	fi
+	[[ $cases = *" msgs "* ]] || return 0
 	for size in 256 1024 16384; do
 		say "$mode run $run: lat-$size"
 		record "$mode" "lat-$size" "$run" "$(kc_load "$mode" --pairs 1 \
@@ -372,15 +525,16 @@ one_round() {
 		record "$mode" half-512 "$run" "$(kc_load "$mode" \
 			"${peer_shape[@]}" --window 64 --rate "$rate")"
 	fi
-	storm_cases "$mode" "$run"
-	traced_case "$mode" "$run"
 }
 
 start_mode() {
 	local mode=$1 full=$2
 
 	start_agent "$mode"
-	[ "$full" = full ] && start_s_server "$mode"
+	if [ "$full" = full ]; then
+		start_s_server "$mode"
+		start_nginx "$mode"
+	fi
 	start_peers "$mode"
 	# Enrol every client once before measuring anything.
 	say "enrolling the load clients of the $mode agent"
@@ -391,8 +545,9 @@ start_mode() {
 bench_env() {
 	local v
 
-	for v in BENCH_PIN BENCH_SHIELD BENCH_ONLY BENCH_WARMUP BENCH_LAT_RATE; do
-		[ -n "${!v:-}" ] && printf ' %s=%s' "$v" "${!v}"
+	for v in BENCH_CASES BENCH_PIN BENCH_SHIELD BENCH_ONLY BENCH_WARMUP \
+		 BENCH_LAT_RATE BENCH_IDLE; do
+		[ -n "${!v:-}" ] && printf ' %s="%s"' "$v" "${!v}"
 	done
 	return 0
 }
@@ -401,17 +556,22 @@ main() {
 	local run mode
 
 	pick_modes
+	# 10,000 idle connections need as many files in the servers and the
+	# load tool: what an operator sets with LimitNOFILE= or ulimit -n.
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+	[ "$(ulimit -n)" -gt $((idle_n + 1000)) ] ||
+		say "open-file limit $(ulimit -n): the idle cases may fail"
 	mkdir -p "$out"
 	: >"$results"
 	say "modes: ${modes[*]}; pinned: servers on CPU $server_cpu," \
 		"load on CPU $load_cpu"
 	start_mode "${modes[0]}" full
-	if [ "${#modes[@]}" -gt 1 ] && [ -z "${BENCH_ONLY:-}" ]; then
+	if [ "${#modes[@]}" -gt 1 ] && [[ $cases = *" msgs "* ]]; then
 		start_mode "${modes[1]}" peers
 	fi
 	for run in $(seq "$runs"); do
 		one_round "${modes[0]}" "$run"
-		if [ "${#modes[@]}" -gt 1 ] && [ -z "${BENCH_ONLY:-}" ]; then
+		if [ "${#modes[@]}" -gt 1 ] && [[ $cases = *" msgs "* ]]; then
 			peer_cases "${modes[1]}" "$run"
 		fi
 	done

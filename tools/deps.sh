@@ -43,10 +43,11 @@ dmsetup e2fsprogs xfsprogs
 "
 
 # The brokers kcourier is measured against, their C client libraries for
-# our drivers (bench/peers/), openssl s_server for the handshake rate, and
-# taskset (util-linux) for the pinned runs.
+# our drivers (bench/peers/), openssl s_server and nginx for the handshake
+# rate, and taskset (util-linux) for the pinned runs.
 BENCH_PACKAGES="
 mosquitto libmosquitto-dev
+nginx-light libnginx-mod-stream
 nats-server libnats-dev
 openssl libssl-dev
 util-linux

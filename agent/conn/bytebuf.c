@@ -79,11 +79,17 @@ int kc_bytebuf_append(struct kc_bytebuf *b, const void *src, size_t n)
 	return 0;
 }
 
+/*
+ * Emptied, a buffer gives its memory back: an idle connection then holds
+ * none of its five (docs/BENCHMARKS.md, "Idle authenticated
+ * connections: memory"). A busy one
+ * pays a malloc per burst, small beside the record it carries.
+ */
 void kc_bytebuf_consume(struct kc_bytebuf *b, size_t n)
 {
 	b->head += n;
 	if (b->head == b->len)
-		kc_bytebuf_reset(b);
+		kc_bytebuf_free(b);
 }
 
 void kc_bytebuf_reset(struct kc_bytebuf *b)

@@ -36,7 +36,7 @@ uint8_t *kc_bytebuf_reserve(struct kc_bytebuf *b, size_t n);
 /* Marks n bytes written at the pointer kc_bytebuf_reserve returned. */
 void kc_bytebuf_commit(struct kc_bytebuf *b, size_t n);
 int kc_bytebuf_append(struct kc_bytebuf *b, const void *src, size_t n);
-/* Drops n bytes from the front. */
+/* Drops n bytes from the front; once empty, the memory is freed. */
 void kc_bytebuf_consume(struct kc_bytebuf *b, size_t n);
 /* Empties the buffer (wiping what it held) but keeps the memory. */
 void kc_bytebuf_reset(struct kc_bytebuf *b);

@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "conn/bytebuf.h"
+#include "conn/peer_cache.h"
 #include "conn/tls.h"
 #include "conn/tls_peer.h"
 
@@ -36,6 +37,7 @@ enum conn_state {
 struct kc_tls_server {
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
+	struct kc_peer_cache *peers; /* client certificates judged before */
 	size_t in_max;
 	size_t out_max;
 	/* kc_tls_server_new_plain: connections without TLS, as this peer */
@@ -173,6 +175,9 @@ int kc_tls_server_new(const struct kc_tls_server_cfg *cfg,
 	ret = load_credentials(srv, cfg);
 	if (ret)
 		goto err_free;
+	ret = kc_peer_cache_new(&srv->peers);
+	if (ret)
+		goto err_free;
 	ret = -EINVAL;
 	if (gnutls_priority_init(&srv->prio, KC_TLS_PRIORITY, NULL) < 0)
 		goto err_free;
@@ -208,6 +213,7 @@ void kc_tls_server_free(struct kc_tls_server *srv)
 		return;
 	if (srv->prio)
 		gnutls_priority_deinit(srv->prio);
+	kc_peer_cache_free(srv->peers);
 	if (srv->cred)
 		gnutls_certificate_free_credentials(srv->cred);
 	free(srv);
@@ -498,8 +504,8 @@ static int finish_handshake(struct kc_tls_conn *c)
 		return ret;
 	c->state = CONN_OPEN;
 	c->established = true;
-	c->peer_rc = kc_tls_judge_peer(c->session, c->peer_id, c->reason,
-				       sizeof(c->reason));
+	c->peer_rc = kc_tls_judge_peer(c->session, c->srv->peers, c->peer_id,
+				       c->reason, sizeof(c->reason));
 	return 0;
 }
 

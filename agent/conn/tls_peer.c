@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/x509.h>
 
+#include "conn/peer_cache.h"
 #include "conn/tls_peer.h"
 #include "wire/wire.h"
 
@@ -149,8 +151,9 @@ static int read_client_id(gnutls_x509_crt_t crt, char id[KC_TLS_ID_SIZE],
 	return 0;
 }
 
+/* The checks of the leaf itself; *valid is its validity, for the cache. */
 static int judge_leaf(const gnutls_datum_t *der, char id[KC_TLS_ID_SIZE],
-		      char *why, size_t why_len)
+		      time_t valid[2], char *why, size_t why_len)
 {
 	gnutls_x509_crt_t crt = NULL;
 	int ret;
@@ -167,26 +170,36 @@ static int judge_leaf(const gnutls_datum_t *der, char id[KC_TLS_ID_SIZE],
 		ret = check_rsa_key(crt, why, why_len);
 	if (!ret)
 		ret = read_client_id(crt, id, why, why_len);
+	valid[0] = gnutls_x509_crt_get_activation_time(crt);
+	valid[1] = gnutls_x509_crt_get_expiration_time(crt);
 cleanup:
 	gnutls_x509_crt_deinit(crt);
 	return ret;
 }
 
-int kc_tls_judge_peer(gnutls_session_t session, char id[KC_TLS_ID_SIZE],
-		      char *why, size_t why_len)
+int kc_tls_judge_peer(gnutls_session_t session, struct kc_peer_cache *cache,
+		      char id[KC_TLS_ID_SIZE], char *why, size_t why_len)
 {
+	uint8_t key[KC_PEER_HASH_LEN];
 	const gnutls_datum_t *certs;
+	time_t now = time(NULL), valid[2];
 	unsigned int n = 0;
+	bool keyed;
 	int ret;
 
 	id[0] = '\0';
 	certs = gnutls_certificate_get_peers(session, &n);
 	if (!certs || !n)
 		return -ENOENT;
+	keyed = cache && !kc_peer_cache_key(certs, n, key);
+	if (keyed && kc_peer_cache_get(cache, key, now, id))
+		return 0;
 	ret = verify_chain(session, why, why_len);
 	if (!ret)
-		ret = judge_leaf(&certs[0], id, why, why_len);
+		ret = judge_leaf(&certs[0], id, valid, why, why_len);
 	if (ret)
 		explicit_bzero(id, KC_TLS_ID_SIZE);
+	else if (keyed)
+		kc_peer_cache_put(cache, key, id, valid[0], valid[1], now);
 	return ret;
 }

@@ -23,8 +23,11 @@
  * be valid now, carry clientAuth in extendedKeyUsage and digitalSignature
  * in keyUsage, hold an RSA-2048 e=65537 key, and have exactly one CN,
  * which is a valid client id. Revocation is the store's business.
+ * With a cache (peer_cache.h), a chain judged before and still within its
+ * time is not judged again; NULL judges every time.
  */
-int kc_tls_judge_peer(gnutls_session_t session, char id[KC_TLS_ID_SIZE],
-		      char *why, size_t why_len);
+struct kc_peer_cache;
+int kc_tls_judge_peer(gnutls_session_t session, struct kc_peer_cache *cache,
+		      char id[KC_TLS_ID_SIZE], char *why, size_t why_len);
 
 #endif

@@ -60,6 +60,18 @@ int kc_client_connect(const char *addr_port, const char *pin_hex,
 		      const struct kc_tls_client_cred *cred,
 		      unsigned int timeout_ms, struct kc_client **out)
 {
+	struct kc_tls_client_opts opts = {
+		.cred = cred,
+		.timeout_ms = timeout_ms,
+	};
+
+	return kc_client_connect_opts(addr_port, pin_hex, &opts, out);
+}
+
+int kc_client_connect_opts(const char *addr_port, const char *pin_hex,
+			   const struct kc_tls_client_opts *opts,
+			   struct kc_client **out)
+{
 	struct kc_client *c = calloc(1, sizeof(*c));
 	int ret;
 
@@ -74,8 +86,7 @@ int kc_client_connect(const char *addr_port, const char *pin_hex,
 		free(c);
 		return -ENOMEM;
 	}
-	ret = kc_tls_client_connect(addr_port, pin_hex, cred, timeout_ms,
-				    &c->tls);
+	ret = kc_tls_client_connect_opts(addr_port, pin_hex, opts, &c->tls);
 	if (ret) {
 		free(c->rx);
 		free(c);

@@ -39,6 +39,10 @@ struct kc_client;
 int kc_client_connect(const char *addr_port, const char *pin_hex,
 		      const struct kc_tls_client_cred *cred,
 		      unsigned int timeout_ms, struct kc_client **out);
+/* The same with every TLS option (a prepared credential, tlsclient.h). */
+int kc_client_connect_opts(const char *addr_port, const char *pin_hex,
+			   const struct kc_tls_client_opts *opts,
+			   struct kc_client **out);
 void kc_client_close(struct kc_client *c);
 /*
  * The orderly end before kc_client_close: close_notify after every frame

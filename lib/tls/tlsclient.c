@@ -24,23 +24,19 @@
 #include "tls/ktls.h"
 #include "tls/tcpconn.h"
 #include "tls/tlsclient.h"
+#include "tls/tlsprep.h"
 
 #define ALPN "kcourier/2"
-#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
-#define PRIORITY_MAX 128
 #define PIN_LEN 32
 #define CHAIN_MAX 8 /* longer agent chains are refused, not truncated */
-#define CIPHER_NAME_MAX 32
 #define ERR_MAX 256
 #define MAX_SOFT_RETRIES 16 /* non-fatal GnuTLS returns in a row */
 
 struct kc_tls_client {
 	int fd;
 	gnutls_session_t session;
-	gnutls_certificate_credentials_t xcred;
-	gnutls_pcert_st *pcerts;
-	unsigned int npcerts;
-	gnutls_privkey_t key;
+	const struct kc_tls_client_prep *prep; /* borrowed or own_prep */
+	struct kc_tls_client_prep *own_prep;   /* made for this connection */
 	uint8_t pin[PIN_LEN];
 	int pinned;    /* index of the pinned certificate in the chain, or -1 */
 	int verify_rc; /* what the verify callback decided */
@@ -299,102 +295,15 @@ static int retrieve_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_dn,
 {
 	struct kc_tls_client *c = gnutls_session_get_ptr(s);
 
-	*pcert = c->pcerts;
-	*pcert_length = c->npcerts;
-	*privkey = c->key;
-	return 0;
-}
-
-static bool same_datum(const gnutls_datum_t *a, const gnutls_datum_t *b)
-{
-	return a->size == b->size && !memcmp(a->data, b->data, a->size);
-}
-
-static int key_matches_cert(struct kc_tls_client *c)
-{
-	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
-	int ok = 0;
-
-	if (gnutls_pubkey_init(&pub) < 0)
-		return 0;
-	if (gnutls_pubkey_import_privkey(pub, c->key, 0, 0) >= 0 &&
-	    gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &a) >= 0 &&
-	    gnutls_pubkey_export2(c->pcerts[0].pubkey, GNUTLS_X509_FMT_DER,
-				  &b) >= 0)
-		ok = same_datum(&a, &b);
-	gnutls_free(a.data);
-	gnutls_free(b.data);
-	gnutls_pubkey_deinit(pub);
-	return ok;
-}
-
-static int load_cred(struct kc_tls_client *c,
-		     const struct kc_tls_client_cred *cred)
-{
-	gnutls_datum_t d;
-	size_t i;
-
-	if (!cred->chain_len || cred->chain_len > CHAIN_MAX)
-		return fail(-EINVAL, "client certificate chain missing");
-	c->pcerts = calloc(cred->chain_len, sizeof(*c->pcerts));
-	if (!c->pcerts)
-		return fail(-ENOMEM, "out of memory");
-	for (i = 0; i < cred->chain_len; i++) {
-		d.data = (unsigned char *)cred->chain[i].p;
-		d.size = (unsigned int)cred->chain[i].len;
-		if (gnutls_pcert_import_x509_raw(&c->pcerts[i], &d,
-						 GNUTLS_X509_FMT_DER, 0) < 0)
-			return fail(-EINVAL,
-				    "client certificate %zu does not parse", i);
-		c->npcerts = i + 1;
-	}
-	d.data = (unsigned char *)cred->key_pkcs8.p;
-	d.size = (unsigned int)cred->key_pkcs8.len;
-	if (gnutls_privkey_init(&c->key) < 0)
-		return fail(-ENOMEM, "out of memory");
-	if (gnutls_privkey_import_x509_raw(c->key, &d, GNUTLS_X509_FMT_DER,
-					   NULL, GNUTLS_PKCS_PLAIN) < 0)
-		return fail(-EINVAL, "client key is not PKCS#8 DER");
-	if (!key_matches_cert(c))
-		return fail(-EINVAL,
-			    "client key does not match its certificate");
-	gnutls_certificate_set_retrieve_function2(c->xcred, retrieve_cb);
+	*pcert = c->prep->pcerts;
+	*pcert_length = c->prep->npcerts;
+	*privkey = c->prep->key;
 	return 0;
 }
 
 /* Session */
 
-/*
- * A cipher name is spliced into the priority string, so only the bytes of
- * GnuTLS cipher names get in ("+VERS-TLS1.2" has a '+' and a '.').
- */
-static bool cipher_name_ok(const char *name)
-{
-	size_t i, len = strlen(name);
-
-	if (!len || len >= CIPHER_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
-			return false;
-	return gnutls_cipher_get_id(name) != GNUTLS_CIPHER_UNKNOWN;
-}
-
-static int build_priority(char out[PRIORITY_MAX], const char *cipher)
-{
-	if (!cipher) {
-		snprintf(out, PRIORITY_MAX, "%s", PRIORITY);
-		return 0;
-	}
-	if (!cipher_name_ok(cipher))
-		return fail(-EINVAL, "unknown cipher '%s'", cipher);
-	snprintf(out, PRIORITY_MAX, "%s:-CIPHER-ALL:+%s", PRIORITY, cipher);
-	return 0;
-}
-
-static int setup_session(struct kc_tls_client *c, const char *prio)
+static int setup_session(struct kc_tls_client *c)
 {
 	static const gnutls_datum_t alpn = { (unsigned char *)ALPN,
 					     sizeof(ALPN) - 1 };
@@ -406,8 +315,9 @@ static int setup_session(struct kc_tls_client *c, const char *prio)
 		return fail(-ENOMEM, "out of memory");
 	s = c->session;
 	gnutls_session_set_ptr(s, c);
-	if (gnutls_priority_set_direct(s, prio, NULL) < 0 ||
-	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, c->xcred) < 0 ||
+	if (gnutls_priority_set(s, c->prep->prio) < 0 ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+				   c->prep->xcred) < 0 ||
 	    gnutls_alpn_set_protocols(s, &alpn, 1, GNUTLS_ALPN_MANDATORY) < 0)
 		return fail(-EPROTO, "TLS session setup failed");
 	gnutls_session_set_verify_function(s, verify_cb);
@@ -496,19 +406,37 @@ static int start_ktls(struct kc_tls_client *c)
 	return 0;
 }
 
+int kc_tls_client_prepare(const struct kc_tls_client_cred *cred,
+			  EVP_PKEY *sign_key, const char *cipher,
+			  struct kc_tls_client_prep **out)
+{
+	struct kc_tls_prep_args a = {
+		.cred = cred,
+		.sign_key = sign_key,
+		.cipher = cipher,
+		.retrieve = retrieve_cb,
+	};
+	char why[ERR_MAX];
+	int ret;
+
+	ret = kc_tls_prep_new(&a, out, why, sizeof(why));
+	return ret ? fail(ret, "%s", why) : 0;
+}
+
+void kc_tls_client_unprepare(struct kc_tls_client_prep *p)
+{
+	kc_tls_prep_free(p);
+}
+
 int kc_tls_client_connect_opts(const char *addr_port, const char *pin_hex,
 			       const struct kc_tls_client_opts *opts,
 			       struct kc_tls_client **out)
 {
 	uint64_t deadline = kc_deadline(opts->timeout_ms);
 	struct kc_tls_client *c;
-	char prio[PRIORITY_MAX];
 	int ret;
 
 	*out = NULL;
-	ret = build_priority(prio, opts->cipher);
-	if (ret)
-		return ret;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return fail(-ENOMEM, "out of memory");
@@ -519,19 +447,21 @@ int kc_tls_client_connect_opts(const char *addr_port, const char *pin_hex,
 		fail(ret, "pin must be %d hex digits", KC_PIN_HEX_LEN);
 		goto err_free;
 	}
-	ret = fail(-ENOMEM, "out of memory");
-	if (gnutls_certificate_allocate_credentials(&c->xcred) < 0)
-		goto err_free;
-	ret = opts->cred ? load_cred(c, opts->cred) : 0;
-	if (ret)
-		goto err_free;
+	c->prep = opts->prep;
+	if (!c->prep) {
+		ret = kc_tls_client_prepare(opts->cred, NULL, opts->cipher,
+					    &c->own_prep);
+		if (ret)
+			goto err_free;
+		c->prep = c->own_prep;
+	}
 	c->fd = kc_tcp_connect(addr_port, deadline, last_error,
 			       sizeof(last_error));
 	if (c->fd < 0) {
 		ret = c->fd;
 		goto err_free;
 	}
-	ret = setup_session(c, prio);
+	ret = setup_session(c);
 	if (!ret)
 		ret = do_handshake(c, deadline);
 	if (!ret && !opts->no_ktls)
@@ -709,8 +639,6 @@ int kc_tls_client_bye(struct kc_tls_client *c)
 /* Never blocks: close_notify goes out only if the socket takes it now. */
 void kc_tls_client_close(struct kc_tls_client *c)
 {
-	unsigned int i;
-
 	if (!c)
 		return;
 	if (c->session && !c->bye_sent) {
@@ -728,12 +656,7 @@ void kc_tls_client_close(struct kc_tls_client *c)
 		kc_ktls_stream_fini(&c->kstream);
 	if (c->fd >= 0)
 		close(c->fd);
-	for (i = 0; i < c->npcerts; i++)
-		gnutls_pcert_deinit(&c->pcerts[i]);
-	free(c->pcerts);
-	gnutls_privkey_deinit(c->key);
-	if (c->xcred)
-		gnutls_certificate_free_credentials(c->xcred);
+	kc_tls_prep_free(c->own_prep);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 }

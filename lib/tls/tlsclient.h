@@ -44,21 +44,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tls/tlscred.h"
 #include "wire/wire.h"
 
 #define KC_PIN_HEX_LEN 64
 
 struct kc_tls_client;
-
-/* The client's id certificate chain (leaf first) and its private key. */
-struct kc_tls_client_cred {
-	const struct kc_bytes *chain; /* DER certificates */
-	size_t chain_len;
-	struct kc_bytes key_pkcs8; /* unencrypted PKCS#8 DER; caller wipes */
-};
+struct kc_tls_client_prep; /* tlsprep.h */
+struct evp_pkey_st;	   /* OpenSSL's EVP_PKEY */
 
 struct kc_tls_client_opts {
 	const struct kc_tls_client_cred *cred; /* NULL: no certificate */
+	/*
+	 * Made once by kc_tls_client_prepare() and reused: cred and cipher
+	 * are then ignored (the prepared credential has them).
+	 */
+	const struct kc_tls_client_prep *prep;
 	/*
 	 * NULL, or one GnuTLS cipher name ("AES-128-GCM", "AES-256-GCM",
 	 * "CHACHA20-POLY1305") to offer alone: for tests and benchmarks.
@@ -73,6 +74,17 @@ struct kc_tls_client_opts {
  * every address the name resolves to is tried in turn) and completes the
  * handshake. On success *out is the connection; on failure NULL.
  */
+/*
+ * Credentials and priorities for many connections (tlsprep.h): cred may
+ * be NULL (no certificate); with sign_key, OpenSSL makes the
+ * CertificateVerify signature with it (extkey.h) and cred's PKCS#8 key
+ * is not read. 0 or -errno (kc_tls_client_strerror() says why).
+ */
+int kc_tls_client_prepare(const struct kc_tls_client_cred *cred,
+			  struct evp_pkey_st *sign_key, const char *cipher,
+			  struct kc_tls_client_prep **out);
+void kc_tls_client_unprepare(struct kc_tls_client_prep *p);
+
 int kc_tls_client_connect(const char *addr_port, const char *pin_hex,
 			  const struct kc_tls_client_cred *cred,
 			  unsigned int timeout_ms, struct kc_tls_client **out);

@@ -238,3 +238,15 @@ int identity_connect(const struct load_opts *o, const struct load_identity *id,
 	kc_client_cred_wipe(&cc);
 	return ret;
 }
+
+int identity_prepare_tls(const struct load_identity *id,
+			 struct kc_tls_client_prep **out)
+{
+	struct kc_bytes chain = { id->cert, id->cert_len };
+	struct kc_tls_client_cred cred = { .chain = &chain, .chain_len = 1 };
+
+	if (!kc_tls_client_prepare(&cred, id->id_key, NULL, out))
+		return 0;
+	load_err("client %s: %s", id->id, kc_tls_client_strerror());
+	return -1;
+}

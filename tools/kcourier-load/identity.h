@@ -48,4 +48,14 @@ struct kc_client;
 int identity_connect(const struct load_opts *o, const struct load_identity *id,
 		     struct kc_client **out);
 
+/*
+ * For many connections as this client: its TLS credential made once, the
+ * id key signing through OpenSSL (tls/extkey.h), several times cheaper
+ * than GnuTLS's own RSA, so the load tool is not what limits a storm.
+ * 0, or -1 after a message.
+ */
+struct kc_tls_client_prep;
+int identity_prepare_tls(const struct load_identity *id,
+			 struct kc_tls_client_prep **out);
+
 #endif

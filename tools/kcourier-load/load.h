@@ -44,6 +44,7 @@ struct load_opts {
 	double duration_s, warmup_s, drain_s;
 	unsigned int timeout_ms; /* an ACK or connect later than this: error */
 	bool connect_storm;
+	unsigned int idle;	/* --idle N: hold N idle connections */
 	/* Output. */
 	bool json, progress;
 	int agent_pid;		/* 0: agent CPU not reported */

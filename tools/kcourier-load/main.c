@@ -12,6 +12,7 @@
 #include "identity.h"
 #include "report.h"
 #include "run.h"
+#include "idle.h"
 #include "storm.h"
 #include "target.h"
 
@@ -336,10 +337,17 @@ static int run(struct load *l)
 {
 	const struct load_opts *o = &l->o;
 
-	l->n_ids = o->connect_storm ? 1 : o->pairs + load_senders(o);
+	/*
+	 * The idle connections belong to the client after those a message
+	 * run of the same shape uses: one running beside them (make bench's
+	 * kc-512-idle) must not have its messages delivered to them too.
+	 */
+	l->n_ids = o->connect_storm ? 1 : o->pairs + load_senders(o) + !!o->idle;
 	l->ids = calloc(l->n_ids, sizeof(*l->ids));
 	if (!l->ids || identities_get(o, l->ids, l->n_ids))
 		return -1;
+	if (o->idle)
+		return idle_conns_run(o, &l->ids[l->n_ids - 1]);
 	kc_report_init(&l->report, LOAD_NAME, "kcourier");
 	l->report.durability = DURABILITY;
 	describe_shape(l);
@@ -369,7 +377,9 @@ int main(int argc, char **argv)
 	if (load_resolve_dir(&l.o))
 		return 1;
 	kc_e2e_json_wipe_on_free();
-	ret = run(&l) ? 1 : 0;
+	ret = run(&l);
+	if (ret < 0)
+		ret = 1;
 	if (!ret && kc_report_error_total(&l.report))
 		ret = 3;
 	free_all(&l);

@@ -69,6 +69,8 @@ static const char *check_combination(const struct load_opts *o)
 		return "--dir names the agent: drop --agent and --ca-fingerprint";
 	if (!o->dir && (!o->agent || !o->pin_arg))
 		return "give --dir DIR, or --agent and --ca-fingerprint";
+	if (o->idle && o->connect_storm)
+		return "--idle and --connect-storm are two different runs";
 	if ((uint64_t)o->pairs * o->fanin > 65536)
 		return "--pairs times --fanin is above 65536 senders";
 	return NULL;
@@ -130,6 +132,13 @@ int load_parse_opts(int argc, char **argv, struct load_opts *o)
 		{ .name = "connect-storm", KC_OPT_FLAG(&o->connect_storm),
 		  .help = "measure new mutual-TLS connections per second "
 			  "instead of messages" },
+		{ .name = "idle", KC_OPT_UINT(&o->idle), .metavar = "N",
+		  .min = 1, .max = 1000000,
+		  .help = "open N authenticated connections as the client "
+			  "after those of --pairs/--fanin (steps of 1, 1000, "
+			  "10000, ...), read the agent's memory after each "
+			  "step (--agent-pid), hold them --duration seconds; "
+			  "one JSON line" },
 		{ KC_OPT_HEADING("Output:") },
 		{ .name = "json", KC_OPT_FLAG(&o->json),
 		  .help = "the summary as one JSON object on stdout" },

@@ -11,13 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/clientcred.h"
 #include "storm.h"
 #include "tls/tlsclient.h"
 
 struct storm_worker {
 	const struct load_opts *o;
-	const struct kc_tls_client_cred *cred;
+	const struct kc_tls_client_prep *prep;
 	uint64_t t_measure, t_stop;
 	uint64_t connections;
 	struct kc_hist latency;
@@ -27,7 +26,7 @@ struct storm_worker {
 
 static void one_connection(struct storm_worker *w)
 {
-	struct kc_tls_client_opts opts = { .cred = w->cred,
+	struct kc_tls_client_opts opts = { .prep = w->prep,
 					   .timeout_ms = w->o->timeout_ms };
 	struct kc_tls_client *c = NULL;
 	uint64_t t0 = kc_mono_ns(), t1;
@@ -71,7 +70,7 @@ static void merge(struct kc_report *r, struct storm_worker *w)
 }
 
 static int run_threads(const struct load_opts *o,
-		       const struct kc_tls_client_cred *cred,
+		       const struct kc_tls_client_prep *prep,
 		       struct kc_report *r)
 {
 	struct storm_worker *w = calloc(o->threads, sizeof(*w));
@@ -83,7 +82,7 @@ static int run_threads(const struct load_opts *o,
 		return -ENOMEM;
 	for (i = 0; i < o->threads; i++) {
 		w[i].o = o;
-		w[i].cred = cred;
+		w[i].prep = prep;
 		w[i].t_measure = start + (uint64_t)(o->warmup_s * 1e9);
 		w[i].t_stop = w[i].t_measure + (uint64_t)(o->duration_s * 1e9);
 		kc_hist_init(&w[i].latency);
@@ -107,13 +106,13 @@ static int run_threads(const struct load_opts *o,
 int storm_run(const struct load_opts *o, const struct load_identity *me,
 	      struct kc_report *r)
 {
-	struct kc_client_cred cc;
+	struct kc_tls_client_prep *prep = NULL;
 	int ret;
 
-	ret = kc_client_cred_init(&cc, me->cert, me->cert_len, me->id_key);
-	if (!ret)
-		ret = run_threads(o, &cc.cred, r);
-	kc_client_cred_wipe(&cc);
+	if (identity_prepare_tls(me, &prep))
+		return -1;
+	ret = run_threads(o, prep, r);
+	kc_tls_client_unprepare(prep);
 	if (ret)
 		load_err("connection storm: %s", strerror(-ret));
 	return ret ? -1 : 0;
