@@ -8,6 +8,9 @@
 #   make bench      load benchmarks, kcourier beside mosquitto and NATS
 #   make bench-vm   the crypto tiers side by side in the VM lab's guest
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
+#   make kmod       kcourier.ko (kmod/, uapi/) against KDIR (Debian's
+#                   linux-headers-6.12-amd64 by default); kmod-check runs
+#                   checkpatch --strict and sparse on it
 #   make deps       installs the Debian packages everything needs
 #   make install    the tools, man pages, docs and the systemd unit under
 #                   $(DESTDIR)$(PREFIX) (PREFIX=/usr as a package would)
@@ -57,7 +60,7 @@ endif
 # include paths (a command-line CFLAGS would override any "CFLAGS +=").
 PKGS        := libcrypto jansson gnutls sqlite3 liburing
 CFLAGS      ?= -O2 -g
-KC_CPPFLAGS := -Ilib -D_GNU_SOURCE
+KC_CPPFLAGS := -Ilib -Iuapi -D_GNU_SOURCE
 KC_CFLAGS   := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS) \
 	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 KC_LDFLAGS  := $(SANFLAGS)
@@ -260,7 +263,7 @@ VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 check-vm:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory all tests kmod
 	$(Q)tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
 
 # The crypto tiers side by side where the kernel has AF_ALG: tier-bench
@@ -272,6 +275,32 @@ bench-vm:
 	$(Q)tools/deps.sh vm
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
+
+# The kernel module: kbuild reads ./Kbuild (then kmod/Kbuild) and leaves
+# kcourier.ko in kmod/. KDIR is the newest installed 6.12 headers unless
+# given; the VM lab's kernel is that version, the host's may be any.
+KDIR ?= $(lastword $(sort $(wildcard /lib/modules/6.12.*/build)))
+KMOD_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) uapi/linux/kcourier.h
+kmod: kmod/kcourier.ko
+
+kmod/kcourier.ko: $(KMOD_SRCS) Kbuild kmod/Kbuild
+	@test -n "$(KDIR)" || { echo "no 6.12 kernel headers: run 'make deps' (linux-headers-6.12-amd64)" >&2; exit 1; }
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# checkpatch.pl --strict from linux-source-6.12, and sparse (make C=1).
+KC_CHECKPATCH := build/kernel-scripts/checkpatch.pl
+$(KC_CHECKPATCH):
+	@mkdir -p build/kernel-scripts
+	$(Q)tar -xJf $(KSRC_TAR) -C build/kernel-scripts --strip-components=2 \
+		linux-source-6.12/scripts/checkpatch.pl \
+		linux-source-6.12/scripts/spelling.txt \
+		linux-source-6.12/scripts/const_structs.checkpatch
+kmod-check: $(KC_CHECKPATCH)
+	$(Q)$(KC_CHECKPATCH) --strict --no-tree --terse -f $(KMOD_SRCS)
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules
+
+kmod-clean:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 # Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -345,8 +374,10 @@ format:
 
 clean:
 	rm -rf build
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
+		kmod/modules.order modules.order Module.symvers .*.cmd
 
-.PHONY: all tests check check-vm fuzz fuzzers bench bench-vm demo deps install format clean
+.PHONY: all tests check check-vm kmod kmod-check kmod-clean fuzz fuzzers bench bench-vm demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -28,8 +28,11 @@ groff-base
 # The VM lab boots Debian's own 6.12 kernel over the host's root, so the
 # guest finds these modules in /lib/modules; busybox-static makes its
 # initramfs. No initramfs of its own: INITRD=No below skips building one.
+# linux-headers-6.12-amd64 builds kcourier.ko for that kernel (make kmod),
+# sparse checks it (make kmod-check) and dkms builds it as a package would.
 VM_PACKAGES="
 linux-image-6.12-amd64
+linux-headers-6.12-amd64 sparse dkms
 qemu-system-x86
 busybox-static cpio
 "
