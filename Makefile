@@ -256,7 +256,10 @@ check:
 # agent suites, which there run over kTLS (test_agent_loop checks that
 # every connection went to the kernel). test_client_e2e stays on the host:
 # its CLI runs PBKDF2 600k at every command, minutes per test under TCG.
-VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
+# test_kmod: kcourier.ko's ioctls and uring_cmd (the job loads the module
+# from kmod/; test_crypto_ops and test_agent_afalg then run the kmod tier
+# too). KC_TEST_CRYPTO=kmod runs the agent suites on that tier.
+VM_TESTS ?= test_kmod test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
 	    test_agent_auth test_kcourierd
 
