@@ -53,21 +53,21 @@ static MPI kc_mpi_small(u8 v)
 }
 
 /* *a = *a / 2 mod n (n odd): halve, adding n first when *a is odd. */
-static int kc_mpi_half_mod(MPI *a, MPI n, MPI tmp)
+static int kc_mpi_half_mod(MPI *a, MPI n, MPI *tmp)
 {
 	int ret;
 
 	if (mpi_test_bit(*a, 0)) {
-		ret = mpi_add(tmp, *a, n);
+		ret = mpi_add(*tmp, *a, n);
 		if (ret)
 			return ret;
-		swap(*a, tmp);
+		swap(*a, *tmp);
 	}
 	return mpi_rshift(*a, *a, 1);
 }
 
 /* Strips factors of 2 from *u, halving *x mod n alongside. */
-static int kc_mpi_strip_twos(MPI *u, MPI *x, MPI n, MPI tmp)
+static int kc_mpi_strip_twos(MPI *u, MPI *x, MPI n, MPI *tmp)
 {
 	int ret = 0;
 
@@ -104,9 +104,9 @@ static int kc_mpi_inverse(MPI inv, MPI a, MPI n)
 			ret = -EAGAIN;
 			break;
 		}
-		ret = kc_mpi_strip_twos(&u, &x1, n, tmp);
+		ret = kc_mpi_strip_twos(&u, &x1, n, &tmp);
 		if (!ret)
-			ret = kc_mpi_strip_twos(&v, &x2, n, tmp);
+			ret = kc_mpi_strip_twos(&v, &x2, n, &tmp);
 		if (ret)
 			break;
 		if (mpi_cmp(u, v) >= 0) {
@@ -244,8 +244,8 @@ static void kc_rsa_work_free(struct kc_rsa_work *w)
 }
 
 /*
- * em = c^d mod n, blinded. -ERANGE when c is not below n (the modulus is
- * public: PROTOCOL.md lets such a value be refused early), -EKEYREJECTED
+ * em = c^d mod n, blinded. -ERANGE when c is not in [2, n) (the modulus
+ * is public: PROTOCOL.md lets such a value be refused early), -EKEYREJECTED
  * when seal is not an RSA-2048 private key. em must be kmalloc'ed.
  */
 int kc_rsa_decrypt_blinded(struct key *seal, const u8 *c, u8 *em)
@@ -266,8 +266,9 @@ int kc_rsa_decrypt_blinded(struct key *seal, const u8 *c, u8 *em)
 	w->t = mpi_alloc(0);
 	if (!w->c || !w->r || !w->rinv || !w->t)
 		goto out;
+	/* The kernel's RSA refuses 0 and 1 too; c' would be 0 for c = 0. */
 	ret = -ERANGE;
-	if (mpi_cmp(w->c, w->n) >= 0)
+	if (mpi_cmp(w->c, w->n) >= 0 || mpi_cmp_ui(w->c, 1) <= 0)
 		goto out;
 	ret = kc_blind_pick(w);
 	if (!ret)

@@ -54,20 +54,15 @@ static int kc_unwrap_k(struct key *seal, const u8 *wrapped,
 }
 
 static int kc_unwrap_install(struct kc_file *f, struct kcourier_unwrap *u,
-			     const struct kc_unwrap_keys *w)
+			     struct key *ring, const struct kc_unwrap_keys *w)
 {
-	struct key *ring;
 	int ret;
 
-	ring = kc_key_get(u->keyring, &key_type_keyring, KEY_NEED_WRITE);
-	if (IS_ERR(ring))
-		return PTR_ERR(ring);
 	ret = kc_key_add_logon(f, ring, u->sid, "enc", w->k, u->timeout_s,
 			       &u->enc_key);
 	if (!ret)
 		ret = kc_key_add_logon(f, ring, u->sid, "mac", w->km,
 				       u->timeout_s, &u->mac_key);
-	key_put(ring);
 	return ret;
 }
 
@@ -75,8 +70,8 @@ int kc_unwrap(struct kc_file *f, void __user *arg)
 {
 	struct kcourier_unwrap u;
 	struct kc_unwrap_keys *w;
+	struct key *seal, *ring;
 	u8 *wrapped = NULL;
-	struct key *seal;
 	u32 bad = 0;
 	int ret;
 
@@ -93,20 +88,28 @@ int kc_unwrap(struct kc_file *f, void __user *arg)
 		ret = PTR_ERR(wrapped);
 		goto out_w;
 	}
+	/* Both keys first: a request that cannot finish costs no RSA. */
+	ring = kc_key_get(u.keyring, &key_type_keyring, KEY_NEED_WRITE);
+	if (IS_ERR(ring)) {
+		ret = PTR_ERR(ring);
+		goto out;
+	}
 	seal = kc_key_get(u.seal_key, &key_type_asymmetric, KEY_NEED_SEARCH);
 	if (IS_ERR(seal)) {
 		ret = PTR_ERR(seal);
-		goto out;
+		goto out_ring;
 	}
 	ret = kc_unwrap_k(seal, wrapped, w, &bad);
 	key_put(seal);
 	if (!ret)
-		ret = kc_unwrap_install(f, &u, w);
+		ret = kc_unwrap_install(f, &u, ring, w);
 	if (!ret) {
 		u.result = bad * KCOURIER_UNWRAP_RANDOM;
 		if (copy_to_user(arg, &u, sizeof(u)))
 			ret = -EFAULT;
 	}
+out_ring:
+	key_put(ring);
 out:
 	kfree(wrapped);
 out_w:
