@@ -192,6 +192,12 @@ $(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBS_CLIENT)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
+# kcourier.ko's ioctl and uring_cmd paths side by side (issue 15).
+$(BUILD)/bench/kmod-bench: $(BUILD)/obj/bench/kmod_bench.o $(LIBS_CLIENT)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -luring $(LDLIBS)
+
 $(BUILD)/obj/agent/%.o: KC_CPPFLAGS += -Iagent
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
@@ -269,15 +275,17 @@ check-vm:
 	$(Q)$(MAKE) --no-print-directory all tests kmod
 	$(Q)tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
 
-# The crypto tiers side by side where the kernel has AF_ALG: tier-bench
-# in the VM lab's guest (under TCG only the afalg/user ratios mean
-# anything). TIER_SECONDS per case.
+# The crypto tiers side by side where the kernel has AF_ALG and loads
+# kcourier.ko: tier-bench in the VM lab's guest (under TCG only the
+# afalg/user and kmod/user ratios mean anything), then kmod-bench for the
+# module's ioctl and uring_cmd paths. TIER_SECONDS per case.
 TIER_SECONDS ?= 2
 bench-vm:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench $(BUILD)/bench/kmod-bench kmod
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
+	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/kmod-bench $(TIER_SECONDS)
 
 # The kernel module: kbuild reads ./Kbuild (then kmod/Kbuild) and leaves
 # kcourier.ko in kmod/. KDIR is the newest installed 6.12 headers unless

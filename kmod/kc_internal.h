@@ -38,6 +38,7 @@ struct kc_file {
 	struct xarray made;
 	unsigned int nsessions;
 	unsigned int nmade;
+	unsigned int sweep_at;	/* nmade at which made is swept next */
 };
 
 /*

@@ -19,8 +19,13 @@
 
 /* Keys a file may have made and not yet closed; past it UNWRAP refuses. */
 #define KC_MADE_MAX 65536u
-/* How many made keys are kept before the dead ones are swept out. */
-#define KC_MADE_SWEEP 4096u
+/*
+ * The dead made keys are swept out when the list has doubled since the
+ * last sweep (at least this many): a key unlinked by its session's end
+ * must not hold the user's key quota for long, and the sweep, linear in
+ * the list, stays amortised constant per UNWRAP.
+ */
+#define KC_MADE_SWEEP 64u
 
 /* A key gone in any way is one answer to the caller: no such key. */
 static int kc_key_gone(int err)
@@ -90,8 +95,10 @@ static int kc_made_add(struct kc_file *f, struct key *key)
 {
 	struct key *old;
 
-	if (f->nmade >= KC_MADE_SWEEP)
+	if (f->nmade >= f->sweep_at) {
 		kc_made_sweep(f);
+		f->sweep_at = max(KC_MADE_SWEEP, 2 * f->nmade);
+	}
 	if (f->nmade >= KC_MADE_MAX)
 		return -EDQUOT;
 	old = xa_store(&f->made, key->serial, key, GFP_KERNEL);

@@ -105,6 +105,18 @@ static int kc_session_new(struct kc_file *f, struct key *enc, struct key *mac,
 	return 0;
 }
 
+/* A session whose key is gone holds nothing more (the keys' quota). */
+static void kc_session_forget(struct kc_file *f, key_serial_t enc_serial)
+{
+	struct kc_session *s = xa_erase(&f->sessions, enc_serial);
+
+	if (!s)
+		return;
+	kc_session_free(s);
+	f->nsessions--;
+	atomic_dec(&kc_counts.sessions);
+}
+
 /* Under f->lock: the session of these two keys, made if need be. */
 int kc_session_get(struct kc_file *f, key_serial_t enc_serial,
 		   key_serial_t mac_serial, struct kc_session **out)
@@ -114,8 +126,10 @@ int kc_session_get(struct kc_file *f, key_serial_t enc_serial,
 	int ret = 0;
 
 	enc = kc_key_get(enc_serial, &key_type_logon, KEY_NEED_SEARCH);
-	if (IS_ERR(enc))
+	if (IS_ERR(enc)) {
+		kc_session_forget(f, enc_serial);
 		return PTR_ERR(enc);
+	}
 	mac = kc_key_get(mac_serial, &key_type_logon, KEY_NEED_SEARCH);
 	if (IS_ERR(mac)) {
 		key_put(enc);

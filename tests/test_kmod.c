@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kcourier.ko through its ABI (uapi/linux/kcourier.h), one fixture per
- * request: VERSION, UNWRAP, OPEN and SEAL (variants per batch size), the
+ * request: VERSION, UNWRAP (with Wycheproof's RSA-OAEP-2048-SHA-256
+ * vectors under their own key), OPEN and SEAL (variants per batch size), the
  * same batch as an io_uring IORING_OP_URING_CMD, the bounds of every
  * length and count, reserved fields, a random fuzz of the arguments for
  * KC_FUZZ_SECONDS, and after every test the module is unloaded and
@@ -34,7 +35,9 @@
 #include <linux/kcourier.h>
 
 #include "kselftest_harness.h"
+#include "lib/hex.h"
 #include "lib/kernel_keys.h"
+#include "lib/vectors.h"
 
 #include "crypto/crypto.h"
 
