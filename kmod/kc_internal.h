@@ -55,7 +55,7 @@ struct key *kc_key_get(key_serial_t serial, const struct key_type *type,
 int kc_key_read_logon(struct key *key, u8 out[KC_KEY_LEN]);
 int kc_key_add_logon(struct kc_file *f, struct key *ring, const u8 *sid,
 		     const char *what, const u8 val[KC_KEY_LEN],
-		     unsigned int timeout_s, key_serial_t *serial);
+		     unsigned int timeout_s, struct key **made);
 void kc_keys_release(struct kc_file *f);
 
 /* kc_rsa.c */

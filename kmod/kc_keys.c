@@ -116,7 +116,7 @@ static int kc_made_add(struct kc_file *f, struct key *key)
 
 int kc_key_add_logon(struct kc_file *f, struct key *ring, const u8 *sid,
 		     const char *what, const u8 val[KC_KEY_LEN],
-		     unsigned int timeout_s, key_serial_t *serial)
+		     unsigned int timeout_s, struct key **made)
 {
 	char desc[64];
 	struct key *key;
@@ -141,7 +141,8 @@ int kc_key_add_logon(struct kc_file *f, struct key *ring, const u8 *sid,
 		key_put(key);
 		return ret;
 	}
-	*serial = key->serial;
+	/* Borrowed: the made list holds the reference until close. */
+	*made = key;
 	return 0;
 }
 

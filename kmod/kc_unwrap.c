@@ -53,17 +53,27 @@ static int kc_unwrap_k(struct key *seal, const u8 *wrapped,
 	return kc_derive_km(w->k, w->km);
 }
 
+/* Both logon keys, or neither: K is taken out again if Km fails. */
 static int kc_unwrap_install(struct kc_file *f, struct kcourier_unwrap *u,
 			     struct key *ring, const struct kc_unwrap_keys *w)
 {
+	struct key *enc, *mac;
 	int ret;
 
 	ret = kc_key_add_logon(f, ring, u->sid, "enc", w->k, u->timeout_s,
-			       &u->enc_key);
-	if (!ret)
-		ret = kc_key_add_logon(f, ring, u->sid, "mac", w->km,
-				       u->timeout_s, &u->mac_key);
-	return ret;
+			       &enc);
+	if (ret)
+		return ret;
+	ret = kc_key_add_logon(f, ring, u->sid, "mac", w->km, u->timeout_s,
+			       &mac);
+	if (ret) {
+		key_unlink(ring, enc);
+		key_invalidate(enc);
+		return ret;
+	}
+	u->enc_key = enc->serial;
+	u->mac_key = mac->serial;
+	return 0;
 }
 
 int kc_unwrap(struct kc_file *f, void __user *arg)
