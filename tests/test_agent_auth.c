@@ -39,8 +39,12 @@ FIXTURE_SETUP(auth)
 	if (ret == -ENOENT)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
-	/* The keyring checks look for the user tier's keys ("user" type). */
-	self->a.crypto = "user";
+	/*
+	 * The user tier unless KC_TEST_CRYPTO names one; the keyring checks
+	 * look for that tier's key type (agent_proc_key_type).
+	 */
+	if (!self->a.crypto)
+		self->a.crypto = "user";
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
 	strcpy(self->tmp, "/tmp/kc-auth.XXXXXX");
@@ -380,6 +384,7 @@ TEST_F_TIMEOUT(auth, gnutls_cli_with_another_alpn_refused, 120)
 /* Keys appear with OPEN_SESSION and are unlinked when the connection ends. */
 TEST_F_TIMEOUT(auth, session_keys_gone_after_the_connection, 120)
 {
+	const char *type = agent_proc_key_type(&self->a);
 	char enc[KC_KEYNAME_MAX], mac[KC_KEYNAME_MAX];
 	struct test_session s;
 	struct kc_keyring kr;
@@ -392,19 +397,19 @@ TEST_F_TIMEOUT(auth, session_keys_gone_after_the_connection, 120)
 	ASSERT_EQ(0, ts_open(c, &self->alice, &s, &status));
 	kc_keyring_name(s.sid, "enc", enc);
 	kc_keyring_name(s.sid, "mac", mac);
-	EXPECT_LE(0, keyctl_search(kr.ring, "user", enc, 0));
-	EXPECT_LE(0, keyctl_search(kr.ring, "user", mac, 0));
+	EXPECT_LE(0, keyctl_search(kr.ring, type, enc, 0));
+	EXPECT_LE(0, keyctl_search(kr.ring, type, mac, 0));
 	kc_client_close(c);
 
 	/* The agent sees the close on its next turn; give it up to 10 s. */
 	for (tries = 0; tries < 100; tries++) {
-		if (keyctl_search(kr.ring, "user", enc, 0) < 0 &&
-		    keyctl_search(kr.ring, "user", mac, 0) < 0)
+		if (keyctl_search(kr.ring, type, enc, 0) < 0 &&
+		    keyctl_search(kr.ring, type, mac, 0) < 0)
 			break;
 		usleep(100 * 1000);
 	}
-	EXPECT_GT(0, keyctl_search(kr.ring, "user", enc, 0));
-	EXPECT_GT(0, keyctl_search(kr.ring, "user", mac, 0));
+	EXPECT_GT(0, keyctl_search(kr.ring, type, enc, 0));
+	EXPECT_GT(0, keyctl_search(kr.ring, type, mac, 0));
 }
 
 TEST_HARNESS_MAIN

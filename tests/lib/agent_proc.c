@@ -598,3 +598,11 @@ void agent_proc_dump_log(const struct agent_proc *a)
 	fprintf(stderr, "# ----\n");
 	close(fd);
 }
+
+const char *agent_proc_key_type(const struct agent_proc *a)
+{
+	if (a->crypto && (!strcmp(a->crypto, "afalg") ||
+			  !strcmp(a->crypto, "kmod")))
+		return "logon";
+	return "user";
+}
