@@ -12,6 +12,7 @@
  */
 #include <crypto/algapi.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -173,6 +174,8 @@ int kc_batch(struct kc_file *f, bool seal, void __user *arg)
 		ops[i].status = kc_op_run(f, seal, &ops[i]);
 		if (ops[i].status)
 			ops[i].out_len = 0;
+		/* A full batch is up to 512 MiB of work: let others run. */
+		cond_resched();
 	}
 	mutex_unlock(&f->lock);
 	bt.done = bt.count;
