@@ -40,6 +40,7 @@
 #include "lib/vectors.h"
 
 #include "crypto/crypto.h"
+#include "crypto/keyfile.h"
 
 #define DEV "/dev/kcourier"
 #define AAD_LEN 40
@@ -86,19 +87,6 @@ static int stats(struct kcourier_stats *st)
 	return ret;
 }
 
-static int pkcs8_der(EVP_PKEY *key, uint8_t **der)
-{
-	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(key);
-	int len;
-
-	*der = NULL;
-	if (!p8)
-		return -1;
-	len = i2d_PKCS8_PRIV_KEY_INFO(p8, der);
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	return len;
-}
-
 FIXTURE(kmod)
 {
 	int fd;
@@ -110,17 +98,15 @@ FIXTURE(kmod)
 /* The seal key as an asymmetric key in the test's own session keyring. */
 static int add_seal_key(FIXTURE_DATA(kmod) *self, char *why, size_t cap)
 {
-	uint8_t *der = NULL;
-	int len;
+	unsigned char *der = NULL;
+	size_t len;
 
-	if (kc_rsa_generate(&self->pkey))
+	if (kc_rsa_generate(&self->pkey) ||
+	    kc_key_pkcs8_der(self->pkey, &der, &len))
 		return -EIO;
-	len = pkcs8_der(self->pkey, &der);
-	if (len <= 0)
-		return -EIO;
-	self->seal = add_key("asymmetric", "kc-kmod-seal", der, (size_t)len,
+	self->seal = add_key("asymmetric", "kc-kmod-seal", der, len,
 			     self->ring);
-	OPENSSL_clear_free(der, (size_t)len);
+	OPENSSL_clear_free(der, len);
 	if (self->seal < 0 && test_kernel_lacks_parser(errno) &&
 	    !test_parser_module_loaded()) {
 		snprintf(why, cap, "no PKCS#8 key parser (pkcs8_key_parser)");

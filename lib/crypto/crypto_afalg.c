@@ -113,16 +113,10 @@ static int afalg_keys_install(struct kc_tier *t, void *session,
 		sid = random_sid;
 	}
 	s->ring = keys->ring;
-	ret = kc_keyring_add(s->ring, "logon", sid, "enc", keys->k, KC_KEY_LEN,
-			     keys->ttl, &s->enc);
+	ret = kc_keyring_add_pair(s->ring, "logon", sid, keys->k, keys->km,
+				  KC_KEY_LEN, keys->ttl, &s->enc, &s->mac);
 	if (ret)
 		return ret;
-	ret = kc_keyring_add(s->ring, "logon", sid, "mac", keys->km, KC_KEY_LEN,
-			     keys->ttl, &s->mac);
-	if (ret) {
-		kc_keyring_unlink(s->ring, s->enc);
-		return ret;
-	}
 	s->key_id = kc_afalg_key_id();
 	return 0;
 }

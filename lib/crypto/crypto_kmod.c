@@ -152,18 +152,10 @@ static int kmod_keys_install(struct kc_tier *t, void *session,
 	struct kmod_session *s = session;
 	uint8_t random_sid[KC_SID_LEN];
 	const uint8_t *sid = sid_or_random(keys->sid, random_sid);
-	int ret;
 
 	s->ring = keys->ring;
-	ret = kc_keyring_add(s->ring, "logon", sid, "enc", keys->k, KC_KEY_LEN,
-			     keys->ttl, &s->enc);
-	if (ret)
-		return ret;
-	ret = kc_keyring_add(s->ring, "logon", sid, "mac", keys->km, KC_KEY_LEN,
-			     keys->ttl, &s->mac);
-	if (ret)
-		kc_keyring_unlink(s->ring, s->enc);
-	return ret;
+	return kc_keyring_add_pair(s->ring, "logon", sid, keys->k, keys->km,
+				   KC_KEY_LEN, keys->ttl, &s->enc, &s->mac);
 }
 
 /* The module unwraps; K and Km are made and kept in the kernel. */
@@ -292,13 +284,24 @@ static bool can_aim(const void *session, size_t aad_len, size_t len,
 	return false;
 }
 
-static void aim_keys(struct kcourier_op *op, const void *session)
+/* One op under session's keys: in to out (room out_len), MAC over aad. */
+static void aim_op(struct kcourier_op *op, const void *session,
+		   const uint8_t *aad, size_t aad_len, const void *in,
+		   size_t in_len, void *out, size_t out_len, const uint8_t *iv)
 {
 	const struct kmod_session *s = session;
 
-	memset(op, 0, sizeof(*op));
-	op->enc_key = s->enc;
-	op->mac_key = s->mac;
+	*op = (struct kcourier_op){
+		.enc_key = s->enc,
+		.mac_key = s->mac,
+		.aad = (uintptr_t)aad,
+		.aad_len = (uint32_t)aad_len,
+		.in = (uintptr_t)in,
+		.in_len = (uint32_t)in_len,
+		.out = (uintptr_t)out,
+		.out_len = (uint32_t)out_len,
+	};
+	memcpy(op->iv, iv, KC_IV_LEN);
 }
 
 static void kmod_open_all(void *batch, const void *const *sessions,
@@ -315,14 +318,8 @@ static void kmod_open_all(void *batch, const void *const *sessions,
 				   &r[i].status);
 		if (!aimed[i])
 			continue;
-		aim_keys(&th->ops[i], sessions[i]);
-		th->ops[i].aad = (uintptr_t)r[i].aad;
-		th->ops[i].aad_len = (uint32_t)r[i].aad_len;
-		th->ops[i].in = (uintptr_t)r[i].ct;
-		th->ops[i].in_len = (uint32_t)r[i].ct_len;
-		th->ops[i].out = (uintptr_t)r[i].pt;
-		th->ops[i].out_len = (uint32_t)r[i].ct_len;
-		memcpy(th->ops[i].iv, r[i].iv, KC_IV_LEN);
+		aim_op(&th->ops[i], sessions[i], r[i].aad, r[i].aad_len,
+		       r[i].ct, r[i].ct_len, r[i].pt, r[i].ct_len, r[i].iv);
 		memcpy(th->ops[i].tag, r[i].mac, KC_MAC_LEN);
 	}
 	submit(th, KCOURIER_IOC_OPEN, n, aimed);
@@ -348,14 +345,9 @@ static void kmod_seal_all(void *batch, const void *const *sessions,
 				   &r[i].status);
 		if (!aimed[i])
 			continue;
-		aim_keys(&th->ops[i], sessions[i]);
-		th->ops[i].aad = (uintptr_t)r[i].aad;
-		th->ops[i].aad_len = (uint32_t)r[i].aad_len;
-		th->ops[i].in = (uintptr_t)r[i].pt;
-		th->ops[i].in_len = (uint32_t)r[i].pt_len;
-		th->ops[i].out = (uintptr_t)r[i].ct;
-		th->ops[i].out_len = (uint32_t)kc_cbc_ct_len(r[i].pt_len);
-		memcpy(th->ops[i].iv, r[i].iv, KC_IV_LEN);
+		aim_op(&th->ops[i], sessions[i], r[i].aad, r[i].aad_len,
+		       r[i].pt, r[i].pt_len, r[i].ct,
+		       kc_cbc_ct_len(r[i].pt_len), r[i].iv);
 	}
 	submit(th, KCOURIER_IOC_SEAL, n, aimed);
 	for (i = 0; i < n; i++) {
