@@ -376,6 +376,88 @@ TEST_F_TIMEOUT(kmod, unwrap_arguments, TEST_TIMEOUT)
 }
 
 /*
+ * One Wycheproof OAEP vector through UNWRAP under seal: the one kind the
+ * protocol carries (valid, 32 bytes, empty label) gives K = msg, which
+ * SEAL shows; every other vector, valid or not, gets the same answer as
+ * a broken wrap: serials of random keys. Wrong lengths are -EINVAL.
+ */
+static bool oaep_vector(FIXTURE_DATA(kmod) *self, key_serial_t seal,
+			json_t *t, int *decoded)
+{
+	size_t ct_len = 0, msg_len = 0, label_len = 0;
+	uint8_t *ct = test_json_hex(t, "ct", &ct_len);
+	uint8_t *msg = test_json_hex(t, "msg", &msg_len);
+	uint8_t *label = test_json_hex(t, "label", &label_len);
+	const char *result = json_string_value(json_object_get(t, "result"));
+	struct kcourier_unwrap u = unwrap_args(self, ct);
+	uint8_t km[KC_KEY_LEN];
+	struct kcourier_op op;
+	struct msg m;
+	bool ok, carried;
+
+	u.seal_key = seal;
+	u.wrapped_len = (uint32_t)ct_len;
+	carried = result && !strcmp(result, "valid") &&
+		  msg_len == KC_KEY_LEN && !label_len;
+	if (ct_len != KC_RSA_LEN) {
+		ok = ioctl(self->fd, KCOURIER_IOC_UNWRAP, &u) && errno == EINVAL;
+		goto out;
+	}
+	ok = !ioctl(self->fd, KCOURIER_IOC_UNWRAP, &u) && u.enc_key > 0 &&
+	     u.mac_key > 0;
+	ok = ok && u.result == (carried ? 0 : KCOURIER_UNWRAP_RANDOM);
+	if (ok && carried) {
+		kc_derive_km(msg, km);
+		msg_make(&m, msg, km, 50);
+		op = op_for(&u, &m, true);
+		ok = !run(self->fd, KCOURIER_IOC_SEAL, &op, 1) && !op.status &&
+		     !memcmp(m.out, m.ct, m.ct_len) &&
+		     !memcmp(op.tag, m.mac, KC_MAC_LEN);
+		*decoded += ok;
+		msg_free(&m);
+	}
+out:
+	free(ct);
+	free(msg);
+	free(label);
+	return ok;
+}
+
+TEST_F_TIMEOUT(kmod, wycheproof_oaep, TEST_TIMEOUT)
+{
+	char why[512];
+	json_t *root = wycheproof_load("rsa_oaep_2048_sha256_mgf1sha256_test.json",
+				       why, sizeof(why));
+	json_t *group, *t, *groups;
+	size_t gi, ti, len, n = 0;
+	key_serial_t seal;
+	uint8_t *der;
+	int decoded = 0;
+
+	ASSERT_NE(NULL, root) TH_LOG("%s", why);
+	groups = json_object_get(root, "testGroups");
+	json_array_foreach(groups, gi, group) {
+		der = test_json_hex(group, "privateKeyPkcs8", &len);
+		ASSERT_NE(NULL, der);
+		seal = add_key("asymmetric", "kc-wycheproof", der, len,
+			       self->ring);
+		free(der);
+		ASSERT_LT(0, seal) TH_LOG("add_key: %s", strerror(errno));
+		json_array_foreach(json_object_get(group, "tests"), ti, t) {
+			EXPECT_TRUE(oaep_vector(self, seal, t, &decoded))
+				TH_LOG("tcId %lld",
+				       json_integer_value(json_object_get(t, "tcId")));
+			n++;
+		}
+	}
+	ksft_print_msg("wycheproof OAEP: %zu vectors, %d decoded to K\n", n,
+		       decoded);
+	EXPECT_EQ(1, decoded);
+	EXPECT_LT(30, n);
+	json_decref(root);
+}
+
+/*
  * OPEN and SEAL per batch size: the kmod fixture's setup and teardown
  * around a variant.
  */
