@@ -8,6 +8,9 @@
 #   make bench      load benchmarks, kcourier beside mosquitto and NATS
 #   make bench-vm   the crypto tiers side by side in the VM lab's guest
 #   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
+#   make kmod       kcourier.ko (kmod/, uapi/) against KDIR (Debian's
+#                   linux-headers-6.12-amd64 by default); kmod-check runs
+#                   checkpatch --strict and sparse on it
 #   make deps       installs the Debian packages everything needs
 #   make install    the tools, man pages, docs and the systemd unit under
 #                   $(DESTDIR)$(PREFIX) (PREFIX=/usr as a package would)
@@ -57,7 +60,7 @@ endif
 # include paths (a command-line CFLAGS would override any "CFLAGS +=").
 PKGS        := libcrypto jansson gnutls sqlite3 liburing
 CFLAGS      ?= -O2 -g
-KC_CPPFLAGS := -Ilib -D_GNU_SOURCE
+KC_CPPFLAGS := -Ilib -Iuapi -D_GNU_SOURCE
 KC_CFLAGS   := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP $(SANFLAGS) \
 	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 KC_LDFLAGS  := $(SANFLAGS)
@@ -231,6 +234,12 @@ $(BUILD)/bench/tier-bench: $(BUILD)/obj/bench/tier_bench.o $(LIBS_CLIENT)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) $(LDLIBS)
 
+# kcourier.ko's ioctl and uring_cmd paths side by side (issue 15).
+$(BUILD)/bench/kmod-bench: $(BUILD)/obj/bench/kmod_bench.o $(LIBS_CLIENT)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(KC_LDLIBS) -luring $(LDLIBS)
+
 $(BUILD)/obj/agent/%.o: KC_CPPFLAGS += -Iagent
 # The agent minus main() is an archive too, so tests can link its parts.
 $(AGENT_LIB): $(AGENT_OBJS)
@@ -313,7 +322,10 @@ check:
 # its CLI runs PBKDF2 600k at every command, minutes per test under TCG.
 # test_powercut and test_flakey: power loss replayed from dm-log-writes,
 # and a disk that drops or fails writes (dm-flakey), on loop devices.
-VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
+# test_kmod: kcourier.ko's ioctls and uring_cmd (the job loads the module
+# from kmod/; test_crypto_ops and test_agent_afalg then run the kmod tier
+# too). KC_TEST_CRYPTO=kmod runs the agent suites on that tier.
+VM_TESTS ?= test_kmod test_ktls test_tls test_crypto_ops test_agent_afalg \
 	    test_rsa_keyring test_unwrap_keys test_wycheproof test_agent_loop \
 	    test_agent_auth test_kcourierd test_key_quota test_powercut \
 	    test_flakey
@@ -321,18 +333,46 @@ VM_TESTS ?= test_ktls test_tls test_crypto_ops test_agent_afalg \
 check-vm:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory all tests kmod
 	$(Q)tests/vm/run-vm.sh $(BUILD) $(VM_TESTS)
 
-# The crypto tiers side by side where the kernel has AF_ALG: tier-bench
-# in the VM lab's guest (under TCG only the afalg/user ratios mean
-# anything). TIER_SECONDS per case.
+# The crypto tiers side by side where the kernel has AF_ALG and loads
+# kcourier.ko: tier-bench in the VM lab's guest (under TCG only the
+# afalg/user and kmod/user ratios mean anything), then kmod-bench for the
+# module's ioctl and uring_cmd paths. TIER_SECONDS per case.
 TIER_SECONDS ?= 2
 bench-vm:
 	$(Q)tools/deps.sh
 	$(Q)tools/deps.sh vm
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bench/tier-bench $(BUILD)/bench/kmod-bench kmod
 	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/tier-bench --seconds $(TIER_SECONDS)
+	$(Q)tests/vm/run-vm.sh $(BUILD) --run bench/kmod-bench $(TIER_SECONDS)
+
+# The kernel module: kbuild reads ./Kbuild (then kmod/Kbuild) and leaves
+# kcourier.ko in kmod/. KDIR is the newest installed 6.12 headers unless
+# given; the VM lab's kernel is that version, the host's may be any.
+KDIR ?= $(lastword $(sort $(wildcard /lib/modules/6.12.*/build)))
+KMOD_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) uapi/linux/kcourier.h
+kmod: kmod/kcourier.ko
+
+kmod/kcourier.ko: $(KMOD_SRCS) Kbuild kmod/Kbuild
+	@test -n "$(KDIR)" || { echo "no 6.12 kernel headers: run 'make deps' (linux-headers-6.12-amd64)" >&2; exit 1; }
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# checkpatch.pl --strict from linux-source-6.12, and sparse (make C=1).
+KC_CHECKPATCH := build/kernel-scripts/checkpatch.pl
+$(KC_CHECKPATCH):
+	@mkdir -p build/kernel-scripts
+	$(Q)tar -xJf $(KSRC_TAR) -C build/kernel-scripts --strip-components=2 \
+		linux-source-6.12/scripts/checkpatch.pl \
+		linux-source-6.12/scripts/spelling.txt \
+		linux-source-6.12/scripts/const_structs.checkpatch
+kmod-check: $(KC_CHECKPATCH)
+	$(Q)$(KC_CHECKPATCH) --strict --no-tree --terse -f $(KMOD_SRCS)
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules
+
+kmod-clean:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 # Fuzz targets: clang-14 libFuzzer with ASan+UBSan, own object tree.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -418,8 +458,10 @@ format:
 
 clean:
 	rm -rf build
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
+		kmod/modules.order modules.order Module.symvers .*.cmd
 
-.PHONY: all tests check check-vm fuzz fuzzers bench bench-vm demo deps install format clean
+.PHONY: all tests check check-vm kmod kmod-check kmod-clean fuzz fuzzers bench bench-vm demo deps install format clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -50,7 +50,8 @@
 /* Well inside KC_SEAL_KEY_TIMEOUT_S, so a busy main thread never misses. */
 #define SEAL_REFRESH_MS (60 * 1000)
 
-static const char *const crypto_tiers[] = { "auto", "afalg", "user", NULL };
+static const char *const crypto_tiers[] = { "auto", "afalg", "user", "kmod",
+					     NULL };
 
 struct run_opts {
 	const char *dir, *listen, *crypto, *pass_file;
@@ -71,9 +72,10 @@ static bool parse_run(int argc, char **argv, struct run_opts *o, int *rc)
 		  .min = 1, .max = WORKERS_MAX, .def = "online CPUs",
 		  .help = "worker threads" },
 		{ .name = "crypto", KC_OPT_CHOICE(&o->crypto, crypto_tiers),
-		  .help = "crypto tier: auto takes the faster of afalg and "
-			  "user, measured at start; afalg is the kernel's "
-			  "AF_ALG, user is OpenSSL" },
+		  .help = "crypto tier: auto takes the fastest of afalg, "
+			  "kmod and user, measured at start; afalg is the "
+			  "kernel's AF_ALG, kmod is kcourier.ko "
+			  "(/dev/kcourier), user is OpenSSL" },
 		KCD_OPT_PASSPHRASE_FILE(&o->pass_file,
 					"the passphrase of the agent keys"),
 	};

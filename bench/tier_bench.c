@@ -12,10 +12,11 @@
  *           installing K and Km (for afalg, two logon keys in and out of
  *           the keyring).
  *
- * With both tiers it prints afalg/user per case. Under TCG (the VM lab)
- * only those ratios mean anything; absolute numbers need real hardware.
+ * Beside user it prints afalg/user and kmod/user per case (kmod: one
+ * ioctl per batch on kcourier.ko). Under TCG (the VM lab) only those
+ * ratios mean anything; absolute numbers need real hardware.
  *
- * Usage: tier-bench [--tier user|afalg] [--seconds S]
+ * Usage: tier-bench [--tier user|afalg|kmod] [--seconds S]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@
 #define SIZE_MAX_BENCH 16384
 #define AAD_LEN KC_SEQ_AAD_MAX
 
-static const char *const tiers[] = { "user", "afalg" };
+static const char *const tiers[] = { "user", "afalg", "kmod" };
 
 struct bench_case {
 	const char *op;
@@ -226,6 +227,7 @@ static int run_cases(struct bench **b, const bool *have, double seconds,
 static void print_table(const bool *have, double r[][ARRAY_SIZE(cases)],
 			double seconds)
 {
+	char ratio[32];
 	size_t i, t;
 
 	printf("# tier-bench: ops/s, wall clock, %.1f s a case\n", seconds);
@@ -233,15 +235,21 @@ static void print_table(const bool *have, double r[][ARRAY_SIZE(cases)],
 	for (t = 0; t < ARRAY_SIZE(tiers); t++)
 		if (have[t])
 			printf(" %10s", tiers[t]);
-	printf(have[0] && have[1] ? " %11s\n" : "\n", "afalg/user");
+	for (t = 1; t < ARRAY_SIZE(tiers); t++)
+		if (have[0] && have[t]) {
+			snprintf(ratio, sizeof(ratio), "%s/user", tiers[t]);
+			printf(" %11s", ratio);
+		}
+	printf("\n");
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		printf("%-7s %6zu %6zu %9zu", cases[i].op, cases[i].size,
 		       cases[i].batch, cases[i].sessions);
 		for (t = 0; t < ARRAY_SIZE(tiers); t++)
 			if (have[t])
 				printf(" %10.0f", r[t][i]);
-		if (have[0] && have[1])
-			printf(" %11.2f", r[1][i] / r[0][i]);
+		for (t = 1; t < ARRAY_SIZE(tiers); t++)
+			if (have[0] && have[t])
+				printf(" %11.2f", r[t][i] / r[0][i]);
 		printf("\n");
 	}
 }
@@ -250,7 +258,8 @@ static void print_table(const bool *have, double r[][ARRAY_SIZE(cases)],
 static bool parse_opts(int argc, char **argv, const char **only,
 		       double *seconds, int *rc)
 {
-	static const char *const tier_names[] = { "user", "afalg", NULL };
+	static const char *const tier_names[] = { "user", "afalg", "kmod",
+						   NULL };
 	const struct kc_opt rows[] = {
 		{ .name = "tier", KC_OPT_CHOICE(only, tier_names),
 		  .def = "every one available",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kcourierd on the afalg crypto tier, end to end: `kcourierd run --crypto
- * afalg` with two workers, a client that opens a session and sends. The
+ * kcourierd on a kernel crypto tier, end to end, one variant per tier
+ * (afalg, kmod): `kcourierd run --crypto <tier>` with two workers, a client that opens a session and sends. The
  * agent unwraps K (through the kernel's RSA where the seal key could go
  * into the keyring; test_rsa_keyring checks that), keeps K and Km only as
  * logon keys
@@ -9,8 +9,11 @@
  * hmac(sha256) and cbc(aes); the ACKs (OK, BAD_MAC for a bad tag and for
  * bad padding) show it did. Then `--crypto auto` logs its measured choice.
  *
- * Needs a kernel with AF_ALG and key-by-serial (the VM lab, tests/vm/); a
- * kernel without them SKIPs with the reason.
+ * With kmod the module does the unwrap itself (KCOURIER_IOC_UNWRAP) and
+ * the session's keys are the ones it made.
+ *
+ * Needs a kernel with AF_ALG and key-by-serial, or kcourier.ko loaded (the
+ * VM lab, tests/vm/); a kernel without them SKIPs with the reason.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,18 +34,34 @@ FIXTURE(afalg_agent)
 	struct test_ident alice, bob;
 };
 
+FIXTURE_VARIANT(afalg_agent)
+{
+	const char *tier;
+};
+
+FIXTURE_VARIANT_ADD(afalg_agent, afalg)
+{
+	.tier = "afalg",
+};
+
+FIXTURE_VARIANT_ADD(afalg_agent, kmod)
+{
+	.tier = "kmod",
+};
+
 FIXTURE_SETUP(afalg_agent)
 {
 	char why[256];
 	int ret;
 
-	if (kc_crypto_available("afalg", why, sizeof(why)))
-		SKIP(return, "tier afalg is not available: %s", why);
+	if (kc_crypto_available(variant->tier, why, sizeof(why)))
+		SKIP(return, "tier %s is not available: %s", variant->tier,
+		     why);
 	ret = agent_proc_init(&self->a, 2);
 	if (ret == -ENOENT)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
-	self->a.crypto = "afalg";
+	self->a.crypto = variant->tier;
 	ASSERT_EQ(0, agent_proc_start(&self->a));
 	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
 	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
@@ -97,7 +116,7 @@ static bool session_keys_gone(const struct kc_keyring *kr, const uint8_t *sid)
 TEST_F_TIMEOUT(afalg_agent, sessions_in_logon_keys, 600)
 {
 	static const char *const roles[] = { "enc", "mac" };
-	char choice[256];
+	char choice[256], line[128];
 	struct test_session s;
 	struct kc_keyring kr;
 	struct kc_client *c;
@@ -105,9 +124,10 @@ TEST_F_TIMEOUT(afalg_agent, sessions_in_logon_keys, 600)
 	uint8_t buf[64];
 	int status, i, tries;
 
-	EXPECT_TRUE(agent_proc_log_has(&self->a,
-				       "crypto tier afalg (--crypto)"));
-	EXPECT_TRUE(agent_proc_log_has(&self->a, "crypto tier afalg, keyring"));
+	snprintf(line, sizeof(line), "crypto tier %s (--crypto)", variant->tier);
+	EXPECT_TRUE(agent_proc_log_has(&self->a, line));
+	snprintf(line, sizeof(line), "crypto tier %s, keyring", variant->tier);
+	EXPECT_TRUE(agent_proc_log_has(&self->a, line));
 	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
 	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &c));

@@ -35,8 +35,11 @@ groff-base
 # initramfs. No initramfs of its own: INITRD=No below skips building one.
 # dmsetup, e2fsprogs and xfsprogs: the power-loss tests' disks
 # (dm-log-writes, dm-flakey, ext4 and xfs in the guest).
+# linux-headers-6.12-amd64 builds kcourier.ko for that kernel (make kmod),
+# sparse checks it (make kmod-check) and dkms builds it as a package would.
 VM_PACKAGES="
 linux-image-6.12-amd64
+linux-headers-6.12-amd64 sparse dkms
 qemu-system-x86
 busybox-static cpio
 dmsetup e2fsprogs xfsprogs

@@ -131,15 +131,11 @@ static int keys_to_keyring(struct afalg_session *s,
 		sid = random_sid;
 	}
 	s->ring = keys->ring;
-	ret = kc_keyring_add(s->ring, "logon", sid, "enc", keys->k, KC_KEY_LEN,
-			     keys->ttl, &s->enc);
+	ret = kc_keyring_add_pair(s->ring, "logon", sid, keys->k, keys->km,
+				  KC_KEY_LEN, keys->ttl, &s->enc, &s->mac);
 	if (ret)
 		return ret;
-	ret = kc_keyring_add(s->ring, "logon", sid, "mac", keys->km, KC_KEY_LEN,
-			     keys->ttl, &s->mac);
-	if (ret)
-		kc_keyring_unlink(s->ring, s->enc);
-	return ret;
+	return 0;
 }
 
 /* The keyring is full: K and Km into a slot of locked memory. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The "auto" choice (crypto_auto.h): when the kernel can run the afalg
- * tier, which of afalg and user opens messages faster here? Which one
+ * or the kmod tier, which of them and user opens messages fastest here? Which one
  * wins depends on the CPU, the kernel's AES and SHA-256 drivers and the
  * cost of a syscall, so it is measured rather than assumed: one batch of
  * KC_PICK_BATCH messages of KC_PICK_SIZE bytes is opened by each tier in
@@ -22,6 +22,7 @@
 #include "crypto/crypto.h"
 #include "crypto/crypto_afalg.h"
 #include "crypto/crypto_auto.h"
+#include "crypto/crypto_kmod.h"
 #include "crypto/crypto_tier.h"
 #include "crypto/crypto_user.h"
 
@@ -170,34 +171,49 @@ static void note(const struct contender *t)
 		t->best > 0 ? KC_PICK_BATCH / t->best : 0;
 }
 
+/* The kernel tiers that can run here, after user (always first). */
+static size_t contenders(struct contender *t)
+{
+	size_t n = 0;
+
+	t[n++] = (struct contender){ .ops = &kc_crypto_user_ops };
+	if (!kc_afalg_probe(NULL, 0))
+		t[n++] = (struct contender){ .ops = &kc_crypto_afalg_ops };
+	if (!kc_kmod_probe(NULL, 0))
+		t[n++] = (struct contender){ .ops = &kc_crypto_kmod_ops };
+	return n;
+}
+
 static int pick_by_speed(struct batch *b)
 {
-	struct contender t[2] = { { .ops = &kc_crypto_user_ops },
-				  { .ops = &kc_crypto_afalg_ops } };
+	struct contender t[KC_PICK_TIERS];
+	size_t n = contenders(t), i, best = 0;
 	int ret;
 
 	ret = contender_open(&t[0], b);
 	if (!ret)
 		ret = seal_batch(t[0].c, t[0].s, b);
+	for (i = 1; !ret && i < n; i++)
+		t[i].err = contender_open(&t[i], b);
 	if (!ret)
-		t[1].err = contender_open(&t[1], b);
-	if (!ret)
-		race(t, 2, b);
+		race(t, n, b);
 	if (!ret)
 		ret = t[0].err;
-	if (!ret) {
-		note(&t[0]);
-		if (t[1].err)
+	for (i = 0; !ret && i < n; i++) {
+		if (t[i].err) {
 			snprintf(picked.why, sizeof(picked.why),
-				 "afalg failed its start-up run (%s)",
-				 strerror(-t[1].err));
-		else
-			note(&t[1]);
-		if (!t[1].err && t[1].best < t[0].best)
-			picked.tier = "afalg";
+				 "%s failed its start-up run (%s)",
+				 t[i].ops->name, strerror(-t[i].err));
+			continue;
+		}
+		note(&t[i]);
+		if (t[i].best < t[best].best)
+			best = i;
 	}
-	contender_close(&t[0]);
-	contender_close(&t[1]);
+	if (!ret)
+		picked.tier = t[best].ops->name;
+	for (i = 0; i < n; i++)
+		contender_close(&t[i]);
 	return ret;
 }
 
@@ -206,8 +222,10 @@ static void pick_run(void)
 	struct batch *b;
 
 	picked.tier = "user";
-	if (kc_afalg_probe(picked.why, sizeof(picked.why)))
+	if (kc_afalg_probe(picked.why, sizeof(picked.why)) &&
+	    kc_kmod_probe(NULL, 0))
 		return;
+	picked.why[0] = 0;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		pick_ret = -ENOMEM;

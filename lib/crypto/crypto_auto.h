@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The "auto" choice between the crypto tiers (crypto_auto.c): when afalg
- * is available, each tier opened the same batches of KC_PICK_BATCH
+ * or kmod is available, each tier opened the same batches of KC_PICK_BATCH
  * messages of KC_PICK_SIZE bytes and the faster one won; otherwise user,
  * with afalg's reason in why. Measured once per process, so every worker
  * gets the same answer. kc_crypto_open("auto") opens what this chose.
@@ -13,7 +13,7 @@
 
 #define KC_PICK_BATCH 64
 #define KC_PICK_SIZE 1024
-#define KC_PICK_TIERS 2
+#define KC_PICK_TIERS 3
 
 struct kc_crypto_pick {
 	const char *tier;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The crypto tiers by name (crypto_ops.h): "user" and "afalg" are built,
- * "auto" is what kc_crypto_pick (crypto_auto.c) chose, and "kmod" is only
- * a reserved name.
+ * The crypto tiers by name (crypto_ops.h): "user", "afalg" and "kmod"
+ * are built, "auto" is what kc_crypto_pick (crypto_auto.c) chose.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +10,9 @@
 #include "crypto/afalg_probe.h"
 #include "crypto/crypto_afalg.h"
 #include "crypto/crypto_auto.h"
+#include "crypto/crypto_kmod.h"
 #include "crypto/crypto_ops.h"
 #include "crypto/crypto_user.h"
-
-#define RESERVED_NAME "kmod"
 
 static void say_why(char *why, size_t cap, const char *text)
 {
@@ -31,12 +29,8 @@ int kc_crypto_available(const char *tier, char *why, size_t cap)
 		return 0;
 	if (!strcmp(tier, "afalg"))
 		return kc_afalg_probe(why, cap);
-	if (!strcmp(tier, RESERVED_NAME)) {
-		say_why(why, cap,
-			"kmod is a reserved name: its kernel module "
-			"(kcourier.ko) is not built yet");
-		return -ENOENT;
-	}
+	if (!strcmp(tier, "kmod"))
+		return kc_kmod_probe(why, cap);
 	return -EINVAL;
 }
 
@@ -58,8 +52,8 @@ int kc_crypto_open(const char *tier, struct kc_crypto **out)
 		return kc_crypto_user_ops.create(out);
 	if (!strcmp(tier, "afalg"))
 		return kc_crypto_afalg_ops.create(out);
-	if (!strcmp(tier, RESERVED_NAME))
-		return -ENOENT;
+	if (!strcmp(tier, "kmod"))
+		return kc_crypto_kmod_ops.create(out);
 	return -EINVAL;
 }
 

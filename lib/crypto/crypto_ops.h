@@ -4,10 +4,8 @@
  * it through struct kc_crypto_ops (crypto_tier.h), close it.
  *   user   OpenSSL in this process; works everywhere
  *   afalg  the kernel's ciphers over AF_ALG, where the kernel has them
- *   auto   whichever of the two opens messages faster here (crypto_auto.h)
- * The name "kmod" is reserved for a kernel module (kcourier.ko) that is not
- * built yet: kc_crypto_open and kc_crypto_available answer -ENOENT for it,
- * and the latter says so.
+ *   kmod   kcourier.ko, where it is loaded (crypto_kmod.h)
+ *   auto   whichever of them opens messages fastest here (crypto_auto.h)
  */
 #ifndef KC_CRYPTO_OPS_H
 #define KC_CRYPTO_OPS_H
@@ -19,7 +17,7 @@
 
 /*
  * Opens the tier named (for "auto", the one kc_crypto_pick chose). Returns
- * 0, -ENOENT for "kmod" or a tier not available on this kernel
+ * 0, -ENOENT for a tier not available on this kernel
  * (kc_crypto_available says why), -EINVAL for a name that is neither.
  */
 int kc_crypto_open(const char *tier, struct kc_crypto **out);

@@ -98,6 +98,21 @@ int kc_keyring_add(struct kc_keyring *kr, const char *type,
 	return 0;
 }
 
+int kc_keyring_add_pair(struct kc_keyring *kr, const char *type,
+			const uint8_t sid[KC_SID_LEN], const uint8_t *k,
+			const uint8_t *km, size_t len, unsigned int ttl_s,
+			key_serial_t *enc, key_serial_t *mac)
+{
+	int ret = kc_keyring_add(kr, type, sid, "enc", k, len, ttl_s, enc);
+
+	if (ret)
+		return ret;
+	ret = kc_keyring_add(kr, type, sid, "mac", km, len, ttl_s, mac);
+	if (ret)
+		kc_keyring_unlink(kr, *enc);
+	return ret;
+}
+
 void kc_keyring_unlink(struct kc_keyring *kr, key_serial_t serial)
 {
 	if (serial > 0)

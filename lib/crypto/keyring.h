@@ -70,6 +70,16 @@ int kc_keyring_add(struct kc_keyring *kr, const char *type,
 		   const void *key, size_t len, unsigned int ttl_s,
 		   key_serial_t *serial);
 
+/*
+ * K and Km of a session as kcourier:<sid-hex>:enc and :mac of `type`
+ * (kc_keyring_add each), both or neither: 0 with *enc and *mac set, or
+ * the -errno of the one that failed.
+ */
+int kc_keyring_add_pair(struct kc_keyring *kr, const char *type,
+			const uint8_t sid[KC_SID_LEN], const uint8_t *k,
+			const uint8_t *km, size_t len, unsigned int ttl_s,
+			key_serial_t *enc, key_serial_t *mac);
+
 /* Unlinks one key from the ring; a key already gone is not an error. */
 void kc_keyring_unlink(struct kc_keyring *kr, key_serial_t serial);
 

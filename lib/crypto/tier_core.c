@@ -260,6 +260,29 @@ static int session_of_unwrap(struct kc_tier *t, const uint8_t *sid,
 	return ret ? ret : unwrapped;
 }
 
+/* A session unwrapped by the tier's kernel (keys_unwrap). */
+static int session_kernel_unwrap(struct kc_tier *t, int32_t seal,
+				 const uint8_t *sid,
+				 const uint8_t wrapped[KC_RSA_LEN],
+				 kc_handle_t *out)
+{
+	struct kc_tier_keys keys = { .sid = sid };
+	union session_record s;
+	uint32_t idx;
+	int ret;
+
+	ret = slot_reserve(t, &idx, &keys);
+	if (ret)
+		return ret;
+	memset(&s, 0, sizeof(s));
+	ret = t->prim->keys_unwrap(t, &s, seal, wrapped, &keys);
+	if (ret && ret != -EBADMSG)
+		slot_release(t, idx);
+	else
+		*out = slot_publish(t, idx, &s);
+	return ret;
+}
+
 int kc_tier_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 			   const uint8_t *sid,
 			   const uint8_t wrapped[KC_RSA_LEN], kc_handle_t *out)
@@ -267,7 +290,15 @@ int kc_tier_session_unwrap(struct kc_crypto *c, kc_handle_t key,
 	struct kc_tier *t = to_tier(c);
 	struct kc_unwrap_key ukey;
 	uint8_t k[KC_KEY_LEN];
-	int ret;
+	int ret, seal;
+
+	if (t->prim->keys_unwrap) {
+		seal = kc_unwrap_keys_where(&t->unwrap_keys, key);
+		if (seal > 0 || seal == -ENOENT)
+			return seal > 0 ? session_kernel_unwrap(t, seal, sid,
+								wrapped, out)
+					: seal;
+	}
 
 	/* A copy, so an unload during the RSA operation is harmless. */
 	ret = kc_unwrap_keys_get(&t->unwrap_keys, key, &ukey);
@@ -418,9 +449,33 @@ static int seal_one(const struct kc_tier_primitives *p, void *batch,
 typedef void (*batch_item_fn)(const struct kc_tier *t, void *batch, void *reqs,
 			      size_t i);
 
+/* Requests handed to open_all / seal_all at once. */
+#define ALL_CHUNK 64
+
+/* The tier's open_all or seal_all over the batch, ALL_CHUNK at a time. */
+static void run_all(const struct kc_tier *t, void *batch, void *reqs,
+		    size_t n, bool seal)
+{
+	const void *sessions[ALL_CHUNK];
+	struct kc_open_req *o = reqs;
+	struct kc_seal_req *s = reqs;
+	size_t i, j, m;
+
+	for (i = 0; i < n; i += m) {
+		m = n - i < ALL_CHUNK ? n - i : ALL_CHUNK;
+		for (j = 0; j < m; j++)
+			sessions[j] = session_find(
+				t, seal ? s[i + j].session : o[i + j].session);
+		if (seal)
+			t->prim->seal_all(batch, sessions, s + i, m);
+		else
+			t->prim->open_all(batch, sessions, o + i, m);
+	}
+}
+
 /* One batch context and one read lock for the whole batch. */
 static int run_batch(struct kc_crypto *c, void *reqs, size_t n,
-		     batch_item_fn item)
+		     batch_item_fn item, bool seal)
 {
 	struct kc_tier *t = to_tier(c);
 	void *batch;
@@ -433,8 +488,11 @@ static int run_batch(struct kc_crypto *c, void *reqs, size_t n,
 	if (!batch)
 		return ret;
 	pthread_rwlock_rdlock(&t->lock);
-	for (i = 0; i < n; i++)
-		item(t, batch, reqs, i);
+	if (seal ? t->prim->seal_all != NULL : t->prim->open_all != NULL)
+		run_all(t, batch, reqs, n, seal);
+	else
+		for (i = 0; i < n; i++)
+			item(t, batch, reqs, i);
 	pthread_rwlock_unlock(&t->lock);
 	if (t->prim->batch_end)
 		t->prim->batch_end(batch);
@@ -459,10 +517,10 @@ static void seal_item(const struct kc_tier *t, void *batch, void *reqs,
 
 int kc_tier_open_batch(struct kc_crypto *c, struct kc_open_req *r, size_t n)
 {
-	return run_batch(c, r, n, open_item);
+	return run_batch(c, r, n, open_item, false);
 }
 
 int kc_tier_seal_batch(struct kc_crypto *c, struct kc_seal_req *r, size_t n)
 {
-	return run_batch(c, r, n, seal_item);
+	return run_batch(c, r, n, seal_item, true);
 }

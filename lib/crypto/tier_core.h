@@ -91,6 +91,26 @@ struct kc_tier_primitives {
 	int (*cbc)(void *batch, const void *session, bool encrypt,
 		   const uint8_t iv[KC_IV_LEN], const uint8_t *in, size_t len,
 		   uint8_t *out, size_t *out_len);
+	/*
+	 * Optional, for a tier whose kernel unwraps (kmod): fills the zeroed
+	 * record from OAEP(K) under the kernel's key `seal`, so K never
+	 * comes to this process. keys->k and ->km are NULL. 0, or -EBADMSG
+	 * with the session made on a random K, or -errno with nothing kept.
+	 * Used when the unwrap key is in the kernel (unwrap_key_serial > 0).
+	 */
+	int (*keys_unwrap)(struct kc_tier *t, void *session, int32_t seal,
+			   const uint8_t wrapped[KC_RSA_LEN],
+			   const struct kc_tier_keys *keys);
+	/*
+	 * Optional: a whole batch at once instead of mac and cbc per
+	 * request (kmod: one system call). sessions[i] is request i's
+	 * record, NULL when unknown; each request gets its status and, for
+	 * opens, mac_ok. Under the read lock.
+	 */
+	void (*open_all)(void *batch, const void *const *sessions,
+			 struct kc_open_req *r, size_t n);
+	void (*seal_all)(void *batch, const void *const *sessions,
+			 struct kc_seal_req *r, size_t n);
 };
 
 /* Embedded first in a tier's instance; its fields are tier_core.c's own. */

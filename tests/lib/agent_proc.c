@@ -292,6 +292,8 @@ int agent_proc_init(struct agent_proc *a, unsigned int workers)
 	snprintf(a->log, sizeof(a->log), "%s/agent.log", a->dir);
 	snprintf(a->tools_log, sizeof(a->tools_log), "%s/tools.log", a->dir);
 	a->workers = workers ? workers : 2;
+	/* KC_TEST_CRYPTO runs the agent suites on one tier (e.g. kmod). */
+	a->crypto = getenv("KC_TEST_CRYPTO");
 	/* init wants an empty directory; the state goes one level down. */
 	strncat(a->dir, "/state", sizeof(a->dir) - strlen(a->dir) - 1);
 	if (test_passphrase_in_use())
@@ -615,4 +617,12 @@ void agent_proc_dump_log(const struct agent_proc *a)
 		fwrite(buf, 1, (size_t)n, stderr);
 	fprintf(stderr, "# ----\n");
 	close(fd);
+}
+
+const char *agent_proc_key_type(const struct agent_proc *a)
+{
+	if (a->crypto && (!strcmp(a->crypto, "afalg") ||
+			  !strcmp(a->crypto, "kmod")))
+		return "logon";
+	return "user";
 }

@@ -84,4 +84,10 @@ int agent_proc_keyring(const struct agent_proc *a);
 bool agent_proc_log_after(const struct agent_proc *a, const char *text,
 			  char *rest, size_t cap);
 
+/*
+ * The keyring type of the agent's session keys under its tier: "logon"
+ * for the kernel tiers (afalg, kmod), "user" for the user tier's mirror.
+ */
+const char *agent_proc_key_type(const struct agent_proc *a);
+
 #endif

@@ -116,6 +116,10 @@ write_job() {
 cd $(printf '%q' "$src") || exit 125
 export KC_TEST_TIMEOUT=$(printf '%q' "${KC_TEST_TIMEOUT:-1800}")
 $(pass_env)
+export KC_TEST_CRYPTO=$(printf '%q' "${KC_TEST_CRYPTO:-}")
+[ -n "\$KC_TEST_CRYPTO" ] || unset KC_TEST_CRYPTO
+# kcourier.ko from this tree (make kmod), for the kmod tier's tests.
+[ ! -r kmod/kcourier.ko ] || insmod kmod/kcourier.ko || exit 125
 echo "kc-vm: \$(uname -r), \$(nproc) cpus; modules: \$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 $run$args
 JOB
