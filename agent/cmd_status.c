@@ -26,7 +26,8 @@ static bool parse_status(int argc, char **argv, const char **dir, bool *json,
 {
 	const struct kc_opt rows[] = {
 		KCD_OPT_DIR(dir),
-		{ .name = "json", KC_OPT_FLAG(json),
+		{ .name = "json",
+		  KC_OPT_FLAG(json),
 		  .help = "one JSON object: metric name (with its labels) "
 			  "to value" },
 	};
@@ -85,7 +86,7 @@ static bool sample(char *line, const char **name, const char **value)
 		return false;
 	*sp = '\0';
 	*name = strncmp(line, PREFIX, strlen(PREFIX)) ? line
-						       : line + strlen(PREFIX);
+						      : line + strlen(PREFIX);
 	*value = sp + 1;
 	return true;
 }
@@ -108,7 +109,8 @@ static void print_json(char *text)
 
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
 		if (sample(line, &name, &value))
-			json_object_set_new(o, name, json_real(strtod(value, NULL)));
+			json_object_set_new(o, name,
+					    json_real(strtod(value, NULL)));
 	json_dumpf(o, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
 	putchar('\n');
 	json_decref(o);

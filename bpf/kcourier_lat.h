@@ -13,14 +13,14 @@
  * and each round's fdatasync (kcourier:commit_done).
  */
 enum kl_stage {
-	KL_CHECK,    /* SEND read .. its checks passed, in the group */
-	KL_GROUP,    /* in the group .. handed to the committer */
-	KL_COMMIT,   /* handed in .. its round durable */
-	KL_RETURN,   /* durable .. the worker patched its ACK */
-	KL_ACK,	     /* SEND read .. ACK released: the agent's whole part */
-	KL_ROUTE,    /* durable .. its DELIVER queued to the recipient */
-	KL_CLIENT,   /* DELIVER queued .. its DELIVERED read */
-	KL_FSYNC,    /* one round's write and fdatasync */
+	KL_CHECK,  /* SEND read .. its checks passed, in the group */
+	KL_GROUP,  /* in the group .. handed to the committer */
+	KL_COMMIT, /* handed in .. its round durable */
+	KL_RETURN, /* durable .. the worker patched its ACK */
+	KL_ACK,	   /* SEND read .. ACK released: the agent's whole part */
+	KL_ROUTE,  /* durable .. its DELIVER queued to the recipient */
+	KL_CLIENT, /* DELIVER queued .. its DELIVERED read */
+	KL_FSYNC,  /* one round's write and fdatasync */
 	KL_NSTAGES
 };
 

@@ -56,7 +56,8 @@ FIXTURE_SETUP(metrics)
 
 	ret = agent_proc_init(&self->agent, 2);
 	if (ret == -ENOENT)
-		SKIP(return, "KC_BIN is not set: run through tests/run-tests.sh");
+		SKIP(return,
+			   "KC_BIN is not set: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
 	self->port = free_port();
 	ASSERT_LT(0, self->port);
@@ -118,7 +119,7 @@ static double prom_value(const char *text, const char *name)
 	return p ? strtod(p + strlen(key), NULL) : -1;
 }
 
-static json_t *status_json(FIXTURE_DATA(metrics) *self)
+static json_t *status_json(FIXTURE_DATA(metrics) * self)
 {
 	struct result r;
 	json_t *doc = NULL;
@@ -138,15 +139,15 @@ static double num(json_t *doc, const char *key)
 	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-static json_t *settled_status(FIXTURE_DATA(metrics) *self,
-			      long long delivered)
+static json_t *settled_status(FIXTURE_DATA(metrics) * self, long long delivered)
 {
 	json_t *st = NULL;
 
 	for (int i = 0; i < 50; i++) {
 		json_decref(st);
 		st = status_json(self);
-		if (st && num(st, "delivered_total") >= num(st, "delivers_total") &&
+		if (st &&
+		    num(st, "delivered_total") >= num(st, "delivers_total") &&
 		    num(st, "delivered_total") >= (double)delivered &&
 		    num(st, "queue_messages") == 0)
 			break;
@@ -155,9 +156,9 @@ static json_t *settled_status(FIXTURE_DATA(metrics) *self,
 	return st;
 }
 
-static const char *const load_args[] = { "--pairs", "2", "--rate", "400",
+static const char *const load_args[] = { "--pairs",    "2", "--rate",	"400",
 					 "--duration", "3", "--warmup", "0",
-					 "--drain", "5", NULL };
+					 "--drain",    "5", NULL };
 
 TEST_F(metrics, scrape_during_load_then_status_counts_what_the_load_did)
 {
@@ -179,9 +180,12 @@ TEST_F(metrics, scrape_during_load_then_status_counts_what_the_load_did)
 		during = prom_value(text, "kcourier_messages_accepted_total");
 	}
 	ASSERT_NE(NULL, text);
-	EXPECT_TRUE(strstr(text, "HTTP/1.0 200") || strstr(text, "HTTP/1.1 200"));
+	EXPECT_TRUE(strstr(text, "HTTP/1.0 200") ||
+		    strstr(text, "HTTP/1.1 200"));
 	EXPECT_NE(NULL, strstr(text, "text/plain; version=0.0.4"));
-	EXPECT_NE(NULL, strstr(text, "# TYPE kcourier_commit_fsync_seconds histogram"));
+	EXPECT_NE(
+		NULL,
+		strstr(text, "# TYPE kcourier_commit_fsync_seconds histogram"));
 	EXPECT_LT(0, during);
 	free(text);
 	load = load_run_wait(&self->load);

@@ -65,11 +65,10 @@ int kc_http_start(const struct sockaddr *addr, socklen_t len,
 		return -ENOMEM;
 	if (addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, (void *)src,
-				MHD_OPTION_SOCK_ADDR, addr,
-				MHD_OPTION_CONNECTION_LIMIT, 16u,
-				MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				MHD_OPTION_END);
+	h->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, (void *)src,
+		MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT, 16u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
 		return errno ? -errno : -EADDRNOTAVAIL;

@@ -100,7 +100,8 @@ static void serve_one(struct kc_metrics *m, int fd)
 static void *metrics_main(void *arg)
 {
 	struct kc_metrics *m = arg;
-	struct pollfd p[2] = { { m->fd, POLLIN, 0 }, { m->stop_fd, POLLIN, 0 } };
+	struct pollfd p[2] = { { m->fd, POLLIN, 0 },
+			       { m->stop_fd, POLLIN, 0 } };
 
 	pthread_setname_np(pthread_self(), "kc-metrics");
 	for (;;) {

@@ -35,8 +35,7 @@ static const struct gauge gauges[] = {
 	  FIELD(log.disk_bytes) },
 };
 
-static void head(FILE *f, const char *name, const char *help,
-		 const char *type)
+static void head(FILE *f, const char *name, const char *help, const char *type)
 {
 	fprintf(f, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name,
 		help, name, type);
@@ -53,8 +52,7 @@ static void put_counters(FILE *f, const struct kc_stats *s)
 
 static void put_acks(FILE *f, const struct kc_stats *s)
 {
-	head(f, "acks_total", "SENDs answered, by the ACK's status",
-	     "counter");
+	head(f, "acks_total", "SENDs answered, by the ACK's status", "counter");
 	for (unsigned int i = 0; i < KC_CTR_STATUSES; i++)
 		fprintf(f, PREFIX "acks_total{status=\"%s\"} %llu\n",
 			kc_status_name(i), (unsigned long long)s->c.acked[i]);
@@ -63,8 +61,8 @@ static void put_acks(FILE *f, const struct kc_stats *s)
 static void put_gauges(FILE *f, const struct kc_stats *s)
 {
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
-		const uint64_t *v = (const uint64_t *)((const char *)s +
-						       gauges[i].off);
+		const uint64_t *v =
+			(const uint64_t *)((const char *)s + gauges[i].off);
 
 		head(f, gauges[i].name, gauges[i].help, "gauge");
 		fprintf(f, PREFIX "%s %llu\n", gauges[i].name,
@@ -78,11 +76,11 @@ static void put_fsync(FILE *f, const struct kc_stats *s)
 	unsigned long long n = 0;
 
 	head(f, "commit_fsync_seconds",
-	     "one round's write and fdatasync of the message log",
-	     "histogram");
+	     "one round's write and fdatasync of the message log", "histogram");
 	for (int i = 0; i < KC_HIST_BUCKETS - 1; i++) {
 		n += s->c.fsync[i];
-		fprintf(f, PREFIX "commit_fsync_seconds_bucket{le=\"%g\"} %llu\n",
+		fprintf(f,
+			PREFIX "commit_fsync_seconds_bucket{le=\"%g\"} %llu\n",
 			(double)(1ull << i) / 1e6, n);
 	}
 	n += s->c.fsync[KC_HIST_BUCKETS - 1];
@@ -96,9 +94,11 @@ static void put_misc(FILE *f, const struct kc_stats *s)
 {
 	head(f, "connections_record_layer_total",
 	     "connections by the record layer they ended up on", "counter");
-	fprintf(f, PREFIX "connections_record_layer_total{layer=\"ktls\"} %lu\n",
+	fprintf(f,
+		PREFIX "connections_record_layer_total{layer=\"ktls\"} %lu\n",
 		s->conn_ktls);
-	fprintf(f, PREFIX "connections_record_layer_total{layer=\"gnutls\"} %lu\n",
+	fprintf(f,
+		PREFIX "connections_record_layer_total{layer=\"gnutls\"} %lu\n",
 		s->conn_gnutls);
 	head(f, "session_keys_bad_total",
 	     "OPEN_SESSION keys that did not unwrap", "counter");

@@ -20,11 +20,12 @@ struct kc_committer;
 
 /* Where the gauges are read; filled by cmd_run.c, read-only after. */
 struct kc_stats_src {
-	const atomic_uint *nconns;   /* open connections, all workers */
-	const atomic_ulong *bad_keys; /* OPEN_SESSION keys that did not unwrap */
+	const atomic_uint *nconns; /* open connections, all workers */
+	const atomic_ulong
+		*bad_keys; /* OPEN_SESSION keys that did not unwrap */
 	struct kc_committer *committer;
 	const char *crypto_tier;
-	int32_t keyring;  /* the "kcourier" keyring's serial, or 0 */
+	int32_t keyring; /* the "kcourier" keyring's serial, or 0 */
 	unsigned int workers;
 	uint64_t start_ms; /* monotonic */
 };
@@ -36,7 +37,7 @@ struct kc_stats {
 	unsigned long conn_ktls, conn_gnutls; /* record layer chosen so far */
 	unsigned long bad_keys;
 	struct kc_committer_log log;
-	int64_t keyring_keys; /* -1: no keyring or unreadable */
+	int64_t keyring_keys;		     /* -1: no keyring or unreadable */
 	uint32_t probe_every, probe_setting; /* in force; the knob (0: auto) */
 	double uptime_s;
 	const char *crypto_tier;

@@ -21,39 +21,39 @@
 #include "base/status.h"
 
 /* X(id, name, help) */
-#define KC_COUNTERS(X)                                                      \
-	X(CONN_ACCEPTED, "connections_accepted_total",                      \
-	  "TCP connections accepted")                                       \
-	X(CONN_CLOSED, "connections_closed_total", "connections closed")    \
-	X(SESSIONS_OPENED, "sessions_opened_total",                         \
-	  "agent sessions opened (OPEN_SESSION)")                           \
-	X(SESSIONS_ENDED, "sessions_ended_total",                           \
-	  "agent sessions ended (expired or closed)")                       \
-	X(SENDS, "sends_total", "SEND frames handled")                      \
-	X(MSGS_ACCEPTED, "messages_accepted_total",                         \
-	  "SENDs past the worker's checks, handed to the committer")        \
-	X(DELIVERS, "delivers_total", "DELIVER frames queued to recipients") \
-	X(DELIVEREDS, "delivered_total", "DELIVERED frames received")       \
-	X(CRYPTO_OPENS, "crypto_opens_total",                               \
-	  "SEND bodies MAC-checked and decrypted by the crypto tier")       \
-	X(CRYPTO_UNWRAPS, "crypto_unwraps_total",                           \
-	  "session keys unwrapped (RSA-OAEP) by the crypto tier")           \
-	X(KEYRING_QUOTA, "keyring_quota_fallbacks_total",                   \
-	  "session keys the kernel keyring refused (EDQUOT)")               \
-	X(COMMIT_ROUNDS, "commit_rounds_total",                             \
-	  "message log rounds (one write and one fdatasync each)")          \
-	X(COMMIT_FAILED, "commit_failed_rounds_total",                      \
-	  "rounds whose write or sync failed")                              \
-	X(COMMIT_MSGS, "commit_messages_total", "messages stored by rounds") \
-	X(COMMIT_BYTES, "commit_bytes_total", "bytes written by rounds")    \
-	X(DUPLICATES, "duplicates_total",                                   \
+#define KC_COUNTERS(X)                                                         \
+	X(CONN_ACCEPTED, "connections_accepted_total",                         \
+	  "TCP connections accepted")                                          \
+	X(CONN_CLOSED, "connections_closed_total", "connections closed")       \
+	X(SESSIONS_OPENED, "sessions_opened_total",                            \
+	  "agent sessions opened (OPEN_SESSION)")                              \
+	X(SESSIONS_ENDED, "sessions_ended_total",                              \
+	  "agent sessions ended (expired or closed)")                          \
+	X(SENDS, "sends_total", "SEND frames handled")                         \
+	X(MSGS_ACCEPTED, "messages_accepted_total",                            \
+	  "SENDs past the worker's checks, handed to the committer")           \
+	X(DELIVERS, "delivers_total", "DELIVER frames queued to recipients")   \
+	X(DELIVEREDS, "delivered_total", "DELIVERED frames received")          \
+	X(CRYPTO_OPENS, "crypto_opens_total",                                  \
+	  "SEND bodies MAC-checked and decrypted by the crypto tier")          \
+	X(CRYPTO_UNWRAPS, "crypto_unwraps_total",                              \
+	  "session keys unwrapped (RSA-OAEP) by the crypto tier")              \
+	X(KEYRING_QUOTA, "keyring_quota_fallbacks_total",                      \
+	  "session keys the kernel keyring refused (EDQUOT)")                  \
+	X(COMMIT_ROUNDS, "commit_rounds_total",                                \
+	  "message log rounds (one write and one fdatasync each)")             \
+	X(COMMIT_FAILED, "commit_failed_rounds_total",                         \
+	  "rounds whose write or sync failed")                                 \
+	X(COMMIT_MSGS, "commit_messages_total", "messages stored by rounds")   \
+	X(COMMIT_BYTES, "commit_bytes_total", "bytes written by rounds")       \
+	X(DUPLICATES, "duplicates_total",                                      \
 	  "SENDs whose counter was accepted before (OK, not stored again)")
 
 enum kc_counter {
 #define KC_COUNTER_ENUM(id, name, help) KC_CTR_##id,
 	KC_COUNTERS(KC_COUNTER_ENUM)
 #undef KC_COUNTER_ENUM
-	KC_CTR_COUNT
+		KC_CTR_COUNT
 };
 
 /* Statuses of the ACKs sent back, one counter per status. */
@@ -69,7 +69,7 @@ struct kc_hist {
 struct kc_counters {
 	_Atomic uint64_t v[KC_CTR_COUNT];
 	_Atomic uint64_t acked[KC_CTR_STATUSES];
-	struct kc_hist fsync; /* a round's write and fdatasync */
+	struct kc_hist fsync;	  /* a round's write and fdatasync */
 	struct kc_counters *next; /* all blocks, for the sum */
 };
 
@@ -86,9 +86,9 @@ int kc_counters_attach(void);
 /* One writer per block: a relaxed load and store, no locked add. */
 static inline void kc_counter_add(_Atomic uint64_t *v, uint64_t n)
 {
-	atomic_store_explicit(
-		v, atomic_load_explicit(v, memory_order_relaxed) + n,
-		memory_order_relaxed);
+	atomic_store_explicit(v,
+			      atomic_load_explicit(v, memory_order_relaxed) + n,
+			      memory_order_relaxed);
 }
 
 static inline void kc_count(enum kc_counter id, uint64_t n)

@@ -7,8 +7,8 @@
 #include "ring/counters.h"
 #include "ring/probes.h"
 
-#define KC_PROBE_SEMAPHORE_DEF(name)                                        \
-	volatile unsigned short kcourier_##name##_semaphore                 \
+#define KC_PROBE_SEMAPHORE_DEF(name)                                           \
+	volatile unsigned short kcourier_##name##_semaphore                    \
 		__attribute__((section(".probes"), used))
 
 KC_PROBE_SEMAPHORE_DEF(msg_done);
@@ -56,7 +56,8 @@ void kc_probe_auto_tick(uint64_t now_ms)
 		return;
 	acked = acked_total();
 	every = (acked - last_acked) * 1000 / (now_ms - last_ms + !last_ms) /
-			KC_PROBE_AUTO_RATE + 1;
+			KC_PROBE_AUTO_RATE +
+		1;
 	last_ms = now_ms;
 	last_acked = acked;
 	atomic_store_explicit(&auto_every,

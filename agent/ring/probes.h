@@ -26,7 +26,7 @@
  * One semaphore per probe, in the .probes section where tracers look for
  * them (they are what sys/sdt.h's notes point at); probes.c defines them.
  */
-#define KC_PROBE_SEMAPHORE(name)                                            \
+#define KC_PROBE_SEMAPHORE(name)                                               \
 	extern volatile unsigned short kcourier_##name##_semaphore
 
 KC_PROBE_SEMAPHORE(msg_done);
@@ -47,7 +47,7 @@ KC_PROBE_SEMAPHORE(keyring_quota);
 #define KC_PROBE2(n, a, b) STAP_PROBE2(kcourier, n, a, b)
 #define KC_PROBE3(n, a, b, c) STAP_PROBE3(kcourier, n, a, b, c)
 #define KC_PROBE4(n, a, b, c, d) STAP_PROBE4(kcourier, n, a, b, c, d)
-#define KC_PROBE8(n, a, b, c, d, e, f, g, h)                                \
+#define KC_PROBE8(n, a, b, c, d, e, f, g, h)                                   \
 	STAP_PROBE8(kcourier, n, a, b, c, d, e, f, g, h)
 
 /*

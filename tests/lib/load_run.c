@@ -40,9 +40,10 @@ int load_run_init(struct load_run *l, struct agent_proc *a, int clients)
 int load_run_start(struct load_run *l, struct agent_proc *a,
 		   const char *const *extra)
 {
-	char *const common[] = { l->bin, "--agent", a->addr,
-				 "--ca-fingerprint", a->pin, "--tokens",
-				 l->tokens, "--cache", l->cache, "--json" };
+	char *const common[] = {
+		l->bin,	    "--agent", a->addr,	  "--ca-fingerprint", a->pin,
+		"--tokens", l->tokens, "--cache", l->cache,	      "--json"
+	};
 	int n = sizeof(common) / sizeof(common[0]);
 
 	snprintf(l->bin, sizeof(l->bin), "%s/kcourier-load", getenv("KC_BIN"));

@@ -38,8 +38,7 @@ static bool note_is_ours(const char *desc, size_t len)
 {
 	size_t skip = 3 * sizeof(uint64_t);
 
-	return len > skip + sizeof(PROVIDER) &&
-	       !strcmp(desc + skip, PROVIDER);
+	return len > skip + sizeof(PROVIDER) && !strcmp(desc + skip, PROVIDER);
 }
 
 static bool scn_has_probe(Elf_Scn *scn)
@@ -160,8 +159,8 @@ int lat_attach(struct lat_bpf *b, const char *binary, pid_t pid, char *why,
 	libbpf_set_print(print_libbpf);
 	b->skel = kcourier_lat__open_and_load();
 	if (!b->skel)
-		return say(why, why_len, -errno,
-			   "loading the BPF programs: %s", strerror(errno));
+		return say(why, why_len, -errno, "loading the BPF programs: %s",
+			   strerror(errno));
 	ret = attach_all(b->skel, binary, pid, &failed);
 	if (ret) {
 		lat_detach(b);

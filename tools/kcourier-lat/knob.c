@@ -49,8 +49,8 @@ static int elf_symbol(Elf *e, GElf_Addr *value, GElf_Addr *base)
 
 	*value = 0;
 	while ((scn = elf_nextscn(e, scn)) && !*value)
-		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB ||
-					       sh.sh_type == SHT_DYNSYM))
+		if (gelf_getshdr(scn, &sh) &&
+		    (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
 			*value = find_in(e, scn, &sh);
 	if (!*value || elf_getphdrnum(e, &nph))
 		return -ENOENT;

@@ -24,8 +24,8 @@
 #define PROG "kcourier-lat"
 
 static const char *const stage_names[] = {
-	"check", "group", "commit", "return", "ack",
-	"route", "client", "fsync", NULL,
+	"check", "group",  "commit", "return", "ack",
+	"route", "client", "fsync",  NULL,
 };
 
 struct lat_opts {
@@ -54,25 +54,45 @@ static int parse(int argc, char **argv, struct lat_opts *o, int *rc)
 {
 	unsigned int count = 0;
 	const struct kc_opt rows[] = {
-		{ .name = "pid", KC_OPT_UINT(&o->pid), .metavar = "PID",
-		  .min = 1, .max = 4194304,
+		{ .name = "pid",
+		  KC_OPT_UINT(&o->pid),
+		  .metavar = "PID",
+		  .min = 1,
+		  .max = 4194304,
 		  .help = "the agent's process (or --binary)" },
-		{ .name = "binary", KC_OPT_STRING(&o->binary),
+		{ .name = "binary",
+		  KC_OPT_STRING(&o->binary),
 		  .metavar = "PATH",
 		  .help = "every agent running this kcourierd" },
-		{ .name = "interval", KC_OPT_REAL(&o->interval_s),
-		  .metavar = "S", .min = 0.1, .max = 3600, .unit = "seconds",
+		{ .name = "interval",
+		  KC_OPT_REAL(&o->interval_s),
+		  .metavar = "S",
+		  .min = 0.1,
+		  .max = 3600,
+		  .unit = "seconds",
 		  .help = "time between reports" },
-		{ .name = "duration", KC_OPT_REAL(&o->duration_s),
-		  .metavar = "S", .min = 0, .max = 1e7, .unit = "seconds",
-		  .def = "0: until SIGINT", .help = "stop after this long" },
-		{ .name = "sample", KC_OPT_UINT(&o->sample), .metavar = "N",
-		  .min = 0, .max = 1000000, .count = &count,
+		{ .name = "duration",
+		  KC_OPT_REAL(&o->duration_s),
+		  .metavar = "S",
+		  .min = 0,
+		  .max = 1e7,
+		  .unit = "seconds",
+		  .def = "0: until SIGINT",
+		  .help = "stop after this long" },
+		{ .name = "sample",
+		  KC_OPT_UINT(&o->sample),
+		  .metavar = "N",
+		  .min = 0,
+		  .max = 1000000,
+		  .count = &count,
 		  .help = "set the agent's sampling to one message in N "
 			  "while attached (0: automatic; needs --pid)" },
-		{ .name = "stage", KC_OPT_CHOICE(&o->stage, stage_names),
-		  .metavar = "NAME", .help = "print this stage only" },
-		{ .name = "json", KC_OPT_FLAG(&o->json),
+		{ .name = "stage",
+		  KC_OPT_CHOICE(&o->stage, stage_names),
+		  .metavar = "NAME",
+		  .help = "print this stage only" },
+		{ .name = "json",
+		  KC_OPT_FLAG(&o->json),
 		  .help = "one JSON object per report on stdout" },
 	};
 	const struct kc_opts spec = {
@@ -232,8 +252,10 @@ static int trace(struct lat_opts *o)
 		run_loop(&r, &set);
 	}
 	if (r.knob_set && lat_knob_set(&r.knob, r.old_sample))
-		kc_cmd_err(PROG, "the agent's sampling could not be set back "
-				 "to %u", r.old_sample);
+		kc_cmd_err(PROG,
+			   "the agent's sampling could not be set back "
+			   "to %u",
+			   r.old_sample);
 	lat_detach(&r.bpf);
 	return r.knob_set || !o->sample_set ? 0 : 1;
 }

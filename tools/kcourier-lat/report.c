@@ -12,9 +12,8 @@
 #include "report.h"
 
 static const char *const names[KL_NSTAGES] = {
-	[KL_CHECK] = "check",	[KL_GROUP] = "group",
-	[KL_COMMIT] = "commit", [KL_RETURN] = "return",
-	[KL_ACK] = "ack",	[KL_ROUTE] = "route",
+	[KL_CHECK] = "check",	[KL_GROUP] = "group", [KL_COMMIT] = "commit",
+	[KL_RETURN] = "return", [KL_ACK] = "ack",     [KL_ROUTE] = "route",
 	[KL_CLIENT] = "client", [KL_FSYNC] = "fsync",
 };
 
@@ -82,8 +81,8 @@ double lat_quantile(const struct kl_hist *h, double q)
 			seen += h->slots[i];
 			continue;
 		}
-		return lo + (hi - lo) * (rank - (double)seen) /
-				    (double)h->slots[i];
+		return lo +
+		       (hi - lo) * (rank - (double)seen) / (double)h->slots[i];
 	}
 	return (double)(2ull << (KL_SLOTS - 1));
 }
@@ -134,12 +133,12 @@ static json_t *stage_json(const struct kl_hist *h)
 	json_t *buckets = json_array();
 
 	for (int i = 0; i < KL_SLOTS; i++)
-		json_array_append_new(buckets, json_integer((json_int_t)h->slots[i]));
+		json_array_append_new(buckets,
+				      json_integer((json_int_t)h->slots[i]));
 	return json_pack("{s:I, s:I, s:f, s:f, s:f, s:o}", "count",
-			 (json_int_t)h->count, "sum_ns",
-			 (json_int_t)h->sum_ns, "mean_us", mean_us(h), "p50_us",
-			 lat_quantile(h, 0.5), "p99_us", lat_quantile(h, 0.99),
-			 "log2_us", buckets);
+			 (json_int_t)h->count, "sum_ns", (json_int_t)h->sum_ns,
+			 "mean_us", mean_us(h), "p50_us", lat_quantile(h, 0.5),
+			 "p99_us", lat_quantile(h, 0.99), "log2_us", buckets);
 }
 
 static void print_json(const struct lat_report *r,
@@ -149,7 +148,8 @@ static void print_json(const struct lat_report *r,
 
 	for (int s = 0; s < KL_NSTAGES; s++)
 		if (r->only < 0 || r->only == s)
-			json_object_set_new(stages, names[s], stage_json(&h[s]));
+			json_object_set_new(stages, names[s],
+					    stage_json(&h[s]));
 	doc = json_pack("{s:b, s:f, s:o}", "total", r->total, "seconds",
 			r->seconds, "stages", stages);
 	json_dumpf(doc, r->out, JSON_COMPACT);

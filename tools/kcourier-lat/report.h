@@ -29,7 +29,7 @@ double lat_quantile(const struct kl_hist *h, double q);
 struct lat_report {
 	FILE *out;
 	bool json;
-	int only; /* one stage, or -1 for all */
+	int only;	/* one stage, or -1 for all */
 	double seconds; /* what the histograms cover */
 	bool total;	/* since attach, not one interval */
 };
