@@ -66,6 +66,11 @@ FIXTURE_SETUP(load)
 	snprintf(self->tokens, sizeof(self->tokens), "%s/tokens",
 		 self->base);
 	snprintf(self->cache, sizeof(self->cache), "%s/cache", self->base);
+	/* A load run is one heavy sender and one address, not an attack. */
+	ASSERT_EQ(0, agent_proc_config(&self->agent, "send_rate", "0"));
+	ASSERT_EQ(0, agent_proc_config(&self->agent, "handshakes_per_addr", "0"));
+	ASSERT_EQ(0, agent_proc_config(&self->agent, "max_conns_per_addr",
+				       "1000000"));
 	ASSERT_EQ(0, agent_proc_start(&self->agent));
 	self->up = true;
 	ASSERT_EQ(0, write_tokens(&self->agent, self->tokens, CLIENTS));

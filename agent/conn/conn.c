@@ -12,7 +12,6 @@
 
 #include "conn/addr_limits.h"
 #include "conn/conn.h"
-#include "conn/conn_flow.h"
 #include "ring/counters.h"
 #include "ring/ratelog.h"
 
@@ -361,7 +360,10 @@ void kc_conn_maybe_free(struct kc_conn *c)
 	    c->on_dirty || c->on_flush)
 		return;
 	close(c->fd);
-	kc_conn_flow_fini(c);
+	/* Its unsent output no longer counts (conn_flow.h). */
+	atomic_fetch_sub(&c->t->s.shared->out_bytes, c->counted);
+	c->counted = 0;
+	kc_bytebuf_free(&c->stash);
 	kc_tls_conn_free(c->tls);
 	kc_bytebuf_free(&c->in);
 	kc_bytebuf_free(&c->out);

@@ -105,11 +105,3 @@ void kc_conn_flow_account(struct kc_conn *c)
 		atomic_fetch_sub(&c->t->s.shared->out_bytes, c->counted - now);
 	c->counted = now;
 }
-
-void kc_conn_flow_fini(struct kc_conn *c)
-{
-	if (c->counted)
-		atomic_fetch_sub(&c->t->s.shared->out_bytes, c->counted);
-	c->counted = 0;
-	kc_bytebuf_free(&c->stash);
-}

@@ -36,7 +36,4 @@ void kc_conn_flow_unstash(struct kc_conn *c);
 void kc_conn_flow_resume(struct kc_conn *c);
 /* Brings shared->out_bytes up to date with c's backlog. */
 void kc_conn_flow_account(struct kc_conn *c);
-/* Frees the stash and takes c's part out of shared->out_bytes. */
-void kc_conn_flow_fini(struct kc_conn *c);
-
 #endif

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 
 #include "conn/conn.h"
-#include "conn/conn_flow.h"
 #include "conn/conn_ktls.h"
 #include "conn/conn_out.h"
 
@@ -207,8 +206,6 @@ void kc_conn_flush(struct kc_conn *c)
 		drain_step(c);
 	if (kc_conn_backlog(c) > OUT_CAP)
 		kc_conn_fail(c, "peer does not read its answers");
-	kc_conn_flow_resume(c);
-	kc_conn_flow_account(c);
 }
 
 void kc_conn_on_send(struct kc_conn *c, int res)

@@ -3,6 +3,7 @@
  * A worker's connections as a whole: see conns.h.
  */
 #include "conn/addr_limits.h"
+#include "conn/conn_flow.h"
 #include "conn/conn_in.h"
 #include "conn/conn_out.h"
 #include "conn/conns.h"
@@ -85,6 +86,9 @@ void kc_conns_flush(struct kc_conn_table *t)
 		for (; c; c = next) {
 			next = c->next_flush;
 			kc_conn_flush(c);
+			/* What left may let its requests go on (conn_flow.h). */
+			kc_conn_flow_resume(c);
+			kc_conn_flow_account(c);
 			c->on_flush = false;
 			kc_conn_maybe_free(c);
 		}

@@ -250,10 +250,10 @@ static const struct config_key keys[] = {
 	  FIELD(queue_max_bytes),
 	  "Bytes of messages one recipient may have queued; more get\n"
 	  "# TRY_LATER." },
-	{ "send_rate", "1000", 0, 1000000, &uint_key, FIELD(send_rate),
+	{ "send_rate", "10000", 0, 1000000, &uint_key, FIELD(send_rate),
 	  "Messages a second one sender may store (0: no limit); faster\n"
 	  "# SENDs get RATE_LIMITED." },
-	{ "send_burst", "2000", 1, 1000000, &uint_key, FIELD(send_burst),
+	{ "send_burst", "20000", 1, 1000000, &uint_key, FIELD(send_burst),
 	  "Messages a sender may store at once above send_rate." },
 	{ "output_pause_bytes", "1048576", 65536, 1u << 30, &uint_key,
 	  FIELD(output_pause_bytes),
@@ -265,10 +265,10 @@ static const struct config_key keys[] = {
 	{ "frames_per_turn", "64", 1, 1u << 20, &uint_key,
 	  FIELD(frames_per_turn),
 	  "Frames of one connection handled per loop turn." },
-	{ "max_conns_per_addr", "256", 1, 1000000, &uint_key,
+	{ "max_conns_per_addr", "1024", 1, 1000000, &uint_key,
 	  FIELD(max_conns_per_addr),
 	  "Open connections from one source address." },
-	{ "handshakes_per_addr", "64", 0, 1000000, &uint_key,
+	{ "handshakes_per_addr", "256", 0, 1000000, &uint_key,
 	  FIELD(handshakes_per_addr),
 	  "New connections a second from one source address (burst: twice\n"
 	  "# that; 0: no limit)." },
