@@ -90,13 +90,10 @@ FIXTURE_SETUP(flakey)
 			     "runs in the VM lab");
 	if (bs_modprobe(why, sizeof(why), "loop", "dm-flakey", "ext4", NULL))
 		SKIP(return, "%s: runs in the VM lab", why);
-	ret = agent_proc_init(&self->a, 2);
+	ret = after_cut_agent_init(&self->a, self->state0);
 	if (ret == -ENOENT)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
-	snprintf(self->state0, sizeof(self->state0), "%s", self->a.dir);
-	/* Small segments: a run makes, fills and deletes several. */
-	ASSERT_EQ(0, agent_proc_config(&self->a, "log_segment_bytes", "65536"));
 	snprintf(self->r.work, sizeof(self->r.work), "/tmp/kc-fl-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->r.work));
 	snprintf(self->data_img, sizeof(self->data_img), "%s/data.img",

@@ -22,9 +22,9 @@
  * sent or garbled arrives, and resends of ACKed messages are suppressed.
  *
  * Variants: ext4 data=ordered, ext4 data=writeback, xfs.
- *   KC_POWERCUT_MESSAGES  messages to ACK in the run (default 240)
- *   KC_POWERCUT_CHECKS    marks to check: a number (default 30, always
- *                         the last 20 among them) or "all"
+ *   KC_POWERCUT_MESSAGES  messages to ACK in the run (default 120)
+ *   KC_POWERCUT_CHECKS    marks to check: a number (default 6; the last
+ *                         20 among them, or half when fewer) or "all"
  *   KC_POWERCUT_FS        one variant only (ext4_ordered, ext4_writeback,
  *                         xfs); the others SKIP
  * Needs root, loop devices and the dm-log-writes module: the host SKIPs,
@@ -159,13 +159,10 @@ FIXTURE_SETUP(powercut)
 	lack = missing(fs, why, sizeof(why));
 	if (lack)
 		SKIP(return, "%s: runs in the VM lab", lack);
-	ret = agent_proc_init(&self->a, 2);
+	ret = after_cut_agent_init(&self->a, self->state0);
 	if (ret == -ENOENT)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
-	snprintf(self->state0, sizeof(self->state0), "%s", self->a.dir);
-	/* Small segments: a run makes, fills and deletes several. */
-	ASSERT_EQ(0, agent_proc_config(&self->a, "log_segment_bytes", "65536"));
 	snprintf(self->r.work, sizeof(self->r.work), "/tmp/kc-pc-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->r.work));
 	paths(self);
@@ -247,11 +244,12 @@ static int log_writes_down(FIXTURE_DATA(powercut) *self)
 	return ret ? -EIO : 0;
 }
 
-/* The marks to check: all, or the last 20 and the rest spread evenly. */
+/* The marks to check: all, or the last 20 (half of a small number)
+ * and the rest spread evenly over the run. */
 static bool *choose(uint32_t marks, unsigned int checks)
 {
 	bool *want = calloc(marks + 1, sizeof(*want));
-	uint32_t spread;
+	uint32_t spread, last;
 
 	if (!want)
 		return NULL;
@@ -260,14 +258,13 @@ static bool *choose(uint32_t marks, unsigned int checks)
 			want[m] = true;
 		return want;
 	}
-	for (uint32_t m = marks > LAST_MARKS ? marks - LAST_MARKS + 1 : 1;
-	     m <= marks; m++)
+	last = checks >= 2 * LAST_MARKS ? LAST_MARKS : checks / 2;
+	for (uint32_t m = marks - last + 1; m <= marks; m++)
 		want[m] = true;
-	spread = marks > LAST_MARKS ? marks - LAST_MARKS : 0;
-	for (unsigned int j = 0; checks > LAST_MARKS && j < checks - LAST_MARKS;
-	     j++)
-		want[1 + (uint32_t)((uint64_t)j * spread /
-				    (checks - LAST_MARKS))] = true;
+	spread = marks - last;
+	for (unsigned int j = 0; j < checks - last; j++)
+		want[1 + (uint32_t)((uint64_t)j * spread / (checks - last))] =
+			true;
 	return want;
 }
 
@@ -331,10 +328,10 @@ static int replay_and_check(FIXTURE_DATA(powercut) *self,
 
 TEST_F_TIMEOUT(powercut, every_ack_survives_a_cut, 7200)
 {
-	unsigned int messages = env_uint("KC_POWERCUT_MESSAGES", 240);
+	unsigned int messages = env_uint("KC_POWERCUT_MESSAGES", 120);
 	const char *all = getenv("KC_POWERCUT_CHECKS");
 	unsigned int checks = all && !strcmp(all, "all") ?
-				      0 : env_uint("KC_POWERCUT_CHECKS", 30);
+				      0 : env_uint("KC_POWERCUT_CHECKS", 6);
 	struct replay_walk w = { 0 };
 	struct cut_sums s = { 0 };
 	unsigned int wanted = 0;

@@ -9,6 +9,21 @@
 /* As the harness prints: a TAP comment. */
 #define say(...) (printf("# " __VA_ARGS__), fflush(stdout))
 
+int after_cut_agent_init(struct agent_proc *a, char state0[128])
+{
+	int ret = agent_proc_init(a, 2);
+
+	if (ret)
+		return ret;
+	snprintf(state0, 128, "%s", a->dir);
+	/*
+	 * The user tier: auto measures both tiers at every start, seconds
+	 * under TCG for each of the many starts; durability is the same.
+	 */
+	a->crypto = "user";
+	return agent_proc_config(a, "log_segment_bytes", "65536");
+}
+
 static void report(uint32_t point, const struct tr_verdict *v)
 {
 	say("at %u: of %u ACKed: %u lost, %u twice, %u never "

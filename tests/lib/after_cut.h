@@ -23,6 +23,14 @@ struct cut_sums {
 };
 
 /*
+ * agent_proc_init, its state directory's path kept in state0 (the tests
+ * move a->dir onto their disks), and small log segments (64 KiB), so that
+ * a short run makes, fills and deletes several. 0, -ENOENT (no KC_BIN:
+ * SKIP) or -errno.
+ */
+int after_cut_agent_init(struct agent_proc *a, char state0[128]);
+
+/*
  * Checks dev (a device or an image file) at mount point mnt, the agent
  * of t running from mnt/state (t->a->dir is set to it). Unmounts before
  * it returns. What fails is printed with the point and added to s.
