@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -299,6 +300,39 @@ FIXTURE_TEARDOWN(small)
 	finish(_metadata, &self->a, self->ids, NIDS);
 }
 
+/*
+ * One counter from the agent's metrics socket (DIR/metrics.sock, the text
+ * `kcourierd status` reads), or -1: each refusal above is counted there.
+ */
+static long long metric(const struct agent_proc *a, const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char text[65536], key[128];
+	size_t len = 0;
+	ssize_t n;
+	const char *p;
+	int fd;
+
+	if ((size_t)snprintf(text, sizeof(text), "%s/metrics.sock", a->dir) >=
+	    sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, text, strlen(text) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (len < sizeof(text) - 1 &&
+	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	text[len] = 0;
+	snprintf(key, sizeof(key), "\nkcourier_%s ", name);
+	p = strstr(text, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
 #define SMALL_TEST(name) TEST_F_TIMEOUT(small, name, 180)
 
 /* Bob's queue holds 5: the 6th for him is TRY_LATER, carol still gets hers. */
@@ -312,6 +346,7 @@ SMALL_TEST(queue_quota)
 	for (uint64_t seq = 1; seq <= 5; seq++)
 		ASSERT_EQ(KC_OK, send_wait(ca, &s, seq, "bob", 100));
 	EXPECT_EQ(KC_TRY_LATER, send_wait(ca, &s, 6, "bob", 100));
+	EXPECT_EQ(1, metric(&self->a, "sends_over_quota_total"));
 	EXPECT_EQ(KC_OK, send_wait(ca, &s, 7, "carol", 100));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->ids[CAROL], &cc));
 	ASSERT_EQ(0, kc_client_next_event(cc, TEST_WAIT_MS, &f));
@@ -346,6 +381,7 @@ SMALL_TEST(send_rate)
 	EXPECT_LE(8, ok);
 	EXPECT_GE(9, ok); /* a token may come back while they are judged */
 	EXPECT_EQ(12, ok + limited);
+	EXPECT_EQ(limited, metric(&self->a, "sends_rate_limited_total"));
 	EXPECT_EQ(KC_OK, send_wait(cb, &sb, 1, "alice", 64));
 	sleep(1);
 	EXPECT_EQ(KC_OK, send_wait(ca, &s, 13, "bob", 64));

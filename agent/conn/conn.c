@@ -181,12 +181,14 @@ int kc_conn_accept(struct kc_conn_table *t, int fd)
 	int ret;
 
 	if (!admit(sh)) {
+		kc_count(KC_CTR_REFUSED_CONNS, 1);
 		kc_log_peer("connection refused: max_connections (%u) reached",
 			    sh->cfg->max_connections);
 		close(fd);
 		return -EBUSY;
 	}
 	if (admit_addr(t, fd, &addr)) {
+		kc_count(KC_CTR_REFUSED_CONNS, 1);
 		close(fd);
 		atomic_fetch_sub(&sh->nconns, 1);
 		return -EBUSY;

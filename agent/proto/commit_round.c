@@ -42,13 +42,17 @@ static uint16_t judge_room(struct kc_committer *cm, struct kc_commit_msg *m,
 
 	if (!pay_rate(cm, m)) {
 		cm->stats.rate_limited++;
+		kc_count(KC_CTR_SEND_RATE_LIMITED, 1);
 		return KC_RATE_LIMITED;
 	}
 	ret = kc_msglog_add_msg(cm->log, &cm->lb, rec, lsn);
-	if (ret == -EDQUOT)
+	if (ret == -EDQUOT) {
 		cm->stats.over_quota++;
-	else if (ret == -ENOSPC)
+		kc_count(KC_CTR_SEND_OVER_QUOTA, 1);
+	} else if (ret == -ENOSPC) {
 		cm->stats.no_room++;
+		kc_count(KC_CTR_SEND_STORE_FULL, 1);
+	}
 	return ret ? KC_TRY_LATER : KC_OK;
 }
 

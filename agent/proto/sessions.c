@@ -215,8 +215,10 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 	int ret;
 
 	ret = budget(l, ctx, client, now_ms);
-	if (ret)
+	if (ret) {
+		kc_count(KC_CTR_REFUSED_OPENS, 1);
 		return ret;
+	}
 	ret = list_reserve(l);
 	if (!ret)
 		ret = claim_and_unwrap(ctx, sid, wrapped, &h);

@@ -47,7 +47,17 @@
 	X(COMMIT_MSGS, "commit_messages_total", "messages stored by rounds")   \
 	X(COMMIT_BYTES, "commit_bytes_total", "bytes written by rounds")       \
 	X(DUPLICATES, "duplicates_total",                                      \
-	  "SENDs whose counter was accepted before (OK, not stored again)")
+	  "SENDs whose counter was accepted before (OK, not stored again)")    \
+	X(REFUSED_CONNS, "connections_refused_total",                          \
+	  "connections closed at accept: max_connections or a per-address cap")\
+	X(REFUSED_OPENS, "open_sessions_refused_total",                        \
+	  "OPEN_SESSIONs refused by the RSA budgets or the session cap")       \
+	X(SEND_RATE_LIMITED, "sends_rate_limited_total",                       \
+	  "SENDs refused by the sender's send_rate (RATE_LIMITED)")            \
+	X(SEND_OVER_QUOTA, "sends_over_quota_total",                           \
+	  "SENDs refused by the recipient's queue quota (TRY_LATER)")          \
+	X(SEND_STORE_FULL, "sends_store_full_total",                           \
+	  "SENDs refused because the store or disk was full (TRY_LATER)")
 
 enum kc_counter {
 #define KC_COUNTER_ENUM(id, name, help) KC_CTR_##id,
