@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,14 +14,40 @@
 
 #include "store/msglog_int.h"
 
+/*
+ * The log's folder; a new one is made durable in its parent too, so a
+ * power cut cannot lose the folder with the segments it holds. (ext4 and
+ * xfs commit the creation with the first segment's own fsync anyway; a
+ * file system that does not order metadata so would not.)
+ */
+static int make_dir(const char *dir)
+{
+	char parent[PATH_MAX];
+	int fd, ret = 0;
+
+	if (mkdir(dir, 0700))
+		return errno == EEXIST ? 0 : -errno;
+	if (strlen(dir) >= sizeof(parent))
+		return -ENAMETOOLONG;
+	strcpy(parent, dir);
+	fd = open(dirname(parent), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int kc_msglog_open(const char *dir, const struct kc_msglog_opts *o,
 		   struct kc_msglog **out, struct kc_msglog_report *rep)
 {
 	struct kc_msglog *log;
 	int ret;
 
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
+	ret = make_dir(dir);
+	if (ret)
+		return ret;
 	log = calloc(1, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
