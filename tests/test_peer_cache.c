@@ -39,7 +39,7 @@ FIXTURE_TEARDOWN(cache)
 TEST_F(cache, found_by_its_own_bytes_only)
 {
 	uint8_t a[KC_PEER_HASH_LEN], b[KC_PEER_HASH_LEN];
-	char id[KC_TLS_ID_SIZE] = "";
+	char id[KC_PEER_ID_SIZE] = "";
 
 	key_of("certificate of alice", a);
 	key_of("certificate of alicf", b);
@@ -66,7 +66,7 @@ TEST_F(cache, chain_order_and_split_matter)
 TEST_F(cache, only_inside_validity_and_ttl)
 {
 	uint8_t a[KC_PEER_HASH_LEN], b[KC_PEER_HASH_LEN];
-	char id[KC_TLS_ID_SIZE];
+	char id[KC_PEER_ID_SIZE];
 
 	key_of("short-lived", a);
 	kc_peer_cache_put(self->pc, a, "alice", NOW - 10, NOW + 60, NOW);
@@ -85,7 +85,7 @@ TEST_F(cache, only_inside_validity_and_ttl)
 TEST_F(cache, not_yet_valid_or_expired_is_not_kept)
 {
 	uint8_t a[KC_PEER_HASH_LEN];
-	char id[KC_TLS_ID_SIZE];
+	char id[KC_PEER_ID_SIZE];
 
 	key_of("future", a);
 	kc_peer_cache_put(self->pc, a, "alice", NOW + 5, NOW + 86400, NOW);
@@ -98,7 +98,7 @@ TEST_F(cache, not_yet_valid_or_expired_is_not_kept)
 TEST_F(cache, collision_replaces)
 {
 	uint8_t a[KC_PEER_HASH_LEN], b[KC_PEER_HASH_LEN];
-	char id[KC_TLS_ID_SIZE];
+	char id[KC_PEER_ID_SIZE];
 
 	memset(a, 1, sizeof(a));
 	memcpy(b, a, sizeof(b));

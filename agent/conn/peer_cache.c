@@ -14,7 +14,7 @@
 struct peer_entry {
 	uint8_t key[KC_PEER_HASH_LEN];
 	time_t from, until; /* usable while from <= now < until */
-	char id[KC_TLS_ID_SIZE];
+	char id[KC_PEER_ID_SIZE];
 };
 
 struct kc_peer_cache {
@@ -72,7 +72,7 @@ static struct peer_entry *slot_of(struct kc_peer_cache *pc,
 
 bool kc_peer_cache_get(struct kc_peer_cache *pc,
 		       const uint8_t key[KC_PEER_HASH_LEN], time_t now,
-		       char id[KC_TLS_ID_SIZE])
+		       char id[KC_PEER_ID_SIZE])
 {
 	struct peer_entry *e;
 	bool hit;
@@ -82,7 +82,7 @@ bool kc_peer_cache_get(struct kc_peer_cache *pc,
 	hit = e->until && !memcmp(e->key, key, KC_PEER_HASH_LEN) &&
 	      now >= e->from && now < e->until;
 	if (hit)
-		memcpy(id, e->id, KC_TLS_ID_SIZE);
+		memcpy(id, e->id, KC_PEER_ID_SIZE);
 	pthread_mutex_unlock(&pc->lock);
 	return hit;
 }
@@ -96,7 +96,7 @@ void kc_peer_cache_put(struct kc_peer_cache *pc,
 
 	if (not_after < until)
 		until = not_after;
-	if (until <= now || not_before > now || strlen(id) >= KC_TLS_ID_SIZE)
+	if (until <= now || not_before > now || strlen(id) >= KC_PEER_ID_SIZE)
 		return;
 	pthread_mutex_lock(&pc->lock);
 	e = slot_of(pc, key);

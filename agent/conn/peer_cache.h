@@ -29,7 +29,10 @@
 
 #include <gnutls/gnutls.h>
 
-#include "conn/tls_peer.h"
+#include "wire/wire.h"
+
+/* A client id and its NUL (the size of tls_peer.h's KC_PEER_ID_SIZE). */
+#define KC_PEER_ID_SIZE (KC_CLIENT_ID_MAX + 1)
 
 #define KC_PEER_CACHE_SLOTS 4096
 #define KC_PEER_CACHE_TTL_S 3600
@@ -47,7 +50,7 @@ int kc_peer_cache_key(const gnutls_datum_t *certs, unsigned int n,
 /* True, with the id, when key passed at a time still valid at now. */
 bool kc_peer_cache_get(struct kc_peer_cache *pc,
 		       const uint8_t key[KC_PEER_HASH_LEN], time_t now,
-		       char id[KC_TLS_ID_SIZE]);
+		       char id[KC_PEER_ID_SIZE]);
 /* key passed as id; valid from not_before to not_after. */
 void kc_peer_cache_put(struct kc_peer_cache *pc,
 		       const uint8_t key[KC_PEER_HASH_LEN], const char *id,

@@ -16,6 +16,9 @@
 #include "conn/tls_peer.h"
 #include "wire/wire.h"
 
+_Static_assert(KC_TLS_ID_SIZE == KC_PEER_ID_SIZE,
+	       "the cache keeps ids of the size judged here");
+
 #define OID_TEXT_MAX 128
 
 static int refuse(char *why, size_t why_len, const char *fmt, ...)
