@@ -233,7 +233,7 @@ int kc_conn_session_open(struct kc_conn_sessions *l,
 	s->expires_ms = expires_ms;
 	kc_count(KC_CTR_SESSIONS_OPENED, 1);
 	if (KC_PROBE_ON(session_open))
-		KC_PROBE1(session_open, sid);
+		KC_PROBE1(session_open, (const uint8_t *)sid);
 	return 0;
 }
 
