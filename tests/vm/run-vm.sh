@@ -12,7 +12,7 @@
 #        tests/vm/run-vm.sh BUILD --run PROG [ARG...]
 #   --run: run BUILD/PROG (e.g. bench/tier-bench) in the guest instead of
 #   tests; its exit status is the verdict.
-#   KC_VM_TIMEOUT  seconds the whole boot may take (default 1800)
+#   KC_VM_TIMEOUT  seconds the whole boot may take (default 2700)
 #   KC_VM_TCG_THREAD  single (default) or multi, for TCG
 #   KC_POWERCUT_*, KC_FLAKEY_*  passed to the guest (test_powercut, test_flakey)
 #   KC_VM_MODS     modules to load (default: tls,af_alg,algif_skcipher,
@@ -29,7 +29,7 @@ src=$(pwd)
 build=$(cd "$build" && pwd)
 vm=$build/vm
 snap=$vm/build
-timeout_s=${KC_VM_TIMEOUT:-1800}
+timeout_s=${KC_VM_TIMEOUT:-2700}
 mods=${KC_VM_MODS:-tls,af_alg,algif_skcipher,algif_hash,pkcs8_key_parser}
 boot_mods="fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay"
 
