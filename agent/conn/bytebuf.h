@@ -21,9 +21,10 @@ struct kc_bytebuf {
 	size_t cap;
 };
 
+/* An empty buffer may hold no memory at all: then NULL, never NULL + 0. */
 static inline const uint8_t *kc_bytebuf_data(const struct kc_bytebuf *b)
 {
-	return b->p + b->head;
+	return b->p ? b->p + b->head : NULL;
 }
 
 static inline size_t kc_bytebuf_size(const struct kc_bytebuf *b)
