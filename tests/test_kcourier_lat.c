@@ -33,6 +33,7 @@
 
 #define CLIENTS 2	/* one receiver, one sender */
 #define SESSION_INITS 1 /* the sender's first SEND: not counted by the load */
+#define LOAD_WINDOW 8	/* --window of the load below */
 
 FIXTURE(lat)
 {
@@ -160,7 +161,7 @@ static json_t *tracer_stop(struct tracer *t, int *status)
  */
 static const char *const thousand[] = { "--pairs",    "1", "--rate",   "500",
 					"--duration", "2", "--warmup", "0",
-					"--drain",    "5", "--window", "8",
+					"--drain",    "5", "--window", "8", /* LOAD_WINDOW */
 					NULL };
 
 static json_t *run_load(struct __test_metadata *_metadata,
@@ -265,11 +266,13 @@ TEST_F(lat, counts_match_the_load_and_detach_is_clean)
 	EXPECT_GE(n, json_path_int(load, "acked"));
 	EXPECT_GE(stage_count(lat, "client"), json_path_int(load, "delivered"));
 	/*
-	 * What it sent, and at most one message per sender more: one whose
-	 * intended send time fell just outside its window.
+	 * What it sent, and at most a window (LOAD_WINDOW) more: messages
+	 * whose intended send time fell just outside the measured interval
+	 * but went out in the same catch-up burst (a slow tool, as under
+	 * ASan, sends several at once).
 	 */
 	EXPECT_LE(sent, n);
-	EXPECT_GE(sent + SESSION_INITS, n);
+	EXPECT_GE(sent + LOAD_WINDOW, n);
 	/* Sampling 1: every message, every stage, as the agent counted. */
 	EXPECT_EQ(status_num(self, "acks_total{status=\"OK\"}"), n);
 	EXPECT_EQ(n, stage_count(lat, "check"));
