@@ -57,10 +57,8 @@ FIXTURE_SETUP(closing)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, agent_proc_start(&self->a));
-	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
-	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_make_enrolled(&self->a, &self->alice, "alice"));
+	ASSERT_EQ(0, ti_make_enrolled(&self->a, &self->bob, "bob"));
 	ASSERT_EQ(0, ti_connect(&self->a, &self->alice, &self->ca));
 	ASSERT_EQ(0, ts_open(self->ca, &self->alice, &self->s, &status));
 }

@@ -52,10 +52,8 @@ FIXTURE_SETUP(log)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, agent_proc_start(&self->a));
-	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
-	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_make_enrolled(&self->a, &self->alice, "alice"));
+	ASSERT_EQ(0, ti_make_enrolled(&self->a, &self->bob, "bob"));
 	ASSERT_EQ(0, connect_alice(self));
 }
 

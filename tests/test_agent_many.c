@@ -49,10 +49,8 @@ FIXTURE_SETUP(many)
 		SKIP(return, "KC_BIN unset: run through tests/run-tests.sh");
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, agent_proc_start(&self->a));
-	ASSERT_EQ(0, ti_make(&self->alice, "alice"));
-	ASSERT_EQ(0, ti_make(&self->bob, "bob"));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->alice));
-	ASSERT_EQ(0, ti_enroll(&self->a, &self->bob));
+	ASSERT_EQ(0, ti_make_enrolled(&self->a, &self->alice, "alice"));
+	ASSERT_EQ(0, ti_make_enrolled(&self->a, &self->bob, "bob"));
 	chain = (struct kc_bytes){ self->alice.cert, self->alice.cert_len };
 	ASSERT_EQ(0, kc_tls_client_prepare(&cred, self->alice.id_key, NULL,
 					   &self->prep));

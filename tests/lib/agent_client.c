@@ -162,6 +162,14 @@ int ti_enroll(struct agent_proc *a, struct test_ident *ti)
 	return ret ? ret : ti_register(a, ti, token, &status);
 }
 
+int ti_make_enrolled(struct agent_proc *a, struct test_ident *ti,
+		     const char *id)
+{
+	int ret = ti_make(ti, id);
+
+	return ret ? ret : ti_enroll(a, ti);
+}
+
 int ti_connect(const struct agent_proc *a, const struct test_ident *ti,
 	       struct kc_client **out)
 {

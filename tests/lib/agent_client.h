@@ -56,6 +56,9 @@ int ti_register(const struct agent_proc *a, struct test_ident *ti,
 		const char *token, int *status);
 /* A token from the agent, then ti_register. */
 int ti_enroll(struct agent_proc *a, struct test_ident *ti);
+/* ti_make, then ti_enroll: a registered client of a, named id. */
+int ti_make_enrolled(struct agent_proc *a, struct test_ident *ti,
+		     const char *id);
 
 /* Connects with ti's certificate (or without one when ti is NULL). */
 int ti_connect(const struct agent_proc *a, const struct test_ident *ti,
