@@ -69,10 +69,8 @@ FIXTURE_SETUP(afalg_agent)
 
 FIXTURE_TEARDOWN(afalg_agent)
 {
-	int rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
+	int rc = agent_proc_finish(&self->a, _metadata->exit_code);
 
-	if (rc || _metadata->exit_code)
-		agent_proc_dump_log(&self->a);
 	EXPECT_EQ(0, rc);
 	ti_free(&self->alice);
 	ti_free(&self->bob);

@@ -63,9 +63,7 @@ FIXTURE_TEARDOWN(log)
 	int rc;
 
 	kc_client_close(self->ca);
-	rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
-	if (rc || _metadata->exit_code)
-		agent_proc_dump_log(&self->a);
+	rc = agent_proc_finish(&self->a, _metadata->exit_code);
 	EXPECT_EQ(0, rc);
 	if (self->tmpfs) {
 		snprintf(path, sizeof(path), "%s/log", self->a.dir);

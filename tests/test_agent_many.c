@@ -64,9 +64,7 @@ FIXTURE_TEARDOWN(many)
 	for (i = 0; i < CONNS; i++)
 		kc_client_close(self->conns[i]);
 	kc_tls_client_unprepare(self->prep);
-	rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
-	if (rc || _metadata->exit_code)
-		agent_proc_dump_log(&self->a);
+	rc = agent_proc_finish(&self->a, _metadata->exit_code);
 	EXPECT_EQ(0, rc);
 	ti_free(&self->alice);
 	ti_free(&self->bob);

@@ -145,10 +145,8 @@ FIXTURE_SETUP(afalg_quota)
 
 FIXTURE_TEARDOWN(afalg_quota)
 {
-	int rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
+	int rc = agent_proc_finish(&self->a, _metadata->exit_code);
 
-	if (rc || _metadata->exit_code)
-		agent_proc_dump_log(&self->a);
 	EXPECT_EQ(0, rc);
 	if (self->lowered)
 		EXPECT_EQ(0, write_root_maxkeys(self->saved_max));

@@ -582,9 +582,7 @@ FIXTURE_TEARDOWN(daemon)
 	kc_client_close(self->c1);
 	kc_client_close(self->c2);
 	tls_proxy_stop(&self->proxy);
-	rc = self->a.pid ? agent_proc_stop(&self->a) : 0;
-	if (rc || _metadata->exit_code)
-		agent_proc_dump_log(&self->a);
+	rc = agent_proc_finish(&self->a, _metadata->exit_code);
 	EXPECT_EQ(0, rc);
 	ti_free(&self->alice);
 	agent_proc_destroy(&self->a);

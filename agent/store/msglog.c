@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "store/msglog_int.h"
 
 /*
@@ -23,20 +24,13 @@
 static int make_dir(const char *dir)
 {
 	char parent[PATH_MAX];
-	int fd, ret = 0;
 
 	if (mkdir(dir, 0700))
 		return errno == EEXIST ? 0 : -errno;
 	if (strlen(dir) >= sizeof(parent))
 		return -ENAMETOOLONG;
 	strcpy(parent, dir);
-	fd = open(dirname(parent), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return kc_file_sync_dir(dirname(parent));
 }
 
 int kc_msglog_open(const char *dir, const struct kc_msglog_opts *o,

@@ -619,6 +619,15 @@ void agent_proc_dump_log(const struct agent_proc *a)
 	close(fd);
 }
 
+int agent_proc_finish(struct agent_proc *a, bool failed)
+{
+	int rc = a->pid ? agent_proc_stop(a) : 0;
+
+	if (rc || failed)
+		agent_proc_dump_log(a);
+	return rc;
+}
+
 const char *agent_proc_key_type(const struct agent_proc *a)
 {
 	if (a->crypto && (!strcmp(a->crypto, "afalg") ||

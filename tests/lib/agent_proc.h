@@ -59,6 +59,11 @@ int agent_proc_rotate_seal(struct agent_proc *a);
 
 /* Copies the agent's log to stderr (after a failure). */
 void agent_proc_dump_log(const struct agent_proc *a);
+/*
+ * A fixture's end: stops the agent if it runs and, when that fails or
+ * the test did (failed), copies its log to stderr. The stop's status.
+ */
+int agent_proc_finish(struct agent_proc *a, bool failed);
 /* Whether the running agent's log contains text. */
 bool agent_proc_log_has(const struct agent_proc *a, const char *text);
 /*
